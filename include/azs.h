@@ -1,0 +1,314 @@
+/*
+ * azs.h - the core of mod_authz_status.
+ *
+ * Everything here uses APR, APR-util and SQLite only: no httpd header.  The
+ * module (src/mod_azs_*.c), the CLI (tools/htauthz.c) and the unit tests
+ * (tests/unit) link the same code (libazs).
+ *
+ * Conventions: functions that can fail return azs_rc; strings and arrays
+ * they hand back are allocated from the pool argument; an azs_store_t is
+ * used by one thread at a time (the module keeps one per thread).
+ */
+#ifndef AZS_H
+#define AZS_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_hash.h>
+#include <apr_time.h>
+#include <sqlite3.h>
+
+#define AZS_SCHEMA_VERSION   1
+#define AZS_NAME_MAX         255   /* user, role and permission names */
+#define AZS_BCRYPT_COST      10    /* what htauthz writes */
+#define AZS_BCRYPT_MAX       72    /* bcrypt reads no more: longer is refused */
+#define AZS_PASSWORD_MAX     1024  /* hard bound for any scheme */
+#define AZS_TOKEN_PREFIX     "azs_"
+#define AZS_TOKEN_RANDOM     24    /* bytes of entropy in a token: 192 bits */
+#define AZS_TOKEN_LEN        (sizeof(AZS_TOKEN_PREFIX) - 1 + 32)
+#define AZS_SHA256_LEN       32
+#define AZS_BUSY_TIMEOUT_MS  2000  /* module: answer 500 after this, never hang */
+
+typedef enum {
+    AZS_OK = 0,
+    AZS_NOTFOUND,     /* no such user, role, token, entry */
+    AZS_EXISTS,       /* already there */
+    AZS_INVALID,      /* bad argument: name rules, syntax, cycle */
+    AZS_DBERR         /* SQLite failed; azs_store_error() says why */
+} azs_rc;
+
+/* Why a request was or was not let in.  The names are the log keywords of
+ * PRODUCT.md section 3 and must not change. */
+typedef enum {
+    AZS_GRANTED = 0,
+    AZS_UNKNOWN_USER,
+    AZS_BAD_PASSWORD,
+    AZS_ACCOUNT_DISABLED,
+    AZS_ACCOUNT_EXPIRED,
+    AZS_TOKEN_UNKNOWN,
+    AZS_TOKEN_EXPIRED,
+    AZS_TOKEN_REVOKED,
+    AZS_MALFORMED,
+    AZS_MISSING_ROLE,
+    AZS_MISSING_PERMISSION,
+    AZS_IP_BLOCKED,
+    AZS_DB_ERROR
+} azs_reason;
+
+/* "unknown-user", "bad-password", ... */
+const char *azs_reason_name(azs_reason reason);
+
+/* ---- names (azs_name.c) ---------------------------------------------- */
+
+/* 1..255 bytes, no ':' and no control character (< 0x20, 0x7f).  Used for
+ * user names; role and permission names follow the same rule and also
+ * refuse whitespace.  Returns NULL when valid, else why not. */
+const char *azs_user_name_invalid(const char *name);
+const char *azs_role_name_invalid(const char *name);
+
+/* Why a new password is refused (empty, control characters, longer than
+ * bcrypt reads), or NULL. */
+const char *azs_password_invalid(const char *pw);
+
+/* ---- time (azs_time.c) ----------------------------------------------- */
+
+/* WHEN: "now", "never", "90s" / "15m" / "12h" / "30d" from now,
+ * "2027-01-31" (00:00:00 UTC) or "2027-01-31T12:00:00Z".  On success
+ * *when is seconds since the epoch, 0 for "never".  Returns NULL on
+ * success, else a message for the user. */
+const char *azs_when_parse(const char *text, apr_int64_t now,
+                           apr_int64_t *when);
+/* "2027-01-31T12:00:00Z", or "never" for 0. */
+const char *azs_time_format(apr_pool_t *p, apr_int64_t t);
+apr_int64_t azs_now(void);   /* seconds since the epoch */
+
+/* ---- addresses (azs_addr.c) ------------------------------------------ */
+
+/* IPv4 is kept as an IPv4-mapped IPv6 address (::ffff:a.b.c.d), so one
+ * comparison serves both families. */
+typedef struct {
+    unsigned char net[16];   /* network address, host bits zero */
+    int bits;                /* prefix length, 0..128 (IPv4: 96..128) */
+} azs_cidr_t;
+
+/* "192.0.2.7", "192.0.2.0/24", "2001:db8::/32", "::1".  Host bits that
+ * are set are refused (192.0.2.7/24), as is anything else. */
+const char *azs_cidr_parse(const char *text, azs_cidr_t *out);
+/* An address without prefix, as a client address: out->bits = 128. */
+const char *azs_addr_parse(const char *text, azs_cidr_t *out);
+/* Canonical text: "192.0.2.0/24", "2001:db8::/32", "192.0.2.7". */
+const char *azs_cidr_format(apr_pool_t *p, const azs_cidr_t *c);
+/* Does the range contain the address (a /128)? */
+int azs_cidr_contains(const azs_cidr_t *range, const unsigned char addr[16]);
+/* The network of addr at prefix length bits (host bits cleared). */
+void azs_cidr_mask(unsigned char out[16], const unsigned char addr[16],
+                   int bits);
+
+/* ---- credentials on the wire (azs_cred.c) ----------------------------- */
+
+/* Strict RFC 7617 decoder for the value of one Authorization header:
+ * scheme "Basic" (any case), one or more spaces, canonical base64 with
+ * correct padding and nothing after it, decoding to user ':' password,
+ * user 1..255 bytes, no control characters or NUL in either part.
+ * httpd merges repeated headers with ", ", which this refuses.  Returns
+ * NULL and sets *user, *password, or returns why it is malformed. */
+const char *azs_basic_decode(apr_pool_t *p, const char *header,
+                             const char **user, const char **password);
+
+/* RFC 6750 section 2.1: "Bearer" (any case), one or more spaces, one
+ * b64token (ALPHA DIGIT - . _ ~ + / then '=' padding only).  Returns NULL
+ * and sets *token, or why it is malformed. */
+const char *azs_bearer_parse(const char *header, const char **token);
+
+/* Does the header use this scheme (case-insensitive, followed by a space
+ * or the end)? */
+int azs_auth_scheme_is(const char *header, const char *scheme);
+
+/* ---- log escaping (azs_escape.c) ------------------------------------- */
+
+/* Copy of s in which bytes < 0x20, >= 0x7f, '"' and '\\' become \xHH
+ * (\" and \\ for the two), so a user-controlled string cannot forge a
+ * line or end a quoted field.  At most max input bytes are shown;
+ * longer input ends with "...". */
+const char *azs_escape(apr_pool_t *p, const char *s, apr_size_t max);
+
+/* ---- hashing (azs_sha256.c, azs_hash.c) ------------------------------- */
+
+void azs_sha256(unsigned char out[AZS_SHA256_LEN], const void *data,
+                apr_size_t len);
+void azs_hmac_sha256(unsigned char out[AZS_SHA256_LEN],
+                     const void *key, apr_size_t keylen,
+                     const void *data, apr_size_t len);
+/* Constant time; 1 when equal. */
+int azs_equal(const void *a, const void *b, apr_size_t len);
+
+/* A new $2y$ bcrypt hash at the given cost. */
+azs_rc azs_password_hash(apr_pool_t *p, const char *pw, int cost,
+                         const char **hash);
+/* 1 when pw matches hash ($2y$, $2a$, $apr1$, {SHA}, $5$, $6$ through
+ * apr_password_validate).  A bcrypt hash never matches a password longer
+ * than 72 bytes: no silent truncation. */
+int azs_password_verify(const char *pw, const char *hash);
+/* Is this a hash format we accept on import? */
+int azs_hash_supported(const char *hash);
+/* A fixed bcrypt hash (cost AZS_BCRYPT_COST) of a secret nobody knows:
+ * verified for unknown users so they cost the same time. */
+extern const char azs_dummy_hash[];
+
+/* ---- tokens (azs_token.c) -------------------------------------------- */
+
+/* "azs_" + 32 base64url characters (192 random bits). */
+azs_rc azs_token_generate(apr_pool_t *p, const char **token);
+/* What is stored and looked up: SHA-256 of the whole token. */
+void azs_token_hash(unsigned char out[AZS_SHA256_LEN], const char *token);
+
+/* ---- the store (azs_store.c: open and read; azs_admin.c: write) ------- */
+
+typedef struct azs_store azs_store_t;
+
+/* Opens an existing database.  Read-only mode never creates the file,
+ * sets the busy timeout, and refuses a schema version other than
+ * AZS_SCHEMA_VERSION.  On failure *st is NULL and *err says why (the
+ * SQLite reason included). */
+azs_rc azs_store_open(azs_store_t **st, const char *path, int readonly,
+                      int busy_timeout_ms, apr_pool_t *p, const char **err);
+/* Creates the file (schema from sql/schema.sql, compiled in) or upgrades
+ * it; succeeds on a current database. */
+azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err);
+void azs_store_close(azs_store_t *st);
+/* The reason of the last failure on this handle ("database is locked"). */
+const char *azs_store_error(azs_store_t *st);
+sqlite3 *azs_store_db(azs_store_t *st);
+/* Sets what azs_store_error returns until the next failure; the message is
+ * copied.  For faults found above SQLite (a bad row, say). */
+void azs_store_set_error(azs_store_t *st, const char *msg);
+/* 1 when the path no longer names the file this handle has open (deleted,
+ * or replaced by rename): close it and open again. */
+int azs_store_stale(azs_store_t *st);
+
+azs_rc azs_store_begin(azs_store_t *st);     /* BEGIN IMMEDIATE */
+azs_rc azs_store_commit(azs_store_t *st);
+void azs_store_rollback(azs_store_t *st);
+
+/* Bumped by triggers on every change to any table: a cache keyed by it is
+ * invalidated by the next request after any write. */
+azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen);
+
+typedef struct {
+    apr_int64_t id;
+    const char *name;
+    const char *hash;
+    int disabled;
+    apr_int64_t expires;        /* 0: never */
+    apr_int64_t created;
+    apr_int64_t updated;
+} azs_user_t;
+
+azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
+                    apr_pool_t *p);
+
+/* The user's effective roles (direct and inherited) and permissions.
+ * Keys are names; values are const char * chains for explanations, from
+ * the role granted to the user to the one that carries the entry:
+ * roles: "admin > editor" (editor, inherited through admin; a direct
+ * role's chain is its own name); perms: the chain of the role that
+ * carries the permission. */
+azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
+                          apr_pool_t *p, apr_hash_t **roles,
+                          apr_hash_t **perms);
+
+typedef struct {
+    apr_int64_t id;
+    apr_int64_t user_id;
+    const char *user;
+    const char *label;
+    apr_int64_t created;
+    apr_int64_t expires;        /* 0: never */
+    apr_int64_t revoked;        /* 0: not revoked, else when */
+    apr_array_header_t *scopes; /* const char *; empty: all permissions */
+} azs_token_t;
+
+azs_rc azs_token_get(azs_store_t *st, const unsigned char hash[32],
+                     azs_token_t *t, apr_pool_t *p);
+
+typedef struct {
+    apr_int64_t id;
+    azs_cidr_t range;
+    const char *text;           /* canonical */
+    const char *reason;         /* "" when none */
+    apr_int64_t created;
+    apr_int64_t expires;        /* 0: never */
+} azs_block_t;
+
+/* The entry that covers addr and has not expired at now, if any:
+ * AZS_OK with *b filled, or AZS_NOTFOUND. */
+azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
+                       apr_int64_t now, azs_block_t *b, apr_pool_t *p);
+
+/* ---- decisions (azs_decide.c) ----------------------------------------- */
+
+/* Password login: looks the user up, always verifies a hash (the dummy
+ * one for unknown users), then checks the account state.  Returns the
+ * reason; *u is filled when the user exists.  AZS_DB_ERROR on a store
+ * fault (azs_store_error says why). */
+azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
+                     apr_int64_t now, azs_user_t *u, apr_pool_t *p);
+
+/* Account state alone (for tokens and cached credentials). */
+azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now);
+
+/* ---- administration (azs_admin.c), used by htauthz ------------------- */
+
+azs_rc azs_user_add(azs_store_t *st, const char *name, const char *hash,
+                    int disabled, apr_int64_t expires);
+azs_rc azs_user_set_hash(azs_store_t *st, const char *name,
+                         const char *hash);
+azs_rc azs_user_set_disabled(azs_store_t *st, const char *name, int off);
+azs_rc azs_user_set_expires(azs_store_t *st, const char *name,
+                            apr_int64_t expires);
+azs_rc azs_user_del(azs_store_t *st, const char *name);
+/* azs_user_t elements, by name. */
+azs_rc azs_user_list(azs_store_t *st, apr_pool_t *p,
+                     apr_array_header_t **users);
+azs_rc azs_user_grant(azs_store_t *st, const char *user, const char *role);
+azs_rc azs_user_revoke(azs_store_t *st, const char *user, const char *role);
+/* Direct roles of a user (const char *), by name. */
+azs_rc azs_user_roles(azs_store_t *st, apr_int64_t user_id, apr_pool_t *p,
+                      apr_array_header_t **roles);
+
+azs_rc azs_role_add(azs_store_t *st, const char *role);
+azs_rc azs_role_del(azs_store_t *st, const char *role);
+azs_rc azs_role_exists(azs_store_t *st, const char *role);
+azs_rc azs_role_list(azs_store_t *st, apr_pool_t *p,
+                     apr_array_header_t **roles);
+/* Creates the permission name on first use. */
+azs_rc azs_role_grant(azs_store_t *st, const char *role, const char *perm);
+azs_rc azs_role_revoke(azs_store_t *st, const char *role, const char *perm);
+/* role inherits other; AZS_INVALID when that would make a cycle. */
+azs_rc azs_role_inherit(azs_store_t *st, const char *role,
+                        const char *other);
+azs_rc azs_role_disinherit(azs_store_t *st, const char *role,
+                           const char *other);
+/* Direct permissions, inherited roles, and members of a role. */
+azs_rc azs_role_detail(azs_store_t *st, const char *role, apr_pool_t *p,
+                       apr_array_header_t **perms,
+                       apr_array_header_t **inherits,
+                       apr_array_header_t **members);
+
+azs_rc azs_token_add(azs_store_t *st, const char *user,
+                     const unsigned char hash[32], const char *label,
+                     apr_int64_t expires, const apr_array_header_t *scopes,
+                     apr_int64_t *id);
+azs_rc azs_token_revoke(azs_store_t *st, apr_int64_t id, apr_int64_t now);
+/* azs_token_t elements; user NULL for all. */
+azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
+                      apr_array_header_t **tokens);
+
+azs_rc azs_block_add(azs_store_t *st, const azs_cidr_t *range,
+                     const char *reason, apr_int64_t expires);
+azs_rc azs_block_del(azs_store_t *st, const azs_cidr_t *range);
+/* azs_block_t elements. */
+azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
+                      apr_array_header_t **entries);
+
+#endif /* AZS_H */

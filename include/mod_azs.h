@@ -1,0 +1,113 @@
+/*
+ * mod_azs.h - private header of the httpd glue (src/mod_azs_*.c).
+ *
+ * The glue is thin: it reads httpd's request, calls the core (azs.h), and
+ * turns the core's answer into a status, a header and one log line.
+ */
+#ifndef MOD_AZS_H
+#define MOD_AZS_H
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_request.h"
+#include "http_protocol.h"
+#include "ap_expr.h"
+#include "mod_auth.h"
+
+#include "azs.h"
+
+/* mod_authz_status.c defines the module (AP_DECLARE_MODULE declares the
+ * log index itself); every other file uses it. */
+#ifndef AZS_MODULE_MAP
+APLOG_USE_MODULE(authz_status);
+#endif
+
+extern module AP_MODULE_DECLARE_DATA authz_status_module;
+
+#define AZS_UNSET -1
+
+/* Per-directory configuration; "unset" values are resolved when read. */
+typedef struct {
+    const char *db_path;     /* NULL: the compiled-in default */
+    int blocklist;           /* AuthzStatusBlocklist */
+    int forbidden;           /* AuthzStatusForbiddenOnFailure */
+} azs_dir_conf;
+
+/* A denial waiting for the final status: mod_authz_core combines the
+ * results of several Require lines, so a provider's "no" is logged only if
+ * the request really ends in that status (see azs_log_transaction). */
+typedef struct {
+    int status;              /* 401 or 403; 0 when nothing is pending */
+    azs_reason reason;
+    const char *user;
+    const char *detail;      /* "role admin; permission docs:write" */
+    const char *scope;       /* Bearer: what was needed, for the header */
+} azs_pending;
+
+/* What one request has learned: providers run several times per request
+ * (mod_authz_core calls them before and after authentication), so the
+ * user's roles and permissions are read once. */
+typedef struct {
+    azs_store_t *st;         /* this thread's handle, while it lasts */
+    const char *st_path;
+    const char *user;        /* whose roles are below */
+    int user_found;
+    azs_user_t u;
+    apr_hash_t *roles;
+    apr_hash_t *perms;
+    azs_token_t *token;      /* Bearer: the token that authenticated */
+    azs_pending pending;
+} azs_req;
+
+/* mod_azs_config.c */
+void *azs_create_dir_conf(apr_pool_t *p, char *dir);
+void *azs_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+const char *azs_cmd_database(cmd_parms *cmd, void *conf, const char *arg);
+const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on);
+const char *azs_set_authz_forbidden(cmd_parms *cmd, int on);
+azs_dir_conf *azs_dir(request_rec *r);
+const char *azs_db_path(request_rec *r);
+
+/* mod_auth_basic, found in post_config (before the children start). */
+extern module *azs_basic_module;
+
+/* mod_azs_db.c: one read-only handle per thread and database file. */
+int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s);
+void azs_child_init(apr_pool_t *pchild, server_rec *s);
+azs_req *azs_req_get(request_rec *r);
+/* The request's handle, opened if needed; NULL after logging db-error. */
+azs_store_t *azs_db(request_rec *r);
+/* Logs db-error with the store's reason and drops the handle so the next
+ * request opens the file again. */
+void azs_db_fault(request_rec *r, const char *what);
+/* Loads r->user's roles and permissions into the memo.  APR_SUCCESS,
+ * or APR_EGENERAL after azs_db_fault. */
+apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user);
+
+/* mod_azs_authn.c */
+extern const authn_provider azs_authn_provider;
+int azs_check_basic_syntax(request_rec *r);
+
+/* mod_azs_authz.c */
+extern const authz_provider azs_authz_role_provider;
+extern const authz_provider azs_authz_permission_provider;
+
+/* mod_azs_bearer.c */
+int azs_bearer_authn(request_rec *r);
+int azs_bearer_note_failure(request_rec *r, const char *auth_type);
+void azs_insert_error(request_rec *r);
+
+/* mod_azs_block.c */
+int azs_block_check(request_rec *r);
+
+/* The one log line per decision (PRODUCT.md section 4). */
+void azs_log_denial(request_rec *r, int status, azs_reason reason,
+                    const char *user, const char *detail);
+void azs_defer_denial(request_rec *r, int status, azs_reason reason,
+                      const char *user, const char *detail);
+int azs_log_transaction(request_rec *r);
+
+#endif /* MOD_AZS_H */

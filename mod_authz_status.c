@@ -1,0 +1,72 @@
+/*
+ * mod_authz_status - authentication and authorization from a SQLite
+ * database, with the right status codes: 401 when the client could not be
+ * identified, 403 when it was and may not.
+ *
+ * This file is the map of the module: its directives, the providers it
+ * registers and the hooks it takes.  The work is done in src/mod_azs_*.c
+ * (httpd glue) and src/azs_*.c (the core, which knows nothing of httpd).
+ */
+#define AZS_MODULE_MAP
+#include "mod_azs.h"
+
+static const command_rec azs_cmds[] = {
+    AP_INIT_TAKE1("AuthzStatusDatabase", azs_cmd_database, NULL,
+                  RSRC_CONF | ACCESS_CONF,
+                  "the SQLite database managed by htauthz"),
+    AP_INIT_FLAG("AuthzStatusBlocklist", ap_set_flag_slot,
+                 (void *)APR_OFFSETOF(azs_dir_conf, blocklist),
+                 ACCESS_CONF | OR_AUTHCFG,
+                 "On: answer 403 to clients on the database's blocklist, "
+                 "before any credential is checked"),
+    AP_INIT_FLAG("AuthzStatusForbiddenOnFailure", azs_cmd_forbidden, NULL,
+                 ACCESS_CONF | OR_AUTHCFG,
+                 "Off: answer 401 (httpd's default) instead of 403 to an "
+                 "authenticated user who fails Require role/permission"),
+    {NULL}
+};
+
+static void azs_register_hooks(apr_pool_t *p)
+{
+    /* Blocklisted clients are refused before anything else: no prompt,
+     * no hash.  This hook returns 403 or DECLINED, never OK, so it holds
+     * under every Satisfy mode. */
+    ap_hook_check_access_ex(azs_block_check, NULL, NULL, APR_HOOK_FIRST,
+                            AP_AUTH_INTERNAL_PER_CONF);
+    /* Before mod_auth_basic: httpd's own Basic decoder is lenient, ours
+     * answers 400 to what it would let through. */
+    ap_hook_check_authn(azs_check_basic_syntax, NULL, NULL, APR_HOOK_FIRST,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_authn(azs_bearer_authn, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(azs_bearer_note_failure, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(azs_insert_error, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+    ap_hook_log_transaction(azs_log_transaction, NULL, NULL,
+                            APR_HOOK_FIRST);
+    ap_hook_post_config(azs_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(azs_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+
+    ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, "authz_status",
+                              AUTHN_PROVIDER_VERSION, &azs_authn_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "role",
+                              AUTHZ_PROVIDER_VERSION,
+                              &azs_authz_role_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "permission",
+                              AUTHZ_PROVIDER_VERSION,
+                              &azs_authz_permission_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+}
+
+AP_DECLARE_MODULE(authz_status) = {
+    STANDARD20_MODULE_STUFF,
+    azs_create_dir_conf,
+    azs_merge_dir_conf,
+    NULL,
+    NULL,
+    azs_cmds,
+    azs_register_hooks
+};

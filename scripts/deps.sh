@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what building and testing need, on Debian 12, as root.
+# Quiet when everything is already there.
+set -eu
+pkgs="build-essential autoconf automake libtool pkg-config apache2 apache2-dev
+      libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libsqlite3-dev
+      sqlite3 libcmocka-dev curl python3 ca-certificates"
+missing=
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
+        || missing="$missing $p"
+done
+extra=${AZS_EXTRA_PKGS:-}
+for p in $extra; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
+        || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    if [ "$(id -u)" != 0 ]; then
+        echo "deps: missing packages:$missing (run as root to install)" >&2
+        exit 1
+    fi
+    echo "deps: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# The Debian package starts a system apache2 on port 80; the tests and the
+# demo run their own servers and need nothing from it.

@@ -1,0 +1,137 @@
+-- mod_authz_status database, schema version 1 (PRAGMA user_version).
+--
+-- The module opens this file read-only; every write comes from htauthz.
+-- Times are seconds since the epoch (UTC); 0 means "never"/"not".
+-- Every change to any table bumps meta.generation through the triggers
+-- below, so caches in httpd see every write on the next request.
+
+PRAGMA journal_mode = WAL;
+
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('generation', 1);
+
+CREATE TABLE users (
+    id       INTEGER PRIMARY KEY,
+    name     TEXT NOT NULL UNIQUE,
+    hash     TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    expires  INTEGER NOT NULL DEFAULT 0,
+    created  INTEGER NOT NULL,
+    updated  INTEGER NOT NULL
+);
+
+CREATE TABLE roles (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+-- role_id inherits parent_id: holders of role_id also hold parent_id
+-- and all its permissions.
+CREATE TABLE role_inherits (
+    role_id   INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    parent_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    PRIMARY KEY (role_id, parent_id)
+) WITHOUT ROWID;
+CREATE INDEX role_inherits_parent ON role_inherits (parent_id);
+
+CREATE TABLE permissions (
+    id   INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+
+CREATE TABLE role_permissions (
+    role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    perm_id INTEGER NOT NULL REFERENCES permissions(id) ON DELETE CASCADE,
+    PRIMARY KEY (role_id, perm_id)
+) WITHOUT ROWID;
+CREATE INDEX role_permissions_perm ON role_permissions (perm_id);
+
+CREATE TABLE user_roles (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    role_id INTEGER NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, role_id)
+) WITHOUT ROWID;
+CREATE INDEX user_roles_role ON user_roles (role_id);
+
+CREATE TABLE tokens (
+    id      INTEGER PRIMARY KEY,
+    hash    BLOB NOT NULL UNIQUE,          -- SHA-256 of the token
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    label   TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL DEFAULT 0,
+    revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tokens_user ON tokens (user_id);
+
+CREATE TABLE token_scopes (
+    token_id INTEGER NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,
+    perm     TEXT NOT NULL,
+    PRIMARY KEY (token_id, perm)
+) WITHOUT ROWID;
+
+-- Addresses are 16-byte network addresses (IPv4 as ::ffff:a.b.c.d) with
+-- a prefix length; a lookup probes (bits, net) for each prefix length in
+-- use, so it stays a handful of index probes at any size.
+CREATE TABLE blocklist (
+    id      INTEGER PRIMARY KEY,
+    net     BLOB NOT NULL,
+    bits    INTEGER NOT NULL,
+    text    TEXT NOT NULL,
+    reason  TEXT NOT NULL DEFAULT '',
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (bits, net)
+);
+
+CREATE TRIGGER users_gi AFTER INSERT ON users BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER users_gu AFTER UPDATE ON users BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER users_gd AFTER DELETE ON users BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER roles_gi AFTER INSERT ON roles BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER roles_gu AFTER UPDATE ON roles BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER roles_gd AFTER DELETE ON roles BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER role_inherits_gi AFTER INSERT ON role_inherits BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER role_inherits_gd AFTER DELETE ON role_inherits BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER permissions_gi AFTER INSERT ON permissions BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER permissions_gu AFTER UPDATE ON permissions BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER permissions_gd AFTER DELETE ON permissions BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER role_permissions_gi AFTER INSERT ON role_permissions BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER role_permissions_gd AFTER DELETE ON role_permissions BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER user_roles_gi AFTER INSERT ON user_roles BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER user_roles_gd AFTER DELETE ON user_roles BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER tokens_gi AFTER INSERT ON tokens BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER tokens_gu AFTER UPDATE ON tokens BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER tokens_gd AFTER DELETE ON tokens BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER token_scopes_gi AFTER INSERT ON token_scopes BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER token_scopes_gd AFTER DELETE ON token_scopes BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER blocklist_gi AFTER INSERT ON blocklist BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER blocklist_gu AFTER UPDATE ON blocklist BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+CREATE TRIGGER blocklist_gd AFTER DELETE ON blocklist BEGIN
+    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+
+PRAGMA user_version = 1;

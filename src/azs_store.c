@@ -1,0 +1,561 @@
+/*
+ * azs_store.c - opening the database and the reads the module makes on
+ * every request.  Writes live in azs_admin.c.
+ *
+ * A handle belongs to one thread at a time (SQLITE_OPEN_NOMUTEX): the
+ * module keeps one per thread, opened after fork.  Statements are prepared
+ * once per handle and reset after each use.
+ */
+#include <string.h>
+#include <sys/stat.h>
+
+#include <apr_strings.h>
+
+#include "azs.h"
+
+extern const char azs_schema_sql[];
+
+enum {
+    Q_GENERATION,
+    Q_USER,
+    Q_USER_ROLES,
+    Q_ROLE_PARENTS,
+    Q_ROLE_PERMS,
+    Q_TOKEN,
+    Q_TOKEN_SCOPES,
+    Q_BLOCK_BITS,
+    Q_BLOCK_PROBE,
+    Q_COUNT
+};
+
+static const char *const queries[Q_COUNT] = {
+    "SELECT value FROM meta WHERE key = 'generation'",
+    "SELECT id, name, hash, disabled, expires, created, updated"
+    " FROM users WHERE name = ?1",
+    "SELECT roles.id, roles.name FROM user_roles"
+    " JOIN roles ON roles.id = user_roles.role_id"
+    " WHERE user_roles.user_id = ?1",
+    "SELECT roles.id, roles.name FROM role_inherits"
+    " JOIN roles ON roles.id = role_inherits.parent_id"
+    " WHERE role_inherits.role_id = ?1",
+    "SELECT permissions.name FROM role_permissions"
+    " JOIN permissions ON permissions.id = role_permissions.perm_id"
+    " WHERE role_permissions.role_id = ?1",
+    "SELECT tokens.id, tokens.user_id, users.name, tokens.label,"
+    " tokens.created, tokens.expires, tokens.revoked"
+    " FROM tokens JOIN users ON users.id = tokens.user_id"
+    " WHERE tokens.hash = ?1",
+    "SELECT perm FROM token_scopes WHERE token_id = ?1",
+    "SELECT DISTINCT bits FROM blocklist ORDER BY bits DESC",
+    "SELECT id, text, reason, created, expires FROM blocklist"
+    " WHERE bits = ?1 AND net = ?2 AND (expires = 0 OR expires > ?3)"
+};
+
+struct azs_store {
+    sqlite3 *db;
+    const char *path;
+    dev_t dev;
+    ino_t ino;
+    char err[256];
+    sqlite3_stmt *stmt[Q_COUNT];
+    /* Prefix lengths present in the blocklist, longest first, as of
+     * generation bits_gen (0: not loaded). */
+    apr_int64_t bits_gen;
+    int nbits;
+    int bits[129];
+};
+
+const char *azs_store_error(azs_store_t *st)
+{
+    return st->err[0] ? st->err : sqlite3_errmsg(st->db);
+}
+
+void azs_store_set_error(azs_store_t *st, const char *msg)
+{
+    apr_cpystrn(st->err, msg, sizeof(st->err));
+}
+
+static azs_rc db_fail(azs_store_t *st, int rc)
+{
+    apr_snprintf(st->err, sizeof(st->err), "%s (sqlite %d)",
+                 sqlite3_errmsg(st->db), rc);
+    return AZS_DBERR;
+}
+
+sqlite3 *azs_store_db(azs_store_t *st)
+{
+    return st->db;
+}
+
+static apr_status_t store_cleanup(void *data)
+{
+    azs_store_t *st = data;
+    int i;
+
+    for (i = 0; i < Q_COUNT; i++) {
+        sqlite3_finalize(st->stmt[i]);
+        st->stmt[i] = NULL;
+    }
+    if (st->db) {
+        sqlite3_close_v2(st->db);
+        st->db = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+void azs_store_close(azs_store_t *st)
+{
+    /* The pool cleanup would run later anyway; closing now releases the
+     * file at once (a replaced or deleted database must not stay open). */
+    store_cleanup(st);
+}
+
+int azs_store_stale(azs_store_t *st)
+{
+    struct stat sb;
+
+    if (stat(st->path, &sb) != 0) {
+        return 1;
+    }
+    return sb.st_dev != st->dev || sb.st_ino != st->ino;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *value)
+{
+    sqlite3_stmt *s;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *value = sqlite3_column_int(s, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
+                      int busy_timeout_ms, apr_pool_t *p, const char **err)
+{
+    azs_store_t *st = apr_pcalloc(p, sizeof(*st));
+    int flags = SQLITE_OPEN_NOMUTEX
+                | (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE);
+    struct stat sb;
+    int rc, version = -1;
+
+    *out = NULL;
+    st->path = apr_pstrdup(p, path);
+    /* The identity of the file is taken before opening, so a file
+     * replaced in between is seen as stale at the next check. */
+    if (stat(path, &sb) != 0) {
+        *err = apr_psprintf(p, "cannot open %s: no such file", path);
+        return AZS_DBERR;
+    }
+    st->dev = sb.st_dev;
+    st->ino = sb.st_ino;
+    rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        *err = apr_psprintf(p, "cannot open %s: %s", path,
+                            st->db ? sqlite3_errmsg(st->db)
+                                   : sqlite3_errstr(rc));
+        sqlite3_close_v2(st->db);
+        return AZS_DBERR;
+    }
+    apr_pool_cleanup_register(p, st, store_cleanup, apr_pool_cleanup_null);
+    sqlite3_busy_timeout(st->db, busy_timeout_ms);
+    sqlite3_extended_result_codes(st->db, 1);
+    rc = pragma_int(st->db, "PRAGMA user_version", &version);
+    if (rc != SQLITE_OK) {
+        *err = apr_psprintf(p, "cannot read %s: %s", path,
+                            sqlite3_errmsg(st->db));
+        store_cleanup(st);
+        return AZS_DBERR;
+    }
+    if (version != AZS_SCHEMA_VERSION) {
+        *err = apr_psprintf(p, "%s has schema version %d, this build "
+                            "knows %d%s", path, version, AZS_SCHEMA_VERSION,
+                            version == 0 ? " (not initialized: run "
+                            "htauthz init)" : "");
+        store_cleanup(st);
+        return AZS_DBERR;
+    }
+    if (!readonly) {
+        sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+    }
+    *out = st;
+    return AZS_OK;
+}
+
+azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
+{
+    sqlite3 *db = NULL;
+    int rc, version = -1;
+    char *msg = NULL;
+
+    rc = sqlite3_open_v2(path, &db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        *err = apr_psprintf(p, "cannot create %s: %s", path,
+                            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close_v2(db);
+        return AZS_DBERR;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    rc = pragma_int(db, "PRAGMA user_version", &version);
+    if (rc == SQLITE_OK && version == 0) {
+        /* A new file (or an empty one): the whole schema, at once.  The
+         * journal mode cannot change inside a transaction, so it is set
+         * first; schema.sql repeats it for readers of the file. */
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, &msg);
+        if (rc == SQLITE_OK) {
+            sqlite3_free(msg);
+            msg = NULL;
+            rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+        }
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_exec(db, azs_schema_sql, NULL, NULL, &msg);
+            if (rc == SQLITE_OK) {
+                rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+            }
+            else {
+                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            }
+        }
+    }
+    else if (rc == SQLITE_OK && version != AZS_SCHEMA_VERSION) {
+        *err = apr_psprintf(p, "%s has schema version %d, this build "
+                            "knows %d", path, version, AZS_SCHEMA_VERSION);
+        sqlite3_close_v2(db);
+        return AZS_INVALID;
+    }
+    if (rc != SQLITE_OK) {
+        *err = apr_psprintf(p, "cannot initialize %s: %s", path,
+                            msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        sqlite3_close_v2(db);
+        return AZS_DBERR;
+    }
+    sqlite3_free(msg);
+    sqlite3_close_v2(db);
+    return AZS_OK;
+}
+
+static azs_rc stmt_get(azs_store_t *st, int q, sqlite3_stmt **s)
+{
+    int rc;
+
+    if (!st->stmt[q]) {
+        rc = sqlite3_prepare_v3(st->db, queries[q], -1,
+                                SQLITE_PREPARE_PERSISTENT, &st->stmt[q],
+                                NULL);
+        if (rc != SQLITE_OK) {
+            return db_fail(st, rc);
+        }
+    }
+    *s = st->stmt[q];
+    return AZS_OK;
+}
+
+static azs_rc exec_simple(azs_store_t *st, const char *sql)
+{
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+    return rc == SQLITE_OK ? AZS_OK : db_fail(st, rc);
+}
+
+azs_rc azs_store_begin(azs_store_t *st)
+{
+    st->err[0] = '\0';
+    return exec_simple(st, "BEGIN IMMEDIATE");
+}
+
+azs_rc azs_store_commit(azs_store_t *st)
+{
+    return exec_simple(st, "COMMIT");
+}
+
+void azs_store_rollback(azs_store_t *st)
+{
+    if (!sqlite3_get_autocommit(st->db)) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+static const char *col_text(apr_pool_t *p, sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+
+    return apr_pstrdup(p, t ? (const char *)t : "");
+}
+
+azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
+{
+    sqlite3_stmt *s;
+    azs_rc r = stmt_get(st, Q_GENERATION, &s);
+    int rc;
+
+    if (r != AZS_OK) {
+        return r;
+    }
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *gen = sqlite3_column_int64(s, 0);
+        r = AZS_OK;
+    }
+    else if (rc == SQLITE_DONE) {
+        azs_store_set_error(st, "meta.generation is missing");
+        r = AZS_DBERR;
+    }
+    else {
+        r = db_fail(st, rc);
+    }
+    sqlite3_reset(s);
+    return r;
+}
+
+azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
+                    apr_pool_t *p)
+{
+    sqlite3_stmt *s;
+    azs_rc r = stmt_get(st, Q_USER, &s);
+    int rc;
+
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        u->id = sqlite3_column_int64(s, 0);
+        u->name = col_text(p, s, 1);
+        u->hash = col_text(p, s, 2);
+        u->disabled = sqlite3_column_int(s, 3) != 0;
+        u->expires = sqlite3_column_int64(s, 4);
+        u->created = sqlite3_column_int64(s, 5);
+        u->updated = sqlite3_column_int64(s, 6);
+        r = AZS_OK;
+    }
+    else {
+        r = rc == SQLITE_DONE ? AZS_NOTFOUND : db_fail(st, rc);
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return r;
+}
+
+/* One step of the walk: the permissions a role carries. */
+static azs_rc role_perms(azs_store_t *st, apr_int64_t role_id,
+                         const char *chain, apr_pool_t *p, apr_hash_t *perms)
+{
+    sqlite3_stmt *s;
+    azs_rc r = stmt_get(st, Q_ROLE_PERMS, &s);
+    int rc;
+
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, role_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+
+        if (name && !apr_hash_get(perms, name, APR_HASH_KEY_STRING)) {
+            apr_hash_set(perms, apr_pstrdup(p, name), APR_HASH_KEY_STRING,
+                         chain);
+        }
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? AZS_OK : db_fail(st, rc);
+}
+
+typedef struct {
+    apr_int64_t id;
+    const char *chain;
+} role_item;
+
+azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
+                          apr_pool_t *p, apr_hash_t **roles_out,
+                          apr_hash_t **perms_out)
+{
+    apr_hash_t *roles = apr_hash_make(p);
+    apr_hash_t *perms = apr_hash_make(p);
+    apr_array_header_t *queue = apr_array_make(p, 8, sizeof(role_item));
+    sqlite3_stmt *s;
+    azs_rc r;
+    int rc, head = 0;
+
+    /* Breadth first from the roles granted directly, so each role is
+     * reached through its shortest chain.  Cycles are refused when
+     * written, and a role already seen is not walked again anyway. */
+    if ((r = stmt_get(st, Q_USER_ROLES, &s)) != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, user_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = col_text(p, s, 1);
+        role_item *it;
+
+        if (apr_hash_get(roles, name, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        it = apr_array_push(queue);
+        it->id = sqlite3_column_int64(s, 0);
+        it->chain = name;
+        apr_hash_set(roles, name, APR_HASH_KEY_STRING, name);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        return db_fail(st, rc);
+    }
+    if ((r = stmt_get(st, Q_ROLE_PARENTS, &s)) != AZS_OK) {
+        return r;
+    }
+    while (head < queue->nelts) {
+        role_item cur = APR_ARRAY_IDX(queue, head, role_item);
+
+        head++;
+        if ((r = role_perms(st, cur.id, cur.chain, p, perms)) != AZS_OK) {
+            return r;
+        }
+        sqlite3_bind_int64(s, 1, cur.id);
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(s, 1);
+            role_item *it;
+
+            if (!name || apr_hash_get(roles, name, APR_HASH_KEY_STRING)) {
+                continue;
+            }
+            it = apr_array_push(queue);
+            it->id = sqlite3_column_int64(s, 0);
+            it->chain = apr_pstrcat(p, cur.chain, " > ", name, NULL);
+            apr_hash_set(roles, apr_pstrdup(p, name), APR_HASH_KEY_STRING,
+                         it->chain);
+        }
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE) {
+            return db_fail(st, rc);
+        }
+    }
+    *roles_out = roles;
+    *perms_out = perms;
+    return AZS_OK;
+}
+
+azs_rc azs_token_get(azs_store_t *st, const unsigned char hash[32],
+                     azs_token_t *t, apr_pool_t *p)
+{
+    sqlite3_stmt *s;
+    azs_rc r = stmt_get(st, Q_TOKEN, &s);
+    int rc;
+
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_blob(s, 1, hash, AZS_SHA256_LEN, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        t->id = sqlite3_column_int64(s, 0);
+        t->user_id = sqlite3_column_int64(s, 1);
+        t->user = col_text(p, s, 2);
+        t->label = col_text(p, s, 3);
+        t->created = sqlite3_column_int64(s, 4);
+        t->expires = sqlite3_column_int64(s, 5);
+        t->revoked = sqlite3_column_int64(s, 6);
+        r = AZS_OK;
+    }
+    else {
+        r = rc == SQLITE_DONE ? AZS_NOTFOUND : db_fail(st, rc);
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    t->scopes = apr_array_make(p, 2, sizeof(const char *));
+    if ((r = stmt_get(st, Q_TOKEN_SCOPES, &s)) != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, t->id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        APR_ARRAY_PUSH(t->scopes, const char *) = col_text(p, s, 0);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? AZS_OK : db_fail(st, rc);
+}
+
+static azs_rc block_bits_load(azs_store_t *st)
+{
+    sqlite3_stmt *s;
+    apr_int64_t gen;
+    azs_rc r;
+    int rc;
+
+    if ((r = azs_store_generation(st, &gen)) != AZS_OK) {
+        return r;
+    }
+    if (gen == st->bits_gen) {
+        return AZS_OK;
+    }
+    if ((r = stmt_get(st, Q_BLOCK_BITS, &s)) != AZS_OK) {
+        return r;
+    }
+    st->nbits = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int bits = sqlite3_column_int(s, 0);
+
+        if (bits >= 0 && bits <= 128 && st->nbits < 129) {
+            st->bits[st->nbits++] = bits;
+        }
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        st->bits_gen = 0;
+        return db_fail(st, rc);
+    }
+    st->bits_gen = gen;
+    return AZS_OK;
+}
+
+azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
+                       apr_int64_t now, azs_block_t *b, apr_pool_t *p)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+    int i, rc;
+
+    if ((r = block_bits_load(st)) != AZS_OK) {
+        return r;
+    }
+    if ((r = stmt_get(st, Q_BLOCK_PROBE, &s)) != AZS_OK) {
+        return r;
+    }
+    /* CIDR ranges nest or are disjoint, so probing each prefix length in
+     * use, longest first, finds the most specific live entry. */
+    for (i = 0; i < st->nbits; i++) {
+        unsigned char net[16];
+
+        azs_cidr_mask(net, addr, st->bits[i]);
+        sqlite3_bind_int(s, 1, st->bits[i]);
+        sqlite3_bind_blob(s, 2, net, 16, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 3, now);
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            b->id = sqlite3_column_int64(s, 0);
+            memcpy(b->range.net, net, 16);
+            b->range.bits = st->bits[i];
+            b->text = col_text(p, s, 1);
+            b->reason = col_text(p, s, 2);
+            b->created = sqlite3_column_int64(s, 3);
+            b->expires = sqlite3_column_int64(s, 4);
+            sqlite3_reset(s);
+            return AZS_OK;
+        }
+        sqlite3_reset(s);
+        if (rc != SQLITE_DONE) {
+            return db_fail(st, rc);
+        }
+    }
+    return AZS_NOTFOUND;
+}

@@ -1,0 +1,89 @@
+/*
+ * mod_azs_authn.c - the "authz_status" authn provider (for
+ * AuthBasicProvider and AuthFormProvider) and the strict Basic check.
+ */
+#include "mod_azs.h"
+
+#include "apr_strings.h"
+
+static authn_status azs_check_password(request_rec *r, const char *user,
+                                       const char *password)
+{
+    azs_req *q = azs_req_get(r);
+    azs_store_t *st = azs_db(r);
+    azs_user_t u;
+    azs_reason why;
+
+    if (!st) {
+        return AUTH_GENERAL_ERROR;
+    }
+    why = azs_login(st, user, password, apr_time_sec(r->request_time), &u,
+                    r->pool);
+    switch (why) {
+    case AZS_GRANTED:
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0106: password "
+                      "accepted: user \"%s\" for \"%s\"",
+                      azs_escape(r->pool, user, 256),
+                      azs_escape(r->pool, r->uri, 256));
+        /* Clear what a previous provider call left: the denial is void if
+         * this login succeeds (AuthBasicProvider file authz_status). */
+        q->pending.status = 0;
+        return AUTH_GRANTED;
+    case AZS_DB_ERROR:
+        azs_db_fault(r, "looking up the user");
+        return AUTH_GENERAL_ERROR;
+    default:
+        /* Logged only if the request ends in 401: another provider in the
+         * list may still accept the password. */
+        azs_defer_denial(r, HTTP_UNAUTHORIZED, why, user, NULL);
+        return why == AZS_UNKNOWN_USER ? AUTH_USER_NOT_FOUND : AUTH_DENIED;
+    }
+}
+
+const authn_provider azs_authn_provider = {
+    &azs_check_password,
+    NULL
+};
+
+/*
+ * Does mod_auth_basic call our provider for this request?  Its per-dir
+ * configuration starts with the provider list (authn_provider_list from
+ * mod_auth.h) in every 2.4 release; nothing else of it is read.
+ */
+static int basic_uses_us(request_rec *r)
+{
+    authn_provider_list **conf, *p;
+
+    if (!azs_basic_module) {
+        return 0;
+    }
+    conf = ap_get_module_config(r->per_dir_config, azs_basic_module);
+    for (p = conf ? *conf : NULL; p; p = p->next) {
+        if (p->provider == &azs_authn_provider) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int azs_check_basic_syntax(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    const char *header, *user, *password, *why;
+
+    if (!type || ap_cstr_casecmp(type, "Basic") != 0 || !basic_uses_us(r)) {
+        return DECLINED;
+    }
+    header = apr_table_get(r->headers_in, (PROXYREQ_PROXY == r->proxyreq)
+                                          ? "Proxy-Authorization"
+                                          : "Authorization");
+    if (!header) {
+        return DECLINED;   /* mod_auth_basic sends the challenge */
+    }
+    why = azs_basic_decode(r->pool, header, &user, &password);
+    if (why) {
+        azs_log_denial(r, HTTP_BAD_REQUEST, AZS_MALFORMED, NULL, why);
+        return HTTP_BAD_REQUEST;
+    }
+    return DECLINED;
+}

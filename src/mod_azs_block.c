@@ -1,0 +1,49 @@
+/*
+ * mod_azs_block.c - AuthzStatusBlocklist: 403 before authentication.
+ *
+ * Runs as the first access_checker_ex hook and answers 403 or DECLINED,
+ * never OK, so no Satisfy mode can let a blocked client through and no
+ * password is hashed for it.
+ */
+#include "mod_azs.h"
+
+#include "apr_strings.h"
+
+int azs_block_check(request_rec *r)
+{
+    azs_dir_conf *c = azs_dir(r);
+    azs_store_t *st;
+    azs_cidr_t addr;
+    azs_block_t b;
+    azs_rc rc;
+    const char *ip = r->useragent_ip;   /* mod_remoteip's, if in use */
+
+    if (c->blocklist != 1 || r->main) {
+        return DECLINED;   /* a subrequest's client is its main's */
+    }
+    if (!ip || azs_addr_parse(ip, &addr) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AZS0402: 403 ip-blocked: "
+                      "cannot parse client address \"%s\" for \"%s\"",
+                      azs_escape(r->pool, ip, 64),
+                      azs_escape(r->pool, r->uri, 256));
+        return HTTP_FORBIDDEN;
+    }
+    if (!(st = azs_db(r))) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rc = azs_block_match(st, addr.net, apr_time_sec(r->request_time), &b,
+                         r->pool);
+    if (rc == AZS_NOTFOUND) {
+        return DECLINED;
+    }
+    if (rc != AZS_OK) {
+        azs_db_fault(r, "reading the blocklist");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    azs_log_denial(r, HTTP_FORBIDDEN, AZS_IP_BLOCKED, NULL,
+                   apr_psprintf(r->pool, "address %s matches entry %"
+                                APR_INT64_T_FMT " \"%s\", reason \"%s\"",
+                                ip, b.id, b.text,
+                                azs_escape(r->pool, b.reason, 256)));
+    return HTTP_FORBIDDEN;
+}

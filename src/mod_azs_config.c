@@ -1,0 +1,87 @@
+/*
+ * mod_azs_config.c - per-directory configuration.
+ */
+#include "mod_azs.h"
+
+#include "apr_strings.h"
+
+void *azs_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    azs_dir_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->db_path = NULL;
+    c->blocklist = AZS_UNSET;
+    c->forbidden = AZS_UNSET;
+    return c;
+}
+
+void *azs_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    azs_dir_conf *base = basev, *add = addv;
+    azs_dir_conf *c = apr_palloc(p, sizeof(*c));
+
+    c->db_path = add->db_path ? add->db_path : base->db_path;
+    c->blocklist = add->blocklist == AZS_UNSET ? base->blocklist
+                                               : add->blocklist;
+    c->forbidden = add->forbidden == AZS_UNSET ? base->forbidden
+                                               : add->forbidden;
+    return c;
+}
+
+azs_dir_conf *azs_dir(request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &authz_status_module);
+}
+
+const char *azs_db_path(request_rec *r)
+{
+    azs_dir_conf *c = azs_dir(r);
+
+    return c->db_path ? c->db_path : AZS_DEFAULT_DB;
+}
+
+const char *azs_cmd_database(cmd_parms *cmd, void *conf, const char *arg)
+{
+    azs_dir_conf *c = conf;
+
+    c->db_path = ap_server_root_relative(cmd->pool, arg);
+    if (!c->db_path) {
+        return apr_pstrcat(cmd->pool, "AuthzStatusDatabase: invalid path ",
+                           arg, NULL);
+    }
+    return NULL;
+}
+
+/*
+ * mod_authz_core answers 401 to an authenticated user who fails Require
+ * unless AuthzSendForbiddenOnFailure is on in that context.  Rather than
+ * answering GRANTED and refusing later (which breaks <RequireAny>), we set
+ * that flag in the same context with mod_authz_core's own handler.
+ */
+const char *azs_set_authz_forbidden(cmd_parms *cmd, int on)
+{
+    module *mod = NULL;
+    const command_rec *c;
+    cmd_parms as_core;
+    void *mconfig;
+
+    c = ap_find_command_in_modules("AuthzSendForbiddenOnFailure", &mod);
+    if (!c || !mod || !cmd->context) {
+        return NULL;   /* no mod_authz_core, no Require either */
+    }
+    mconfig = ap_set_config_vectors(cmd->server, cmd->context, cmd->path,
+                                    mod, cmd->pool);
+    /* The handler reads its field offset from cmd->info. */
+    as_core = *cmd;
+    as_core.info = c->cmd_data;
+    as_core.cmd = c;
+    return c->AP_FLAG(&as_core, mconfig, on);
+}
+
+const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on)
+{
+    azs_dir_conf *c = conf;
+
+    c->forbidden = on;
+    return azs_set_authz_forbidden(cmd, on);
+}

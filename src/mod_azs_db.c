@@ -1,0 +1,187 @@
+/*
+ * mod_azs_db.c - database handles inside httpd.
+ *
+ * SQLite handles must not cross fork() and are not shared between threads:
+ * each thread of each child opens its own read-only handle on first use,
+ * after fork, and keeps it in thread-local storage for later requests.
+ * The handle is checked against the file on every request (a stat), so a
+ * database that was deleted or replaced by rename is opened again, and it
+ * is dropped after any SQLite fault, so httpd recovers by itself.
+ */
+#include "mod_azs.h"
+
+#include "apr_strings.h"
+#include "apr_thread_proc.h"
+
+typedef struct {
+    apr_pool_t *pool;        /* unmanaged: lives as long as the thread */
+    apr_hash_t *stores;      /* path -> azs_store_t * */
+} azs_thread;
+
+/* Written in post_config, in the parent, before any child exists. */
+module *azs_basic_module;
+
+/* Written once in child_init, before the child serves; read-only after. */
+static apr_threadkey_t *thread_key;
+
+static void thread_destroy(void *data)
+{
+    azs_thread *t = data;
+
+    if (t) {
+        apr_pool_destroy(t->pool);
+    }
+}
+
+int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s)
+{
+    ap_add_version_component(pconf, "mod_authz_status/" AZS_VERSION);
+    azs_basic_module = ap_find_linked_module("mod_auth_basic.c");
+    return OK;
+}
+
+void azs_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv = apr_threadkey_private_create(&thread_key,
+                                                   thread_destroy, pchild);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0601: cannot create "
+                     "thread-local storage; every request will fail");
+        thread_key = NULL;
+    }
+}
+
+static azs_thread *thread_get(void)
+{
+    azs_thread *t = NULL;
+    apr_pool_t *pool;
+
+    if (!thread_key) {
+        return NULL;
+    }
+    apr_threadkey_private_get((void **)&t, thread_key);
+    if (t) {
+        return t;
+    }
+    if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL) != APR_SUCCESS) {
+        return NULL;
+    }
+    apr_pool_tag(pool, "authz_status_thread");
+    t = apr_pcalloc(pool, sizeof(*t));
+    t->pool = pool;
+    t->stores = apr_hash_make(pool);
+    if (apr_threadkey_private_set(t, thread_key) != APR_SUCCESS) {
+        apr_pool_destroy(pool);
+        return NULL;
+    }
+    return t;
+}
+
+azs_req *azs_req_get(request_rec *r)
+{
+    azs_req *q = ap_get_module_config(r->request_config,
+                                      &authz_status_module);
+
+    if (!q) {
+        q = apr_pcalloc(r->pool, sizeof(*q));
+        ap_set_module_config(r->request_config, &authz_status_module, q);
+    }
+    return q;
+}
+
+static void store_drop(azs_thread *t, const char *path, azs_store_t *st)
+{
+    apr_hash_set(t->stores, path, APR_HASH_KEY_STRING, NULL);
+    azs_store_close(st);
+}
+
+azs_store_t *azs_db(request_rec *r)
+{
+    azs_req *q = azs_req_get(r);
+    const char *path = azs_db_path(r);
+    azs_thread *t;
+    azs_store_t *st;
+    apr_pool_t *sp;
+    const char *err = NULL;
+
+    if (q->st && q->st_path == path) {
+        return q->st;
+    }
+    if (!(t = thread_get())) {
+        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR, NULL,
+                       "no thread-local storage");
+        return NULL;
+    }
+    st = apr_hash_get(t->stores, path, APR_HASH_KEY_STRING);
+    if (st && azs_store_stale(st)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0602: %s was "
+                      "replaced or removed: opening it again", path);
+        store_drop(t, path, st);
+        st = NULL;
+    }
+    if (!st) {
+        /* Each handle has a subpool, so dropping one frees it all. */
+        apr_pool_create(&sp, t->pool);
+        if (azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, &err)
+            != AZS_OK) {
+            apr_pool_destroy(sp);
+            azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
+                           NULL, err);
+            return NULL;
+        }
+        apr_hash_set(t->stores, apr_pstrdup(sp, path), APR_HASH_KEY_STRING,
+                     st);
+    }
+    q->st = st;
+    q->st_path = path;
+    return st;
+}
+
+void azs_db_fault(request_rec *r, const char *what)
+{
+    azs_req *q = azs_req_get(r);
+    azs_thread *t = thread_get();
+
+    azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR, NULL,
+                   apr_pstrcat(r->pool, what, ": ",
+                               q->st ? azs_store_error(q->st) : "no handle",
+                               NULL));
+    if (q->st && t) {
+        store_drop(t, q->st_path, q->st);
+    }
+    q->st = NULL;
+}
+
+apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user)
+{
+    azs_store_t *st;
+    azs_rc rc;
+
+    if (q->user && strcmp(q->user, user) == 0) {
+        return APR_SUCCESS;
+    }
+    if (!(st = azs_db(r))) {
+        return APR_EGENERAL;
+    }
+    q->user = NULL;
+    q->roles = q->perms = NULL;
+    rc = azs_user_get(st, user, &q->u, r->pool);
+    if (rc == AZS_NOTFOUND) {
+        /* Not ours (another authn provider): no roles, no permissions. */
+        q->user_found = 0;
+        q->roles = apr_hash_make(r->pool);
+        q->perms = apr_hash_make(r->pool);
+    }
+    else if (rc == AZS_OK) {
+        q->user_found = 1;
+        rc = azs_user_effective(st, q->u.id, r->pool, &q->roles, &q->perms);
+    }
+    if (rc != AZS_OK && rc != AZS_NOTFOUND) {
+        azs_db_fault(r, "reading roles");
+        return APR_EGENERAL;
+    }
+    q->user = apr_pstrdup(r->pool, user);
+    return APR_SUCCESS;
+}

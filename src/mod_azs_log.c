@@ -1,0 +1,92 @@
+/*
+ * mod_azs_log.c - one precise line in the error log per decision.
+ *
+ * Format (PRODUCT.md section 4):
+ *   AZSnnnn: <status> <reason>: user "<escaped>" for "<escaped uri>"
+ * followed by what was required, the blocklist entry, or the database's
+ * reason.  User-controlled text goes through azs_escape; passwords,
+ * tokens and the Authorization header are never given to this file.
+ */
+#include "mod_azs.h"
+
+#include "apr_strings.h"
+
+#define AZS_LOG_MAX 256   /* bytes of user-controlled text shown */
+
+/* One id per reason: the call site is this file, the id says why. */
+static const char *const reason_ids[] = {
+    "AZS0100",   /* granted (debug) */
+    "AZS0101",   /* unknown-user */
+    "AZS0102",   /* bad-password */
+    "AZS0103",   /* account-disabled */
+    "AZS0104",   /* account-expired */
+    "AZS0201",   /* token-unknown */
+    "AZS0202",   /* token-expired */
+    "AZS0203",   /* token-revoked */
+    "AZS0105",   /* malformed-credentials */
+    "AZS0301",   /* missing-role */
+    "AZS0302",   /* missing-permission */
+    "AZS0401",   /* ip-blocked */
+    "AZS0501"    /* db-error */
+};
+
+void azs_log_denial(request_rec *r, int status, azs_reason reason,
+                    const char *user, const char *detail)
+{
+    const char *who = user ? apr_pstrcat(r->pool, "user \"",
+                                         azs_escape(r->pool, user,
+                                                    AZS_LOG_MAX),
+                                         "\" ", NULL)
+                           : "";
+
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "%s: %d %s: %sfor \"%s\"%s%s%s", reason_ids[reason],
+                  status, azs_reason_name(reason), who,
+                  azs_escape(r->pool, r->uri, AZS_LOG_MAX),
+                  detail ? " (" : "", detail ? detail : "",
+                  detail ? ")" : "");
+}
+
+void azs_defer_denial(request_rec *r, int status, azs_reason reason,
+                      const char *user, const char *detail)
+{
+    azs_pending *pd = &azs_req_get(r)->pending;
+
+    /* Several Require lines may each say no; the line names them all. */
+    if (pd->status == status && pd->detail && detail) {
+        pd->detail = apr_pstrcat(r->pool, pd->detail, "; ", detail, NULL);
+        return;
+    }
+    pd->status = status;
+    pd->reason = reason;
+    pd->user = user;
+    pd->detail = detail;
+}
+
+int azs_log_transaction(request_rec *r)
+{
+    azs_req *q = ap_get_module_config(r->request_config,
+                                      &authz_status_module);
+    const request_rec *last = r;
+
+    if (!q || !q->pending.status) {
+        return DECLINED;
+    }
+    while (last->next) {
+        last = last->next;
+    }
+    /* Only if the request did end that way: a provider's "no" inside
+     * <RequireAny> that another line overruled is not a denial. */
+    if (r->status == q->pending.status || last->status == q->pending.status) {
+        azs_log_denial(r, q->pending.status, q->pending.reason,
+                       q->pending.user, q->pending.detail);
+    }
+    else if (q->pending.status == HTTP_FORBIDDEN
+             && r->status == HTTP_UNAUTHORIZED && r->user) {
+        /* AuthzStatusForbiddenOnFailure Off: httpd's 401 for the same
+         * decision. */
+        azs_log_denial(r, HTTP_UNAUTHORIZED, q->pending.reason,
+                       q->pending.user, q->pending.detail);
+    }
+    return DECLINED;
+}

@@ -1,0 +1,123 @@
+/*
+ * test_decide.c - login decisions against a real database.
+ */
+#include "unit.h"
+
+static azs_store_t *with_users(unit_fx *fx)
+{
+    azs_store_t *st = unit_store(fx);
+    const char *h = NULL;
+    sqlite3_stmt *s;
+    static const struct { const char *name; int disabled; int expires; }
+    users[] = {{"alice", 0, 0}, {"dis", 1, 0}, {"exp", 0, 1000},
+               {"later", 0, 5000}};
+    size_t i;
+
+    assert_int_equal(azs_password_hash(fx->pool, "right", 4, &h), AZS_OK);
+    assert_int_equal(sqlite3_prepare_v2(azs_store_db(st),
+                     "INSERT INTO users (name, hash, disabled, expires,"
+                     " created, updated) VALUES (?1, ?2, ?3, ?4, 1, 1)",
+                     -1, &s, NULL), SQLITE_OK);
+    for (i = 0; i < sizeof(users) / sizeof(users[0]); i++) {
+        sqlite3_bind_text(s, 1, users[i].name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, h, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, users[i].disabled);
+        sqlite3_bind_int(s, 4, users[i].expires);
+        assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    return st;
+}
+
+static void login_reasons(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = with_users(fx);
+    azs_user_t u;
+
+    assert_int_equal(azs_login(st, "alice", "right", 2000, &u, fx->pool),
+                     AZS_GRANTED);
+    assert_string_equal(u.name, "alice");
+    assert_int_equal(azs_login(st, "alice", "wrong", 2000, &u, fx->pool),
+                     AZS_BAD_PASSWORD);
+    assert_int_equal(azs_login(st, "nobody", "right", 2000, &u, fx->pool),
+                     AZS_UNKNOWN_USER);
+    assert_int_equal(azs_login(st, "Alice", "right", 2000, &u, fx->pool),
+                     AZS_UNKNOWN_USER);
+    assert_int_equal(azs_login(st, "dis", "right", 2000, &u, fx->pool),
+                     AZS_ACCOUNT_DISABLED);
+    assert_int_equal(azs_login(st, "exp", "right", 2000, &u, fx->pool),
+                     AZS_ACCOUNT_EXPIRED);
+    assert_int_equal(azs_login(st, "later", "right", 2000, &u, fx->pool),
+                     AZS_GRANTED);
+    /* expiry is inclusive: at the instant itself the account is over */
+    assert_int_equal(azs_login(st, "later", "right", 5000, &u, fx->pool),
+                     AZS_ACCOUNT_EXPIRED);
+}
+
+static void state_only_for_the_right_password(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = with_users(fx);
+    azs_user_t u;
+
+    assert_int_equal(azs_login(st, "dis", "wrong", 2000, &u, fx->pool),
+                     AZS_BAD_PASSWORD);
+    assert_int_equal(azs_login(st, "exp", "wrong", 2000, &u, fx->pool),
+                     AZS_BAD_PASSWORD);
+}
+
+static void store_fault_is_db_error(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = with_users(fx);
+    azs_user_t u;
+
+    /* a schema that lost its table: the query cannot even be prepared */
+    assert_int_equal(sqlite3_exec(azs_store_db(st), "DROP TABLE users",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(azs_login(st, "alice", "right", 2000, &u, fx->pool),
+                     AZS_DB_ERROR);
+    assert_non_null(strstr(azs_store_error(st), "no such table"));
+}
+
+static void reason_names_are_the_log_keywords(void **state)
+{
+    assert_string_equal(azs_reason_name(AZS_UNKNOWN_USER), "unknown-user");
+    assert_string_equal(azs_reason_name(AZS_BAD_PASSWORD), "bad-password");
+    assert_string_equal(azs_reason_name(AZS_ACCOUNT_DISABLED),
+                        "account-disabled");
+    assert_string_equal(azs_reason_name(AZS_ACCOUNT_EXPIRED),
+                        "account-expired");
+    assert_string_equal(azs_reason_name(AZS_TOKEN_UNKNOWN), "token-unknown");
+    assert_string_equal(azs_reason_name(AZS_TOKEN_EXPIRED), "token-expired");
+    assert_string_equal(azs_reason_name(AZS_TOKEN_REVOKED), "token-revoked");
+    assert_string_equal(azs_reason_name(AZS_MALFORMED),
+                        "malformed-credentials");
+    assert_string_equal(azs_reason_name(AZS_MISSING_ROLE), "missing-role");
+    assert_string_equal(azs_reason_name(AZS_MISSING_PERMISSION),
+                        "missing-permission");
+    assert_string_equal(azs_reason_name(AZS_IP_BLOCKED), "ip-blocked");
+    assert_string_equal(azs_reason_name(AZS_DB_ERROR), "db-error");
+    assert_string_equal(azs_reason_name((azs_reason)99), "unknown");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(login_reasons, unit_setup,
+                                        unit_teardown),
+        cmocka_unit_test_setup_teardown(state_only_for_the_right_password,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(store_fault_is_db_error, unit_setup,
+                                        unit_teardown),
+        cmocka_unit_test(reason_names_are_the_log_keywords),
+    };
+    int rc;
+
+    apr_initialize();
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_terminate();
+    return rc;
+}

@@ -1,0 +1,426 @@
+/*
+ * test_store.c - opening the database and the module's reads, against
+ * real SQLite files.
+ */
+#include "unit.h"
+
+#include <sys/stat.h>
+
+static void sql(azs_store_t *st, const char *q)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(azs_store_db(st), q, NULL, NULL, &err);
+
+    if (rc != SQLITE_OK) {
+        fail_msg("%s: %s", q, err);
+    }
+}
+
+static void init_creates_current_schema(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    apr_int64_t gen = 0;
+    sqlite3_stmt *s;
+
+    assert_int_equal(sqlite3_prepare_v2(azs_store_db(st),
+                     "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), AZS_SCHEMA_VERSION);
+    sqlite3_finalize(s);
+    assert_int_equal(azs_store_generation(st, &gen), AZS_OK);
+    assert_true(gen >= 1);
+    /* init on a current database is a no-op that succeeds */
+    const char *err = NULL;
+    assert_int_equal(azs_store_init(fx->db, fx->pool, &err), AZS_OK);
+}
+
+static void readonly_open_never_creates(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = (azs_store_t *)1;
+    const char *err = NULL;
+    struct stat sb;
+
+    assert_int_equal(azs_store_open(&st, fx->db, 1, 100, fx->pool, &err),
+                     AZS_DBERR);
+    assert_null(st);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "no such file"));
+    assert_int_not_equal(stat(fx->db, &sb), 0);
+}
+
+static void unknown_version_refused(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx), *ro = NULL;
+    const char *err = NULL;
+
+    sql(st, "PRAGMA user_version = 99");
+    azs_store_close(st);
+    assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
+                     AZS_DBERR);
+    assert_non_null(strstr(err, "schema version 99"));
+    /* and init does not "upgrade" a version it does not know */
+    assert_int_equal(azs_store_init(fx->db, fx->pool, &err), AZS_INVALID);
+}
+
+static void uninitialized_file_refused(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = NULL;
+    const char *err = NULL;
+    FILE *f = fopen(fx->db, "w");
+
+    fclose(f);   /* empty file: SQLite sees a database of version 0 */
+    assert_int_equal(azs_store_open(&st, fx->db, 1, 100, fx->pool, &err),
+                     AZS_DBERR);
+    assert_non_null(strstr(err, "htauthz init"));
+}
+
+static void corrupt_file_refused(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = NULL;
+    const char *err = NULL;
+    FILE *f = fopen(fx->db, "w");
+
+    fputs("this is not a database, just text long enough to look like "
+          "a header of a file that SQLite would read", f);
+    fclose(f);
+    assert_int_equal(azs_store_open(&st, fx->db, 1, 100, fx->pool, &err),
+                     AZS_DBERR);
+    assert_non_null(strstr(err, "not a database"));
+}
+
+static void stale_after_rename_and_delete(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx), *ro = NULL;
+    const char *err = NULL;
+    const char *other = apr_pstrcat(fx->pool, fx->dir, "/other.db", NULL);
+
+    azs_store_close(st);
+    assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
+                     AZS_OK);
+    assert_false(azs_store_stale(ro));
+    assert_int_equal(azs_store_init(other, fx->pool, &err), AZS_OK);
+    assert_int_equal(rename(other, fx->db), 0);
+    assert_true(azs_store_stale(ro));
+    azs_store_close(ro);
+    assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
+                     AZS_OK);
+    assert_false(azs_store_stale(ro));
+    unlink(fx->db);
+    assert_true(azs_store_stale(ro));
+}
+
+static void readonly_handle_cannot_write(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx), *ro = NULL;
+    const char *err = NULL;
+
+    azs_store_close(st);
+    assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
+                     AZS_OK);
+    assert_int_equal(sqlite3_exec(azs_store_db(ro),
+                     "INSERT INTO roles (name) VALUES ('x')", NULL, NULL,
+                     NULL), SQLITE_READONLY);
+}
+
+static void generation_bumps_on_every_table(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    static const char *const writes[] = {
+        "INSERT INTO users (name, hash, created, updated)"
+        " VALUES ('u', 'h', 1, 1)",
+        "UPDATE users SET disabled = 1",
+        "INSERT INTO roles (name) VALUES ('r'), ('s')",
+        "INSERT INTO role_inherits VALUES (1, 2)",
+        "INSERT INTO permissions (name) VALUES ('p')",
+        "UPDATE permissions SET name = 'q'",
+        "INSERT INTO role_permissions VALUES (1, 1)",
+        "INSERT INTO user_roles VALUES (1, 1)",
+        "INSERT INTO tokens (hash, user_id, created) VALUES (x'00', 1, 1)",
+        "UPDATE tokens SET revoked = 5",
+        "INSERT INTO token_scopes VALUES (1, 'q')",
+        "DELETE FROM token_scopes",
+        "INSERT INTO blocklist (net, bits, text, created)"
+        " VALUES (x'00', 0, '::/0', 1)",
+        "DELETE FROM user_roles",
+        "DELETE FROM users"
+    };
+    apr_int64_t before, after;
+    size_t i;
+
+    for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
+        assert_int_equal(azs_store_generation(st, &before), AZS_OK);
+        sql(st, writes[i]);
+        assert_int_equal(azs_store_generation(st, &after), AZS_OK);
+        if (after <= before) {
+            fail_msg("no generation bump for: %s", writes[i]);
+        }
+    }
+}
+
+static void user_get_found_and_not(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    azs_user_t u;
+
+    sql(st, "INSERT INTO users (name, hash, disabled, expires, created,"
+            " updated) VALUES ('Bob', '{SHA}x', 1, 42, 7, 8)");
+    assert_int_equal(azs_user_get(st, "Bob", &u, fx->pool), AZS_OK);
+    assert_string_equal(u.name, "Bob");
+    assert_string_equal(u.hash, "{SHA}x");
+    assert_int_equal(u.disabled, 1);
+    assert_int_equal(u.expires, 42);
+    /* names are case-sensitive */
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_NOTFOUND);
+}
+
+static void effective_roles_follow_inheritance(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    apr_hash_t *roles, *perms;
+
+    /* admin > editor > reader; admin > auditor; stray is not held */
+    sql(st, "INSERT INTO users (id, name, hash, created, updated)"
+            " VALUES (1, 'alice', 'h', 1, 1), (2, 'bob', 'h', 1, 1)");
+    sql(st, "INSERT INTO roles (id, name) VALUES (1, 'admin'),"
+            " (2, 'editor'), (3, 'reader'), (4, 'auditor'), (5, 'stray')");
+    sql(st, "INSERT INTO role_inherits VALUES (1, 2), (2, 3), (1, 4),"
+            " (5, 1)");
+    sql(st, "INSERT INTO permissions (id, name) VALUES (1, 'docs:read'),"
+            " (2, 'docs:write'), (3, 'logs:read'), (4, 'nuke')");
+    sql(st, "INSERT INTO role_permissions VALUES (3, 1), (2, 2), (4, 3),"
+            " (5, 4)");
+    sql(st, "INSERT INTO user_roles VALUES (1, 1), (2, 3)");
+
+    assert_int_equal(azs_user_effective(st, 1, fx->pool, &roles, &perms),
+                     AZS_OK);
+    assert_int_equal(apr_hash_count(roles), 4);
+    assert_string_equal(apr_hash_get(roles, "admin", APR_HASH_KEY_STRING),
+                        "admin");
+    assert_string_equal(apr_hash_get(roles, "reader", APR_HASH_KEY_STRING),
+                        "admin > editor > reader");
+    assert_null(apr_hash_get(roles, "stray", APR_HASH_KEY_STRING));
+    assert_int_equal(apr_hash_count(perms), 3);
+    assert_string_equal(apr_hash_get(perms, "docs:read",
+                                     APR_HASH_KEY_STRING),
+                        "admin > editor > reader");
+    assert_non_null(apr_hash_get(perms, "logs:read", APR_HASH_KEY_STRING));
+    assert_null(apr_hash_get(perms, "nuke", APR_HASH_KEY_STRING));
+
+    /* bob holds reader only: inheritance does not flow downwards */
+    assert_int_equal(azs_user_effective(st, 2, fx->pool, &roles, &perms),
+                     AZS_OK);
+    assert_int_equal(apr_hash_count(roles), 1);
+    assert_int_equal(apr_hash_count(perms), 1);
+    assert_null(apr_hash_get(perms, "docs:write", APR_HASH_KEY_STRING));
+}
+
+static void diamond_inheritance_counts_once(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    apr_hash_t *roles, *perms;
+
+    sql(st, "INSERT INTO users (id, name, hash, created, updated)"
+            " VALUES (1, 'a', 'h', 1, 1)");
+    sql(st, "INSERT INTO roles (id, name) VALUES (1, 'top'), (2, 'l'),"
+            " (3, 'r'), (4, 'base')");
+    sql(st, "INSERT INTO role_inherits VALUES (1, 2), (1, 3), (2, 4),"
+            " (3, 4)");
+    sql(st, "INSERT INTO user_roles VALUES (1, 1)");
+    assert_int_equal(azs_user_effective(st, 1, fx->pool, &roles, &perms),
+                     AZS_OK);
+    assert_int_equal(apr_hash_count(roles), 4);
+}
+
+static void token_get_with_scopes(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    unsigned char h[32];
+    azs_token_t t;
+    sqlite3_stmt *s;
+
+    azs_token_hash(h, "azs_example");
+    sql(st, "INSERT INTO users (id, name, hash, created, updated)"
+            " VALUES (1, 'svc', 'h', 1, 1)");
+    assert_int_equal(sqlite3_prepare_v2(azs_store_db(st),
+                     "INSERT INTO tokens (id, hash, user_id, label, created,"
+                     " expires) VALUES (9, ?1, 1, 'ci', 5, 77)", -1, &s,
+                     NULL), SQLITE_OK);
+    sqlite3_bind_blob(s, 1, h, 32, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+    sql(st, "INSERT INTO token_scopes VALUES (9, 'api:call'),"
+            " (9, 'api:read')");
+
+    assert_int_equal(azs_token_get(st, h, &t, fx->pool), AZS_OK);
+    assert_int_equal(t.id, 9);
+    assert_string_equal(t.user, "svc");
+    assert_string_equal(t.label, "ci");
+    assert_int_equal(t.expires, 77);
+    assert_int_equal(t.revoked, 0);
+    assert_int_equal(t.scopes->nelts, 2);
+    h[0] ^= 1;
+    assert_int_equal(azs_token_get(st, h, &t, fx->pool), AZS_NOTFOUND);
+}
+
+static void block(azs_store_t *st, const char *cidr, const char *reason,
+                  apr_int64_t expires)
+{
+    azs_cidr_t c;
+    sqlite3_stmt *s;
+
+    assert_null(azs_cidr_parse(cidr, &c));
+    assert_int_equal(sqlite3_prepare_v2(azs_store_db(st),
+                     "INSERT INTO blocklist (net, bits, text, reason,"
+                     " created, expires) VALUES (?1, ?2, ?3, ?4, 1, ?5)",
+                     -1, &s, NULL), SQLITE_OK);
+    sqlite3_bind_blob(s, 1, c.net, 16, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, c.bits);
+    sqlite3_bind_text(s, 3, cidr, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, expires);
+    assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+    sqlite3_finalize(s);
+}
+
+static int blocked(azs_store_t *st, apr_pool_t *p, const char *ip,
+                   apr_int64_t now, const char **text)
+{
+    azs_cidr_t a;
+    azs_block_t b;
+    azs_rc rc;
+
+    assert_null(azs_addr_parse(ip, &a));
+    rc = azs_block_match(st, a.net, now, &b, p);
+    assert_true(rc == AZS_OK || rc == AZS_NOTFOUND);
+    if (text) {
+        *text = rc == AZS_OK ? b.text : NULL;
+    }
+    return rc == AZS_OK;
+}
+
+static void blocklist_matches_nested_ranges(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    const char *text;
+
+    block(st, "10.0.0.0/8", "wide", 0);
+    block(st, "10.1.2.0/24", "narrow", 100);      /* expires at 100 */
+    block(st, "10.1.2.3", "host", 0);
+    block(st, "2001:db8::/32", "v6", 0);
+    block(st, "192.0.2.77", "one", 0);
+
+    assert_true(blocked(st, fx->pool, "10.1.2.3", 50, &text));
+    assert_string_equal(text, "10.1.2.3");
+    assert_true(blocked(st, fx->pool, "10.1.2.4", 50, &text));
+    assert_string_equal(text, "10.1.2.0/24");
+    /* the /24 expired: the /8 around it still holds */
+    assert_true(blocked(st, fx->pool, "10.1.2.4", 100, &text));
+    assert_string_equal(text, "10.0.0.0/8");
+    assert_true(blocked(st, fx->pool, "2001:db8:ffff::1", 50, NULL));
+    assert_true(blocked(st, fx->pool, "::ffff:192.0.2.77", 50, NULL));
+    assert_false(blocked(st, fx->pool, "11.0.0.1", 50, NULL));
+    assert_false(blocked(st, fx->pool, "192.0.2.78", 50, NULL));
+    assert_false(blocked(st, fx->pool, "2001:db9::1", 50, NULL));
+    /* a later write is seen by the same handle (new prefix length) */
+    block(st, "11.0.0.0/16", "later", 0);
+    assert_true(blocked(st, fx->pool, "11.0.0.1", 50, &text));
+    assert_string_equal(text, "11.0.0.0/16");
+}
+
+static void blocklist_lookup_at_scale(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    sqlite3_stmt *s;
+    unsigned char net[16] = {0};
+    int i;
+
+    /* 100,000 host entries in 10.0.0.0/8 plus a few ranges */
+    sql(st, "BEGIN");
+    assert_int_equal(sqlite3_prepare_v2(azs_store_db(st),
+                     "INSERT INTO blocklist (net, bits, text, created)"
+                     " VALUES (?1, 128, ?2, 1)", -1, &s, NULL), SQLITE_OK);
+    net[10] = net[11] = 0xff;
+    net[12] = 10;
+    for (i = 0; i < 100000; i++) {
+        net[13] = (unsigned char)(i >> 15);
+        net[14] = (unsigned char)(i >> 7);
+        net[15] = (unsigned char)(i << 1);   /* even addresses only */
+        sqlite3_bind_blob(s, 1, net, 16, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, apr_itoa(fx->pool, i), -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+        sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+    sql(st, "COMMIT");
+    block(st, "172.16.0.0/12", "range", 0);
+
+    assert_true(blocked(st, fx->pool, "10.0.0.0", 1, NULL));
+    assert_false(blocked(st, fx->pool, "10.0.0.1", 1, NULL));
+    assert_true(blocked(st, fx->pool, "172.31.255.255", 1, NULL));
+    assert_false(blocked(st, fx->pool, "172.32.0.0", 1, NULL));
+    /* The probe count does not grow with the table: one prefix length per
+     * probe, each an index lookup (checked through the query plan). */
+    assert_int_equal(sqlite3_prepare_v2(azs_store_db(st),
+                     "EXPLAIN QUERY PLAN SELECT id FROM blocklist"
+                     " WHERE bits = 1 AND net = x'00'", -1, &s, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_non_null(strstr((const char *)sqlite3_column_text(s, 3),
+                           "INDEX sqlite_autoindex_blocklist_1"
+                           " (bits=? AND net=?)"));
+    sqlite3_finalize(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(init_creates_current_schema,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(readonly_open_never_creates,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(unknown_version_refused,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(uninitialized_file_refused,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(corrupt_file_refused,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(stale_after_rename_and_delete,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(readonly_handle_cannot_write,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(generation_bumps_on_every_table,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(user_get_found_and_not,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(effective_roles_follow_inheritance,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(diamond_inheritance_counts_once,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(token_get_with_scopes,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(blocklist_matches_nested_ranges,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(blocklist_lookup_at_scale,
+                                        unit_setup, unit_teardown),
+    };
+    int rc;
+
+    apr_initialize();
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_terminate();
+    return rc;
+}
