@@ -60,7 +60,7 @@ const char *azs_cmd_database(cmd_parms *cmd, void *conf, const char *arg)
  */
 const char *azs_set_authz_forbidden(cmd_parms *cmd, int on)
 {
-    module *mod = NULL;
+    module *mod = ap_top_module;   /* where the search starts */
     const command_rec *c;
     cmd_parms as_core;
     void *mconfig;
