@@ -23,6 +23,12 @@ static const command_rec azs_cmds[] = {
                  ACCESS_CONF | OR_AUTHCFG,
                  "Off: answer 401 (httpd's default) instead of 403 to an "
                  "authenticated user who fails Require role/permission"),
+    AP_INIT_TAKE1("AuthzStatusCache", azs_cmd_cache, NULL, RSRC_CONF,
+                  "entries in each child's cache of verified logins "
+                  "(default 16384), or Off"),
+    AP_INIT_TAKE1("AuthzStatusHashLimit", azs_cmd_hash_limit, NULL,
+                  RSRC_CONF,
+                  "password hashes verified at once per child (default 4)"),
     {NULL}
 };
 
@@ -65,8 +71,8 @@ AP_DECLARE_MODULE(authz_status) = {
     STANDARD20_MODULE_STUFF,
     azs_create_dir_conf,
     azs_merge_dir_conf,
-    NULL,
-    NULL,
+    azs_create_server_conf,
+    azs_merge_server_conf,
     azs_cmds,
     azs_register_hooks
 };

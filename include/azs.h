@@ -257,6 +257,33 @@ azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
 /* Account state alone (for tokens and cached credentials). */
 azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now);
 
+/* ---- the verified-credential cache (azs_cache.c) ---------------------- */
+
+/* A per-process table of logins that passed the password check, so a
+ * returning client does not pay for bcrypt on every request.  An entry is
+ * keyed by HMAC-SHA256 (a random per-process key) of database, user and
+ * password - never the password itself - and holds the database
+ * generation it was verified at: any write to the database bumps the
+ * generation, so every change (password, disable, delete, role, block)
+ * makes every entry stale at once.  Thread-safe.
+ *
+ * It also bounds how many hashes the process verifies at once, so a flood
+ * of wrong passwords queues behind that bound while cached clients go on. */
+typedef struct azs_cache azs_cache_t;
+
+/* entries 0: no table (the hash bound still applies). */
+azs_rc azs_cache_create(azs_cache_t **c, apr_size_t entries, int max_hashes,
+                        apr_pool_t *p);
+/* 1 when this login was verified at generation gen and the account has
+ * not expired at now. */
+int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
+                  const char *pw, apr_int64_t gen, apr_int64_t now);
+void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
+                   const char *pw, apr_int64_t gen, apr_int64_t expires);
+/* Waits while max_hashes verifications are under way in this process. */
+void azs_cache_hash_enter(azs_cache_t *c);
+void azs_cache_hash_leave(azs_cache_t *c);
+
 /* ---- administration (azs_admin.c), used by htauthz ------------------- */
 
 azs_rc azs_user_add(azs_store_t *st, const char *name, const char *hash,

@@ -35,6 +35,16 @@ typedef struct {
     int forbidden;           /* AuthzStatusForbiddenOnFailure */
 } azs_dir_conf;
 
+/* Per-server configuration: process-wide settings, read from the main
+ * server when a child starts. */
+typedef struct {
+    int cache_entries;       /* AuthzStatusCache; AZS_UNSET: default */
+    int max_hashes;          /* AuthzStatusHashLimit */
+} azs_server_conf;
+
+#define AZS_CACHE_DEFAULT    16384
+#define AZS_HASHES_DEFAULT   4
+
 /* A denial waiting for the final status: mod_authz_core combines the
  * results of several Require lines, so a provider's "no" is logged only if
  * the request really ends in that status (see azs_log_transaction). */
@@ -64,7 +74,11 @@ typedef struct {
 /* mod_azs_config.c */
 void *azs_create_dir_conf(apr_pool_t *p, char *dir);
 void *azs_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+void *azs_create_server_conf(apr_pool_t *p, server_rec *s);
+void *azs_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 const char *azs_cmd_database(cmd_parms *cmd, void *conf, const char *arg);
+const char *azs_cmd_cache(cmd_parms *cmd, void *conf, const char *arg);
+const char *azs_cmd_hash_limit(cmd_parms *cmd, void *conf, const char *arg);
 const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on);
 const char *azs_set_authz_forbidden(cmd_parms *cmd, int on);
 azs_dir_conf *azs_dir(request_rec *r);
@@ -73,7 +87,9 @@ const char *azs_db_path(request_rec *r);
 /* mod_auth_basic, found in post_config (before the children start). */
 extern module *azs_basic_module;
 
-/* mod_azs_db.c: one read-only handle per thread and database file. */
+/* mod_azs_db.c: one read-only handle per thread and database file, and
+ * the process's verified-credential cache (NULL until child_init). */
+extern azs_cache_t *azs_cache;
 int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
 void azs_child_init(apr_pool_t *pchild, server_rec *s);

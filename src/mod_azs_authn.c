@@ -11,16 +11,34 @@ static authn_status azs_check_password(request_rec *r, const char *user,
 {
     azs_req *q = azs_req_get(r);
     azs_store_t *st = azs_db(r);
+    apr_int64_t now = apr_time_sec(r->request_time), gen = 0;
     azs_user_t u;
     azs_reason why;
 
     if (!st) {
         return AUTH_GENERAL_ERROR;
     }
-    why = azs_login(st, user, password, apr_time_sec(r->request_time), &u,
-                    r->pool);
+    /* The generation is read before the hash is verified: a change made
+     * meanwhile leaves the new entry stale at once. */
+    if (azs_store_generation(st, &gen) != AZS_OK) {
+        azs_db_fault(r, "reading the generation");
+        return AUTH_GENERAL_ERROR;
+    }
+    if (azs_cache_get(azs_cache, q->st_path, user, password, gen, now)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0107: password "
+                      "accepted (verified earlier at generation %"
+                      APR_INT64_T_FMT "): user \"%s\" for \"%s\"", gen,
+                      azs_escape(r->pool, user, 256),
+                      azs_escape(r->pool, r->uri, 256));
+        q->pending.status = 0;
+        return AUTH_GRANTED;
+    }
+    azs_cache_hash_enter(azs_cache);
+    why = azs_login(st, user, password, now, &u, r->pool);
+    azs_cache_hash_leave(azs_cache);
     switch (why) {
     case AZS_GRANTED:
+        azs_cache_put(azs_cache, q->st_path, user, password, gen, u.expires);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0106: password "
                       "accepted: user \"%s\" for \"%s\"",
                       azs_escape(r->pool, user, 256),

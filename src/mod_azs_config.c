@@ -28,6 +28,66 @@ void *azs_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
+void *azs_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    azs_server_conf *c = apr_pcalloc(p, sizeof(*c));
+
+    c->cache_entries = AZS_UNSET;
+    c->max_hashes = AZS_UNSET;
+    return c;
+}
+
+void *azs_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    azs_server_conf *base = basev, *add = addv;
+    azs_server_conf *c = apr_palloc(p, sizeof(*c));
+
+    c->cache_entries = add->cache_entries == AZS_UNSET ? base->cache_entries
+                                                       : add->cache_entries;
+    c->max_hashes = add->max_hashes == AZS_UNSET ? base->max_hashes
+                                                 : add->max_hashes;
+    return c;
+}
+
+static const char *positive(cmd_parms *cmd, const char *arg, int max,
+                            int *out)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+
+    if (*arg == '\0' || *end != '\0' || v < 1 || v > max) {
+        return apr_psprintf(cmd->pool, "%s: expected a number from 1 to "
+                            "%d, not '%s'", cmd->cmd->name, max, arg);
+    }
+    *out = (int)v;
+    return NULL;
+}
+
+const char *azs_cmd_cache(cmd_parms *cmd, void *conf, const char *arg)
+{
+    azs_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                              &authz_status_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (ap_cstr_casecmp(arg, "Off") == 0) {
+        c->cache_entries = 0;
+        return NULL;
+    }
+    return positive(cmd, arg, 16 * 1024 * 1024, &c->cache_entries);
+}
+
+const char *azs_cmd_hash_limit(cmd_parms *cmd, void *conf, const char *arg)
+{
+    azs_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                              &authz_status_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    return err ? err : positive(cmd, arg, 1024, &c->max_hashes);
+}
+
 azs_dir_conf *azs_dir(request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &authz_status_module);

@@ -23,6 +23,7 @@ module *azs_basic_module;
 
 /* Written once in child_init, before the child serves; read-only after. */
 static apr_threadkey_t *thread_key;
+azs_cache_t *azs_cache;
 
 static void thread_destroy(void *data)
 {
@@ -43,9 +44,21 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
 void azs_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    azs_server_conf *sc = ap_get_module_config(s->module_config,
+                                               &authz_status_module);
+    int entries = sc->cache_entries == AZS_UNSET ? AZS_CACHE_DEFAULT
+                                                 : sc->cache_entries;
+    int hashes = sc->max_hashes == AZS_UNSET ? AZS_HASHES_DEFAULT
+                                             : sc->max_hashes;
     apr_status_t rv = apr_threadkey_private_create(&thread_key,
                                                    thread_destroy, pchild);
 
+    if (azs_cache_create(&azs_cache, (apr_size_t)entries, hashes, pchild)
+        != AZS_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0603: cannot create "
+                     "the credential cache; running without it");
+        azs_cache = NULL;
+    }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0601: cannot create "
                      "thread-local storage; every request will fail");
