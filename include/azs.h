@@ -60,9 +60,10 @@ const char *azs_reason_name(azs_reason reason);
 
 /* ---- names (azs_name.c) ---------------------------------------------- */
 
-/* 1..255 bytes, no ':' and no control character (< 0x20, 0x7f).  Used for
- * user names; role and permission names follow the same rule and also
- * refuse whitespace.  Returns NULL when valid, else why not. */
+/* User names: 1..255 bytes, no ':' and no control character (< 0x20,
+ * 0x7f).  Role and permission names: 1..255 bytes, no control character
+ * and no whitespace; ':' is allowed ("docs:read").  Returns NULL when
+ * valid, else why not. */
 const char *azs_user_name_invalid(const char *name);
 const char *azs_role_name_invalid(const char *name);
 

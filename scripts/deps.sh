@@ -4,7 +4,8 @@
 set -eu
 pkgs="build-essential autoconf automake libtool pkg-config apache2 apache2-dev
       libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libsqlite3-dev
-      sqlite3 libcmocka-dev curl python3 ca-certificates"
+      sqlite3 libcmocka-dev curl python3 ca-certificates clang
+      libclang-rt-14-dev"
 missing=
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \

@@ -1,0 +1,781 @@
+/*
+ * azs_admin.c - the writes htauthz makes, and the listings it shows.
+ *
+ * Nothing here begins or commits: the caller wraps one command in one
+ * transaction (azs_store_begin/commit), so a command that fails half way
+ * changes nothing.  Every statement is prepared, bound and finalized in
+ * turn, one at a time, so the failing one is the last to touch the
+ * handle and its message is what azs_store_error reports.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "azs.h"
+
+/* In azs_store.c; not (yet) in azs.h. */
+void azs_store_set_error(azs_store_t *st, const char *msg);
+
+static azs_rc db_fail(azs_store_t *st, sqlite3_stmt *s, int rc)
+{
+    char msg[256];
+
+    apr_snprintf(msg, sizeof(msg), "%s (sqlite %d)",
+                 sqlite3_errmsg(azs_store_db(st)), rc);
+    azs_store_set_error(st, msg);
+    sqlite3_finalize(s);
+    return AZS_DBERR;
+}
+
+static azs_rc prep(azs_store_t *st, const char *sql, sqlite3_stmt **s)
+{
+    int rc = sqlite3_prepare_v2(azs_store_db(st), sql, -1, s, NULL);
+
+    if (rc != SQLITE_OK) {
+        *s = NULL;
+        return db_fail(st, NULL, rc);
+    }
+    return AZS_OK;
+}
+
+static int is_unique_violation(int rc)
+{
+    return rc == SQLITE_CONSTRAINT_UNIQUE
+           || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+/* Runs a statement that returns no row.  AZS_EXISTS on a unique key,
+ * AZS_NOTFOUND when it changed no row and want_change is set. */
+static azs_rc run(azs_store_t *st, sqlite3_stmt *s, int want_change)
+{
+    int rc = sqlite3_step(s);
+
+    if (rc == SQLITE_DONE) {
+        int changed = sqlite3_changes(azs_store_db(st));
+
+        sqlite3_finalize(s);
+        return (want_change && changed == 0) ? AZS_NOTFOUND : AZS_OK;
+    }
+    if (is_unique_violation(rc)) {
+        sqlite3_finalize(s);
+        return AZS_EXISTS;
+    }
+    return db_fail(st, s, rc);
+}
+
+/* The id of a row by its name: sql selects id where name = ?1. */
+static azs_rc id_by_name(azs_store_t *st, const char *sql, const char *name,
+                         apr_int64_t *id)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+    int rc;
+
+    if ((r = prep(st, sql, &s)) != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+        return AZS_OK;
+    }
+    if (rc == SQLITE_DONE) {
+        sqlite3_finalize(s);
+        return AZS_NOTFOUND;
+    }
+    return db_fail(st, s, rc);
+}
+
+static azs_rc user_id(azs_store_t *st, const char *name, apr_int64_t *id)
+{
+    return id_by_name(st, "SELECT id FROM users WHERE name = ?1", name, id);
+}
+
+static azs_rc role_id(azs_store_t *st, const char *name, apr_int64_t *id)
+{
+    return id_by_name(st, "SELECT id FROM roles WHERE name = ?1", name, id);
+}
+
+/* A query of one text column, rows pushed as const char * onto out. */
+static azs_rc names(azs_store_t *st, const char *sql, int bind_id,
+                    apr_int64_t id, apr_pool_t *p, apr_array_header_t **out)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+    int rc;
+
+    *out = apr_array_make(p, 8, sizeof(const char *));
+    if ((r = prep(st, sql, &s)) != AZS_OK) {
+        return r;
+    }
+    if (bind_id) {
+        sqlite3_bind_int64(s, 1, id);
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+
+        APR_ARRAY_PUSH(*out, const char *) =
+            apr_pstrdup(p, t ? (const char *)t : "");
+    }
+    if (rc != SQLITE_DONE) {
+        return db_fail(st, s, rc);
+    }
+    sqlite3_finalize(s);
+    return AZS_OK;
+}
+
+static const char *col_text(apr_pool_t *p, sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+
+    return apr_pstrdup(p, t ? (const char *)t : "");
+}
+
+/* Labels and reasons are shown in lists and logs: one line of text. */
+static int text_invalid(const char *t)
+{
+    const unsigned char *c = (const unsigned char *)t;
+
+    for (; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f) {
+            return 1;
+        }
+    }
+    return (c - (const unsigned char *)t) > 1024;
+}
+
+/* ---- users ------------------------------------------------------------ */
+
+azs_rc azs_user_add(azs_store_t *st, const char *name, const char *hash,
+                    int disabled, apr_int64_t expires)
+{
+    sqlite3_stmt *s;
+    apr_int64_t now = azs_now();
+    azs_rc r;
+
+    if (azs_user_name_invalid(name) || !hash || !azs_hash_supported(hash)
+        || expires < 0) {
+        return AZS_INVALID;
+    }
+    r = prep(st, "INSERT INTO users (name, hash, disabled, expires, created,"
+                 " updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, disabled ? 1 : 0);
+    sqlite3_bind_int64(s, 4, expires);
+    sqlite3_bind_int64(s, 5, now);
+    return run(st, s, 0);
+}
+
+/* UPDATE users SET <what> = ?2, updated = ?3 WHERE name = ?1 */
+static azs_rc user_update(azs_store_t *st, const char *sql, const char *name,
+                          const char *text, apr_int64_t value)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+
+    if ((r = prep(st, sql, &s)) != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    if (text) {
+        sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+    }
+    else {
+        sqlite3_bind_int64(s, 2, value);
+    }
+    sqlite3_bind_int64(s, 3, azs_now());
+    return run(st, s, 1);
+}
+
+azs_rc azs_user_set_hash(azs_store_t *st, const char *name,
+                         const char *hash)
+{
+    if (!hash || !azs_hash_supported(hash)) {
+        return AZS_INVALID;
+    }
+    return user_update(st, "UPDATE users SET hash = ?2, updated = ?3"
+                           " WHERE name = ?1", name, hash, 0);
+}
+
+azs_rc azs_user_set_disabled(azs_store_t *st, const char *name, int off)
+{
+    return user_update(st, "UPDATE users SET disabled = ?2, updated = ?3"
+                           " WHERE name = ?1", name, NULL, off ? 1 : 0);
+}
+
+azs_rc azs_user_set_expires(azs_store_t *st, const char *name,
+                            apr_int64_t expires)
+{
+    if (expires < 0) {
+        return AZS_INVALID;
+    }
+    return user_update(st, "UPDATE users SET expires = ?2, updated = ?3"
+                           " WHERE name = ?1", name, NULL, expires);
+}
+
+azs_rc azs_user_del(azs_store_t *st, const char *name)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+
+    /* user_roles and tokens follow through ON DELETE CASCADE. */
+    if ((r = prep(st, "DELETE FROM users WHERE name = ?1", &s)) != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    return run(st, s, 1);
+}
+
+azs_rc azs_user_list(azs_store_t *st, apr_pool_t *p,
+                     apr_array_header_t **users)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+    int rc;
+
+    *users = apr_array_make(p, 16, sizeof(azs_user_t));
+    r = prep(st, "SELECT id, name, hash, disabled, expires, created, updated"
+                 " FROM users ORDER BY name", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        azs_user_t *u = apr_array_push(*users);
+
+        u->id = sqlite3_column_int64(s, 0);
+        u->name = col_text(p, s, 1);
+        u->hash = col_text(p, s, 2);
+        u->disabled = sqlite3_column_int(s, 3) != 0;
+        u->expires = sqlite3_column_int64(s, 4);
+        u->created = sqlite3_column_int64(s, 5);
+        u->updated = sqlite3_column_int64(s, 6);
+    }
+    if (rc != SQLITE_DONE) {
+        return db_fail(st, s, rc);
+    }
+    sqlite3_finalize(s);
+    return AZS_OK;
+}
+
+/* The ids of a user and a role, AZS_NOTFOUND when either is missing. */
+static azs_rc user_role_ids(azs_store_t *st, const char *user,
+                            const char *role, apr_int64_t *uid,
+                            apr_int64_t *rid)
+{
+    azs_rc r = user_id(st, user, uid);
+
+    return r == AZS_OK ? role_id(st, role, rid) : r;
+}
+
+azs_rc azs_user_grant(azs_store_t *st, const char *user, const char *role)
+{
+    sqlite3_stmt *s;
+    apr_int64_t uid, rid;
+    azs_rc r;
+
+    if ((r = user_role_ids(st, user, role, &uid, &rid)) != AZS_OK) {
+        return r;
+    }
+    r = prep(st, "INSERT INTO user_roles (user_id, role_id)"
+                 " VALUES (?1, ?2)", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, uid);
+    sqlite3_bind_int64(s, 2, rid);
+    return run(st, s, 0);
+}
+
+azs_rc azs_user_revoke(azs_store_t *st, const char *user, const char *role)
+{
+    sqlite3_stmt *s;
+    apr_int64_t uid, rid;
+    azs_rc r;
+
+    if ((r = user_role_ids(st, user, role, &uid, &rid)) != AZS_OK) {
+        return r;
+    }
+    r = prep(st, "DELETE FROM user_roles WHERE user_id = ?1"
+                 " AND role_id = ?2", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, uid);
+    sqlite3_bind_int64(s, 2, rid);
+    return run(st, s, 1);
+}
+
+azs_rc azs_user_roles(azs_store_t *st, apr_int64_t user_id, apr_pool_t *p,
+                      apr_array_header_t **roles)
+{
+    return names(st, "SELECT roles.name FROM user_roles"
+                     " JOIN roles ON roles.id = user_roles.role_id"
+                     " WHERE user_roles.user_id = ?1 ORDER BY roles.name",
+                 1, user_id, p, roles);
+}
+
+/* ---- roles and permissions -------------------------------------------- */
+
+azs_rc azs_role_add(azs_store_t *st, const char *role)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+
+    if (azs_role_name_invalid(role)) {
+        return AZS_INVALID;
+    }
+    r = prep(st, "INSERT INTO roles (name) VALUES (?1)", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_text(s, 1, role, -1, SQLITE_STATIC);
+    return run(st, s, 0);
+}
+
+/* Permission names live as long as a role carries them. */
+static azs_rc perms_prune(azs_store_t *st)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+
+    r = prep(st, "DELETE FROM permissions WHERE NOT EXISTS"
+                 " (SELECT 1 FROM role_permissions"
+                 " WHERE role_permissions.perm_id = permissions.id)", &s);
+    return r == AZS_OK ? run(st, s, 0) : r;
+}
+
+azs_rc azs_role_del(azs_store_t *st, const char *role)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+
+    /* Inheritance, grants to users and permissions follow through
+     * ON DELETE CASCADE. */
+    if ((r = prep(st, "DELETE FROM roles WHERE name = ?1", &s)) != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_text(s, 1, role, -1, SQLITE_STATIC);
+    if ((r = run(st, s, 1)) != AZS_OK) {
+        return r;
+    }
+    return perms_prune(st);
+}
+
+azs_rc azs_role_exists(azs_store_t *st, const char *role)
+{
+    apr_int64_t id;
+
+    return role_id(st, role, &id);
+}
+
+azs_rc azs_role_list(azs_store_t *st, apr_pool_t *p,
+                     apr_array_header_t **roles)
+{
+    return names(st, "SELECT name FROM roles ORDER BY name", 0, 0, p, roles);
+}
+
+azs_rc azs_role_grant(azs_store_t *st, const char *role, const char *perm)
+{
+    sqlite3_stmt *s;
+    apr_int64_t rid;
+    azs_rc r;
+
+    if (azs_role_name_invalid(perm)) {
+        return AZS_INVALID;
+    }
+    if ((r = role_id(st, role, &rid)) != AZS_OK) {
+        return r;
+    }
+    r = prep(st, "INSERT OR IGNORE INTO permissions (name) VALUES (?1)", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_text(s, 1, perm, -1, SQLITE_STATIC);
+    if ((r = run(st, s, 0)) != AZS_OK) {
+        return r;
+    }
+    r = prep(st, "INSERT INTO role_permissions (role_id, perm_id)"
+                 " SELECT ?1, id FROM permissions WHERE name = ?2", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, rid);
+    sqlite3_bind_text(s, 2, perm, -1, SQLITE_STATIC);
+    return run(st, s, 0);
+}
+
+azs_rc azs_role_revoke(azs_store_t *st, const char *role, const char *perm)
+{
+    sqlite3_stmt *s;
+    apr_int64_t rid;
+    azs_rc r;
+
+    if ((r = role_id(st, role, &rid)) != AZS_OK) {
+        return r;
+    }
+    r = prep(st, "DELETE FROM role_permissions WHERE role_id = ?1 AND"
+                 " perm_id = (SELECT id FROM permissions WHERE name = ?2)",
+             &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, rid);
+    sqlite3_bind_text(s, 2, perm, -1, SQLITE_STATIC);
+    if ((r = run(st, s, 1)) != AZS_OK) {
+        return r;
+    }
+    return perms_prune(st);
+}
+
+azs_rc azs_role_inherit(azs_store_t *st, const char *role,
+                        const char *other)
+{
+    sqlite3_stmt *s;
+    apr_int64_t rid, oid;
+    azs_rc r;
+    int rc;
+
+    if ((r = role_id(st, role, &rid)) != AZS_OK
+        || (r = role_id(st, other, &oid)) != AZS_OK) {
+        return r;
+    }
+    if (rid == oid) {
+        return AZS_INVALID;
+    }
+    /* role inherits other: a cycle when other already reaches role. */
+    r = prep(st, "WITH RECURSIVE up(id) AS (SELECT ?1 UNION"
+                 " SELECT role_inherits.parent_id FROM role_inherits"
+                 " JOIN up ON role_inherits.role_id = up.id)"
+                 " SELECT 1 FROM up WHERE id = ?2", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, oid);
+    sqlite3_bind_int64(s, 2, rid);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        sqlite3_finalize(s);
+        return AZS_INVALID;
+    }
+    if (rc != SQLITE_DONE) {
+        return db_fail(st, s, rc);
+    }
+    sqlite3_finalize(s);
+    r = prep(st, "INSERT INTO role_inherits (role_id, parent_id)"
+                 " VALUES (?1, ?2)", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, rid);
+    sqlite3_bind_int64(s, 2, oid);
+    return run(st, s, 0);
+}
+
+azs_rc azs_role_disinherit(azs_store_t *st, const char *role,
+                           const char *other)
+{
+    sqlite3_stmt *s;
+    apr_int64_t rid, oid;
+    azs_rc r;
+
+    if ((r = role_id(st, role, &rid)) != AZS_OK
+        || (r = role_id(st, other, &oid)) != AZS_OK) {
+        return r;
+    }
+    r = prep(st, "DELETE FROM role_inherits WHERE role_id = ?1"
+                 " AND parent_id = ?2", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, rid);
+    sqlite3_bind_int64(s, 2, oid);
+    return run(st, s, 1);
+}
+
+azs_rc azs_role_detail(azs_store_t *st, const char *role, apr_pool_t *p,
+                       apr_array_header_t **perms,
+                       apr_array_header_t **inherits,
+                       apr_array_header_t **members)
+{
+    apr_int64_t rid;
+    azs_rc r;
+
+    if ((r = role_id(st, role, &rid)) != AZS_OK) {
+        return r;
+    }
+    r = names(st, "SELECT permissions.name FROM role_permissions"
+                  " JOIN permissions"
+                  " ON permissions.id = role_permissions.perm_id"
+                  " WHERE role_permissions.role_id = ?1"
+                  " ORDER BY permissions.name", 1, rid, p, perms);
+    if (r != AZS_OK) {
+        return r;
+    }
+    r = names(st, "SELECT roles.name FROM role_inherits"
+                  " JOIN roles ON roles.id = role_inherits.parent_id"
+                  " WHERE role_inherits.role_id = ?1 ORDER BY roles.name",
+              1, rid, p, inherits);
+    if (r != AZS_OK) {
+        return r;
+    }
+    return names(st, "SELECT users.name FROM user_roles"
+                     " JOIN users ON users.id = user_roles.user_id"
+                     " WHERE user_roles.role_id = ?1 ORDER BY users.name",
+                 1, rid, p, members);
+}
+
+/* ---- tokens ----------------------------------------------------------- */
+
+azs_rc azs_token_add(azs_store_t *st, const char *user,
+                     const unsigned char hash[32], const char *label,
+                     apr_int64_t expires, const apr_array_header_t *scopes,
+                     apr_int64_t *id)
+{
+    sqlite3_stmt *s;
+    apr_int64_t uid, tid;
+    azs_rc r;
+    int i;
+
+    if (!label) {
+        label = "";
+    }
+    if (text_invalid(label) || expires < 0) {
+        return AZS_INVALID;
+    }
+    for (i = 0; scopes && i < scopes->nelts; i++) {
+        if (azs_role_name_invalid(APR_ARRAY_IDX(scopes, i, const char *))) {
+            return AZS_INVALID;
+        }
+    }
+    if ((r = user_id(st, user, &uid)) != AZS_OK) {
+        return r;
+    }
+    r = prep(st, "INSERT INTO tokens (hash, user_id, label, created,"
+                 " expires) VALUES (?1, ?2, ?3, ?4, ?5)", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_blob(s, 1, hash, AZS_SHA256_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, uid);
+    sqlite3_bind_text(s, 3, label, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, azs_now());
+    sqlite3_bind_int64(s, 5, expires);
+    if ((r = run(st, s, 0)) != AZS_OK) {
+        return r;
+    }
+    tid = sqlite3_last_insert_rowid(azs_store_db(st));
+    for (i = 0; scopes && i < scopes->nelts; i++) {
+        r = prep(st, "INSERT OR IGNORE INTO token_scopes (token_id, perm)"
+                     " VALUES (?1, ?2)", &s);
+        if (r != AZS_OK) {
+            return r;
+        }
+        sqlite3_bind_int64(s, 1, tid);
+        sqlite3_bind_text(s, 2, APR_ARRAY_IDX(scopes, i, const char *), -1,
+                          SQLITE_STATIC);
+        if ((r = run(st, s, 0)) != AZS_OK) {
+            return r;
+        }
+    }
+    if (id) {
+        *id = tid;
+    }
+    return AZS_OK;
+}
+
+azs_rc azs_token_revoke(azs_store_t *st, apr_int64_t id, apr_int64_t now)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+    int rc;
+
+    if (now <= 0) {
+        return AZS_INVALID;
+    }
+    /* A token revoked twice keeps the time of the first revocation. */
+    r = prep(st, "UPDATE tokens SET revoked = ?2"
+                 " WHERE id = ?1 AND revoked = 0", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, now);
+    if ((r = run(st, s, 1)) != AZS_NOTFOUND) {
+        return r;
+    }
+    if ((r = prep(st, "SELECT 1 FROM tokens WHERE id = ?1", &s)) != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        sqlite3_finalize(s);
+        return rc == SQLITE_ROW ? AZS_OK : AZS_NOTFOUND;
+    }
+    return db_fail(st, s, rc);
+}
+
+azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
+                      apr_array_header_t **tokens)
+{
+    sqlite3_stmt *s;
+    apr_hash_t *byid = apr_hash_make(p);
+    apr_int64_t uid = 0;
+    azs_rc r;
+    int rc;
+
+    *tokens = apr_array_make(p, 8, sizeof(azs_token_t));
+    if (user && (r = user_id(st, user, &uid)) != AZS_OK) {
+        return r;
+    }
+    r = prep(st, "SELECT tokens.id, tokens.user_id, users.name, tokens.label,"
+                 " tokens.created, tokens.expires, tokens.revoked"
+                 " FROM tokens JOIN users ON users.id = tokens.user_id"
+                 " WHERE ?1 = 0 OR tokens.user_id = ?1"
+                 " ORDER BY tokens.id", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, uid);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        azs_token_t *t = apr_array_push(*tokens);
+
+        t->id = sqlite3_column_int64(s, 0);
+        t->user_id = sqlite3_column_int64(s, 1);
+        t->user = col_text(p, s, 2);
+        t->label = col_text(p, s, 3);
+        t->created = sqlite3_column_int64(s, 4);
+        t->expires = sqlite3_column_int64(s, 5);
+        t->revoked = sqlite3_column_int64(s, 6);
+        t->scopes = apr_array_make(p, 2, sizeof(const char *));
+        apr_hash_set(byid, apr_pmemdup(p, &t->id, sizeof(t->id)),
+                     sizeof(t->id), t->scopes);
+    }
+    if (rc != SQLITE_DONE) {
+        return db_fail(st, s, rc);
+    }
+    sqlite3_finalize(s);
+    /* All scopes in one pass, rather than one query per token. */
+    r = prep(st, "SELECT token_scopes.token_id, token_scopes.perm"
+                 " FROM token_scopes"
+                 " JOIN tokens ON tokens.id = token_scopes.token_id"
+                 " WHERE ?1 = 0 OR tokens.user_id = ?1"
+                 " ORDER BY token_scopes.token_id, token_scopes.perm", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, uid);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        apr_int64_t tid = sqlite3_column_int64(s, 0);
+        apr_array_header_t *sc = apr_hash_get(byid, &tid, sizeof(tid));
+
+        if (sc) {
+            APR_ARRAY_PUSH(sc, const char *) = col_text(p, s, 1);
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        return db_fail(st, s, rc);
+    }
+    sqlite3_finalize(s);
+    return AZS_OK;
+}
+
+/* ---- blocklist -------------------------------------------------------- */
+
+static int range_invalid(const azs_cidr_t *range)
+{
+    unsigned char net[16];
+
+    if (range->bits < 0 || range->bits > 128) {
+        return 1;
+    }
+    azs_cidr_mask(net, range->net, range->bits);
+    return memcmp(net, range->net, 16) != 0;
+}
+
+azs_rc azs_block_add(azs_store_t *st, const azs_cidr_t *range,
+                     const char *reason, apr_int64_t expires)
+{
+    sqlite3_stmt *s;
+    apr_pool_t *p;
+    azs_rc r;
+
+    if (!reason) {
+        reason = "";
+    }
+    if (range_invalid(range) || text_invalid(reason) || expires < 0) {
+        return AZS_INVALID;
+    }
+    r = prep(st, "INSERT INTO blocklist (net, bits, text, reason, created,"
+                 " expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
+        sqlite3_finalize(s);
+        return AZS_INVALID;
+    }
+    sqlite3_bind_blob(s, 1, range->net, 16, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, range->bits);
+    sqlite3_bind_text(s, 3, azs_cidr_format(p, range), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, azs_now());
+    sqlite3_bind_int64(s, 6, expires);
+    apr_pool_destroy(p);
+    return run(st, s, 0);
+}
+
+azs_rc azs_block_del(azs_store_t *st, const azs_cidr_t *range)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+
+    r = prep(st, "DELETE FROM blocklist WHERE bits = ?1 AND net = ?2", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    sqlite3_bind_int(s, 1, range->bits);
+    sqlite3_bind_blob(s, 2, range->net, 16, SQLITE_STATIC);
+    return run(st, s, 1);
+}
+
+azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
+                      apr_array_header_t **entries)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+    int rc;
+
+    *entries = apr_array_make(p, 8, sizeof(azs_block_t));
+    r = prep(st, "SELECT id, net, bits, text, reason, created, expires"
+                 " FROM blocklist ORDER BY net, bits", &s);
+    if (r != AZS_OK) {
+        return r;
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        azs_block_t *b = apr_array_push(*entries);
+        const void *net = sqlite3_column_blob(s, 1);
+
+        memset(b, 0, sizeof(*b));
+        b->id = sqlite3_column_int64(s, 0);
+        if (net && sqlite3_column_bytes(s, 1) == 16) {
+            memcpy(b->range.net, net, 16);
+        }
+        b->range.bits = sqlite3_column_int(s, 2);
+        b->text = col_text(p, s, 3);
+        b->reason = col_text(p, s, 4);
+        b->created = sqlite3_column_int64(s, 5);
+        b->expires = sqlite3_column_int64(s, 6);
+    }
+    if (rc != SQLITE_DONE) {
+        return db_fail(st, s, rc);
+    }
+    sqlite3_finalize(s);
+    return AZS_OK;
+}

@@ -1,0 +1,77 @@
+/*
+ * azs_name.c - what a user, role, permission name or password may hold.
+ */
+#include <string.h>
+
+#include "azs.h"
+
+static int is_control(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f;
+}
+
+const char *azs_user_name_invalid(const char *name)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    apr_size_t n;
+
+    if (!name || !*name) {
+        return "name is empty";
+    }
+    for (n = 0; s[n]; n++) {
+        if (n >= AZS_NAME_MAX) {
+            return "name is longer than 255 bytes";
+        }
+        if (s[n] == ':') {
+            return "name contains ':'";
+        }
+        if (is_control(s[n])) {
+            return "name contains a control character";
+        }
+    }
+    return NULL;
+}
+
+/* ':' is allowed: the same rule serves permission names, and PRODUCT.md
+ * writes those as "docs:read".  Only user names need to refuse it, since
+ * Basic credentials are split at the first colon. */
+const char *azs_role_name_invalid(const char *name)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    apr_size_t n;
+
+    if (!name || !*name) {
+        return "name is empty";
+    }
+    for (n = 0; s[n]; n++) {
+        if (n >= AZS_NAME_MAX) {
+            return "name is longer than 255 bytes";
+        }
+        if (is_control(s[n])) {
+            return "name contains a control character";
+        }
+        if (s[n] == ' ') {
+            return "name contains whitespace";
+        }
+    }
+    return NULL;
+}
+
+const char *azs_password_invalid(const char *pw)
+{
+    const unsigned char *s = (const unsigned char *)pw;
+    apr_size_t n;
+
+    if (!pw || !*pw) {
+        return "password is empty";
+    }
+    for (n = 0; s[n]; n++) {
+        if (n >= AZS_BCRYPT_MAX) {
+            return "password is longer than 72 bytes (bcrypt reads no more)";
+        }
+        if (is_control(s[n])) {
+            return "password contains a control character";
+        }
+    }
+    return NULL;
+}

@@ -1,0 +1,507 @@
+/*
+ * test_admin.c - the writes of azs_admin.c against real SQLite files.
+ */
+#include "unit.h"
+
+/* A real bcrypt hash (cost 4) and an {SHA} one: valid formats are all
+ * the store checks; nothing here logs in. */
+#define HASH1 "$2y$04$MKoxv4U1mr7JIiGNFdVj5uCmmOr2rjaUiz.B4Xu4aBojmcd0Jv0H."
+#define HASH2 "{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM="
+
+static apr_int64_t gen(azs_store_t *st)
+{
+    apr_int64_t g = -1;
+
+    assert_int_equal(azs_store_generation(st, &g), AZS_OK);
+    return g;
+}
+
+/* Each call asserts the generation moved since the last one. */
+#define BUMPED(st, last)                                                  \
+    do {                                                                  \
+        apr_int64_t g_ = gen(st);                                         \
+        assert_true(g_ > (last));                                         \
+        (last) = g_;                                                      \
+    } while (0)
+
+static const char *at(const apr_array_header_t *a, int i)
+{
+    return APR_ARRAY_IDX(a, i, const char *);
+}
+
+static void test_user_add_dup_del(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    azs_user_t u;
+    apr_array_header_t *users;
+
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH2, 0, 0), AZS_EXISTS);
+    assert_int_equal(azs_user_add(st, "Bob", HASH2, 1, 2000000000), AZS_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_string_equal(u.hash, HASH1);
+    assert_int_equal(u.disabled, 0);
+    assert_int_equal(u.expires, 0);
+    assert_true(u.created > 0 && u.updated == u.created);
+    assert_int_equal(azs_user_get(st, "Bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(u.disabled, 1);
+    assert_int_equal(u.expires, 2000000000);
+
+    assert_int_equal(azs_user_list(st, fx->pool, &users), AZS_OK);
+    assert_int_equal(users->nelts, 2);
+    assert_string_equal(APR_ARRAY_IDX(users, 0, azs_user_t).name, "Bob");
+    assert_string_equal(APR_ARRAY_IDX(users, 1, azs_user_t).name, "bob");
+
+    assert_int_equal(azs_user_del(st, "bob"), AZS_OK);
+    assert_int_equal(azs_user_del(st, "bob"), AZS_NOTFOUND);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_NOTFOUND);
+    assert_int_equal(azs_user_list(st, fx->pool, &users), AZS_OK);
+    assert_int_equal(users->nelts, 1);
+    azs_store_close(st);
+}
+
+static void test_user_invalid(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    char longname[AZS_NAME_MAX + 2];
+
+    memset(longname, 'a', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = '\0';
+    assert_int_equal(azs_user_add(st, "", HASH1, 0, 0), AZS_INVALID);
+    assert_int_equal(azs_user_add(st, "a:b", HASH1, 0, 0), AZS_INVALID);
+    assert_int_equal(azs_user_add(st, "a\nb", HASH1, 0, 0), AZS_INVALID);
+    assert_int_equal(azs_user_add(st, longname, HASH1, 0, 0), AZS_INVALID);
+    longname[AZS_NAME_MAX] = '\0';
+    assert_int_equal(azs_user_add(st, longname, HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_user_add(st, "plain", "secret", 0, 0),
+                     AZS_INVALID);
+    assert_int_equal(azs_user_add(st, "neg", HASH1, 0, -1), AZS_INVALID);
+    azs_store_close(st);
+}
+
+static void test_user_updates(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    azs_user_t u;
+
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_user_set_hash(st, "bob", HASH2), AZS_OK);
+    assert_int_equal(azs_user_set_hash(st, "bob", "nope"), AZS_INVALID);
+    assert_int_equal(azs_user_set_hash(st, "ann", HASH2), AZS_NOTFOUND);
+    assert_int_equal(azs_user_set_disabled(st, "bob", 1), AZS_OK);
+    assert_int_equal(azs_user_set_expires(st, "bob", 1234567890), AZS_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_string_equal(u.hash, HASH2);
+    assert_int_equal(u.disabled, 1);
+    assert_int_equal(u.expires, 1234567890);
+    assert_int_equal(azs_user_set_disabled(st, "bob", 0), AZS_OK);
+    assert_int_equal(azs_user_set_expires(st, "bob", 0), AZS_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(u.disabled, 0);
+    assert_int_equal(u.expires, 0);
+    assert_int_equal(azs_user_set_disabled(st, "ann", 1), AZS_NOTFOUND);
+    assert_int_equal(azs_user_set_expires(st, "ann", 0), AZS_NOTFOUND);
+    assert_int_equal(azs_user_set_expires(st, "bob", -5), AZS_INVALID);
+    azs_store_close(st);
+}
+
+static void test_grants(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    azs_user_t u;
+    apr_array_header_t *roles, *perms, *inh, *members;
+
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_role_add(st, "editor"), AZS_OK);
+    assert_int_equal(azs_role_add(st, "admin"), AZS_OK);
+    assert_int_equal(azs_role_add(st, "admin"), AZS_EXISTS);
+    assert_int_equal(azs_role_add(st, "two words"), AZS_INVALID);
+    assert_int_equal(azs_role_exists(st, "admin"), AZS_OK);
+    assert_int_equal(azs_role_exists(st, "nobody"), AZS_NOTFOUND);
+
+    assert_int_equal(azs_user_grant(st, "bob", "editor"), AZS_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "editor"), AZS_EXISTS);
+    assert_int_equal(azs_user_grant(st, "bob", "nobody"), AZS_NOTFOUND);
+    assert_int_equal(azs_user_grant(st, "ann", "editor"), AZS_NOTFOUND);
+    assert_int_equal(azs_user_grant(st, "bob", "admin"), AZS_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(azs_user_roles(st, u.id, fx->pool, &roles), AZS_OK);
+    assert_int_equal(roles->nelts, 2);
+    assert_string_equal(at(roles, 0), "admin");
+    assert_string_equal(at(roles, 1), "editor");
+    assert_int_equal(azs_user_revoke(st, "bob", "admin"), AZS_OK);
+    assert_int_equal(azs_user_revoke(st, "bob", "admin"), AZS_NOTFOUND);
+    assert_int_equal(azs_user_roles(st, u.id, fx->pool, &roles), AZS_OK);
+    assert_int_equal(roles->nelts, 1);
+
+    /* The permission row is created on first use, shared afterwards. */
+    assert_int_equal(azs_role_grant(st, "editor", "docs:write"), AZS_OK);
+    assert_int_equal(azs_role_grant(st, "editor", "docs:read"), AZS_OK);
+    assert_int_equal(azs_role_grant(st, "editor", "docs:read"), AZS_EXISTS);
+    assert_int_equal(azs_role_grant(st, "admin", "docs:read"), AZS_OK);
+    assert_int_equal(azs_role_grant(st, "nobody", "docs:read"),
+                     AZS_NOTFOUND);
+    assert_int_equal(azs_role_grant(st, "admin", "bad perm"), AZS_INVALID);
+    assert_int_equal(azs_role_detail(st, "editor", fx->pool, &perms, &inh,
+                                     &members), AZS_OK);
+    assert_int_equal(perms->nelts, 2);
+    assert_string_equal(at(perms, 0), "docs:read");
+    assert_string_equal(at(perms, 1), "docs:write");
+    assert_int_equal(inh->nelts, 0);
+    assert_int_equal(members->nelts, 1);
+    assert_string_equal(at(members, 0), "bob");
+    assert_int_equal(azs_role_revoke(st, "editor", "docs:write"), AZS_OK);
+    assert_int_equal(azs_role_revoke(st, "editor", "docs:write"),
+                     AZS_NOTFOUND);
+    assert_int_equal(azs_role_revoke(st, "nobody", "docs:read"),
+                     AZS_NOTFOUND);
+    assert_int_equal(azs_role_detail(st, "nobody", fx->pool, &perms, &inh,
+                                     &members), AZS_NOTFOUND);
+
+    assert_int_equal(azs_role_list(st, fx->pool, &roles), AZS_OK);
+    assert_int_equal(roles->nelts, 2);
+    assert_string_equal(at(roles, 0), "admin");
+    azs_store_close(st);
+}
+
+static void test_inherit_cycles(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    apr_array_header_t *perms, *inh, *members;
+    apr_hash_t *roles, *eperms;
+    azs_user_t u;
+
+    assert_int_equal(azs_role_add(st, "a"), AZS_OK);
+    assert_int_equal(azs_role_add(st, "b"), AZS_OK);
+    assert_int_equal(azs_role_add(st, "c"), AZS_OK);
+    assert_int_equal(azs_role_inherit(st, "a", "a"), AZS_INVALID);
+    assert_int_equal(azs_role_inherit(st, "a", "b"), AZS_OK);
+    assert_int_equal(azs_role_inherit(st, "a", "b"), AZS_EXISTS);
+    assert_int_equal(azs_role_inherit(st, "b", "c"), AZS_OK);
+    assert_int_equal(azs_role_inherit(st, "c", "a"), AZS_INVALID);
+    assert_int_equal(azs_role_inherit(st, "b", "a"), AZS_INVALID);
+    assert_int_equal(azs_role_inherit(st, "c", "b"), AZS_INVALID);
+    assert_int_equal(azs_role_inherit(st, "a", "c"), AZS_OK);
+    assert_int_equal(azs_role_inherit(st, "a", "zz"), AZS_NOTFOUND);
+    assert_int_equal(azs_role_inherit(st, "zz", "a"), AZS_NOTFOUND);
+
+    /* The walk sees c through b: a user holding a has c's permission. */
+    assert_int_equal(azs_role_grant(st, "c", "p:c"), AZS_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "a"), AZS_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(azs_user_effective(st, u.id, fx->pool, &roles, &eperms),
+                     AZS_OK);
+    assert_non_null(apr_hash_get(roles, "c", APR_HASH_KEY_STRING));
+    assert_non_null(apr_hash_get(eperms, "p:c", APR_HASH_KEY_STRING));
+
+    assert_int_equal(azs_role_disinherit(st, "a", "c"), AZS_OK);
+    assert_int_equal(azs_role_disinherit(st, "a", "c"), AZS_NOTFOUND);
+    assert_int_equal(azs_role_detail(st, "a", fx->pool, &perms, &inh,
+                                     &members), AZS_OK);
+    assert_int_equal(inh->nelts, 1);
+    assert_string_equal(at(inh, 0), "b");
+    /* Once b no longer inherits c, c may inherit a. */
+    assert_int_equal(azs_role_disinherit(st, "b", "c"), AZS_OK);
+    assert_int_equal(azs_role_inherit(st, "c", "a"), AZS_OK);
+    azs_store_close(st);
+}
+
+static int count(azs_store_t *st, const char *sql)
+{
+    sqlite3_stmt *s;
+    int n = -1;
+
+    assert_int_equal(sqlite3_prepare_v2(azs_store_db(st), sql, -1, &s,
+                                        NULL), SQLITE_OK);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        n = sqlite3_column_int(s, 0);
+    }
+    sqlite3_finalize(s);
+    return n;
+}
+
+static void test_role_del_cascades(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    apr_array_header_t *roles, *perms, *inh, *members;
+    azs_user_t u;
+
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_role_add(st, "admin"), AZS_OK);
+    assert_int_equal(azs_role_add(st, "editor"), AZS_OK);
+    assert_int_equal(azs_role_add(st, "viewer"), AZS_OK);
+    assert_int_equal(azs_role_inherit(st, "admin", "editor"), AZS_OK);
+    assert_int_equal(azs_role_inherit(st, "editor", "viewer"), AZS_OK);
+    assert_int_equal(azs_role_grant(st, "editor", "docs:write"), AZS_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "editor"), AZS_OK);
+
+    assert_int_equal(azs_role_del(st, "editor"), AZS_OK);
+    assert_int_equal(azs_role_del(st, "editor"), AZS_NOTFOUND);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(azs_user_roles(st, u.id, fx->pool, &roles), AZS_OK);
+    assert_int_equal(roles->nelts, 0);
+    assert_int_equal(azs_role_detail(st, "admin", fx->pool, &perms, &inh,
+                                     &members), AZS_OK);
+    assert_int_equal(inh->nelts, 0);
+    assert_int_equal(count(st, "SELECT count(*) FROM role_inherits"), 0);
+    assert_int_equal(count(st, "SELECT count(*) FROM role_permissions"), 0);
+    assert_int_equal(count(st, "SELECT count(*) FROM user_roles"), 0);
+    assert_int_equal(count(st, "SELECT count(*) FROM permissions"), 0);
+
+    /* Deleting a user takes its grants and tokens along. */
+    {
+        unsigned char h[AZS_SHA256_LEN];
+
+        memset(h, 7, sizeof(h));
+        assert_int_equal(azs_user_grant(st, "bob", "viewer"), AZS_OK);
+        assert_int_equal(azs_token_add(st, "bob", h, "", 0, NULL, NULL),
+                         AZS_OK);
+        assert_int_equal(azs_user_del(st, "bob"), AZS_OK);
+        assert_int_equal(count(st, "SELECT count(*) FROM user_roles"), 0);
+        assert_int_equal(count(st, "SELECT count(*) FROM tokens"), 0);
+    }
+    azs_store_close(st);
+}
+
+static void test_tokens(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    apr_array_header_t *scopes = apr_array_make(fx->pool, 2,
+                                                sizeof(const char *));
+    apr_array_header_t *list;
+    unsigned char h1[AZS_SHA256_LEN], h2[AZS_SHA256_LEN];
+    apr_int64_t id1 = 0, id2 = 0;
+    azs_token_t t, *lt;
+
+    azs_token_hash(h1, "azs_one");
+    azs_token_hash(h2, "azs_two");
+    APR_ARRAY_PUSH(scopes, const char *) = "api:read";
+    APR_ARRAY_PUSH(scopes, const char *) = "api:call";
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_user_add(st, "ann", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_token_add(st, "nobody", h1, "x", 0, NULL, &id1),
+                     AZS_NOTFOUND);
+    assert_int_equal(azs_token_add(st, "bob", h1, "ci", 2000000000, scopes,
+                                   &id1), AZS_OK);
+    assert_int_equal(azs_token_add(st, "bob", h1, "again", 0, NULL, &id2),
+                     AZS_EXISTS);
+    assert_int_equal(azs_token_add(st, "ann", h2, "bad\nlabel", 0, NULL,
+                                   &id2), AZS_INVALID);
+    assert_int_equal(azs_token_add(st, "ann", h2, NULL, 0, NULL, &id2),
+                     AZS_OK);
+    assert_true(id1 > 0 && id2 > id1);
+
+    assert_int_equal(azs_token_get(st, h1, &t, fx->pool), AZS_OK);
+    assert_int_equal(t.id, id1);
+    assert_string_equal(t.user, "bob");
+    assert_string_equal(t.label, "ci");
+    assert_int_equal(t.expires, 2000000000);
+    assert_int_equal(t.scopes->nelts, 2);
+
+    assert_int_equal(azs_token_list(st, NULL, fx->pool, &list), AZS_OK);
+    assert_int_equal(list->nelts, 2);
+    lt = &APR_ARRAY_IDX(list, 0, azs_token_t);
+    assert_int_equal(lt->id, id1);
+    assert_int_equal(lt->scopes->nelts, 2);
+    assert_string_equal(at(lt->scopes, 0), "api:call");
+    assert_string_equal(at(lt->scopes, 1), "api:read");
+    lt = &APR_ARRAY_IDX(list, 1, azs_token_t);
+    assert_string_equal(lt->user, "ann");
+    assert_string_equal(lt->label, "");
+    assert_int_equal(lt->scopes->nelts, 0);
+    assert_int_equal(azs_token_list(st, "ann", fx->pool, &list), AZS_OK);
+    assert_int_equal(list->nelts, 1);
+    assert_int_equal(azs_token_list(st, "nobody", fx->pool, &list),
+                     AZS_NOTFOUND);
+
+    assert_int_equal(azs_token_revoke(st, id1, 1700000000), AZS_OK);
+    /* Revoking again keeps the first time. */
+    assert_int_equal(azs_token_revoke(st, id1, 1800000000), AZS_OK);
+    assert_int_equal(azs_token_revoke(st, 999999, 1700000000), AZS_NOTFOUND);
+    assert_int_equal(azs_token_revoke(st, id2, 0), AZS_INVALID);
+    assert_int_equal(azs_token_get(st, h1, &t, fx->pool), AZS_OK);
+    assert_int_equal(t.revoked, 1700000000);
+    azs_store_close(st);
+}
+
+static azs_cidr_t cidr(const char *text)
+{
+    azs_cidr_t c;
+
+    assert_null(azs_cidr_parse(text, &c));
+    return c;
+}
+
+static void test_blocklist(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    azs_cidr_t net = cidr("192.0.2.0/24"), one = cidr("198.51.100.7");
+    azs_cidr_t v6 = cidr("2001:db8::/32"), bad = net;
+    apr_array_header_t *list;
+    azs_block_t b, *e;
+    azs_cidr_t probe;
+
+    assert_int_equal(azs_block_add(st, &net, "scanner", 0), AZS_OK);
+    assert_int_equal(azs_block_add(st, &net, "again", 0), AZS_EXISTS);
+    assert_int_equal(azs_block_add(st, &one, NULL, 2000000000), AZS_OK);
+    assert_int_equal(azs_block_add(st, &v6, "v6", 0), AZS_OK);
+    assert_int_equal(azs_block_add(st, &v6, "v6 again", 0), AZS_EXISTS);
+    assert_int_equal(azs_block_add(st, &bad, "ctl\x01", 0), AZS_INVALID);
+    bad.bits = 16;      /* host bits set for a /16 */
+    assert_int_equal(azs_block_add(st, &bad, "", 0), AZS_INVALID);
+
+    assert_int_equal(azs_block_list(st, fx->pool, &list), AZS_OK);
+    assert_int_equal(list->nelts, 3);
+    /* By address: IPv4 (::ffff:a.b.c.d) sorts before 2001:db8::. */
+    e = &APR_ARRAY_IDX(list, 0, azs_block_t);
+    assert_string_equal(e->text, "192.0.2.0/24");
+    assert_string_equal(e->reason, "scanner");
+    assert_int_equal(e->range.bits, net.bits);
+    assert_memory_equal(e->range.net, net.net, 16);
+    e = &APR_ARRAY_IDX(list, 1, azs_block_t);
+    assert_string_equal(e->text, "198.51.100.7");
+    assert_string_equal(e->reason, "");
+    assert_int_equal(e->expires, 2000000000);
+    e = &APR_ARRAY_IDX(list, 2, azs_block_t);
+    assert_string_equal(e->text, "2001:db8::/32");
+    assert_string_equal(e->reason, "v6");
+
+    assert_null(azs_addr_parse("192.0.2.99", &probe));
+    assert_int_equal(azs_block_match(st, probe.net, azs_now(), &b,
+                                     fx->pool), AZS_OK);
+    assert_string_equal(b.reason, "scanner");
+    assert_int_equal(azs_block_del(st, &net), AZS_OK);
+    assert_int_equal(azs_block_del(st, &net), AZS_NOTFOUND);
+    assert_int_equal(azs_block_match(st, probe.net, azs_now(), &b,
+                                     fx->pool), AZS_NOTFOUND);
+    assert_int_equal(azs_block_list(st, fx->pool, &list), AZS_OK);
+    assert_int_equal(list->nelts, 2);
+    azs_store_close(st);
+}
+
+/* Every change any admin call makes is seen by the next reader. */
+static void test_generation(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    azs_cidr_t net = cidr("203.0.113.0/24");
+    unsigned char h[AZS_SHA256_LEN];
+    apr_int64_t last = gen(st), id = 0, before;
+
+    memset(h, 1, sizeof(h));
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_user_set_hash(st, "bob", HASH2), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_user_set_disabled(st, "bob", 1), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_user_set_expires(st, "bob", 5), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_role_add(st, "r"), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_role_add(st, "s"), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_role_grant(st, "r", "p"), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_role_inherit(st, "r", "s"), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_user_grant(st, "bob", "r"), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_user_revoke(st, "bob", "r"), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_role_disinherit(st, "r", "s"), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_role_revoke(st, "r", "p"), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_token_add(st, "bob", h, "", 0, NULL, &id), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_token_revoke(st, id, 1700000000), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_block_add(st, &net, "", 0), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_block_del(st, &net), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_role_del(st, "s"), AZS_OK);
+    BUMPED(st, last);
+    assert_int_equal(azs_user_del(st, "bob"), AZS_OK);
+    BUMPED(st, last);
+
+    /* Failed calls change nothing. */
+    before = last;
+    assert_int_equal(azs_user_del(st, "bob"), AZS_NOTFOUND);
+    assert_int_equal(azs_role_add(st, "r"), AZS_EXISTS);
+    assert_int_equal(gen(st), before);
+    azs_store_close(st);
+}
+
+/* The caller's transaction makes a failed command change nothing. */
+static void test_rollback(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    apr_array_header_t *users;
+    azs_user_t u;
+
+    assert_int_equal(azs_store_begin(st), AZS_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_role_add(st, "r"), AZS_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "r"), AZS_OK);
+    azs_store_rollback(st);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_NOTFOUND);
+    assert_int_equal(azs_role_exists(st, "r"), AZS_NOTFOUND);
+    assert_int_equal(azs_user_list(st, fx->pool, &users), AZS_OK);
+    assert_int_equal(users->nelts, 0);
+    azs_store_close(st);
+}
+
+/* A database fault is AZS_DBERR, and azs_store_error says why. */
+static void test_dberr(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    const char *err = NULL;
+    azs_store_t *ro = NULL;
+
+    azs_store_close(st);
+    assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
+                     AZS_OK);
+    assert_int_equal(azs_role_add(ro, "r"), AZS_DBERR);
+    assert_non_null(strstr(azs_store_error(ro), "readonly"));
+    azs_store_close(ro);
+}
+
+static const struct CMUnitTest tests[] = {
+    cmocka_unit_test_setup_teardown(test_user_add_dup_del, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_user_invalid, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_user_updates, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_grants, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_inherit_cycles, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_role_del_cascades, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_tokens, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_blocklist, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_generation, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_rollback, unit_setup,
+                                    unit_teardown),
+    cmocka_unit_test_setup_teardown(test_dberr, unit_setup,
+                                    unit_teardown),
+};
+
+UNIT_MAIN(tests)
