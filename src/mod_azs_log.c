@@ -9,9 +9,37 @@
  */
 #include "mod_azs.h"
 
+#include "apr_atomic.h"
 #include "apr_strings.h"
 
 #define AZS_LOG_MAX 256   /* bytes of user-controlled text shown */
+#define AZS_DB_LINES_PER_SEC 5
+
+/* db-error lines are rate-limited per process: a broken database under
+ * load must not fill the disk.  Atomics only; the count is approximate
+ * across threads, which is all a rate limit needs. */
+static volatile apr_uint32_t db_log_second;
+static volatile apr_uint32_t db_log_count;
+static volatile apr_uint32_t db_log_suppressed;
+
+/* 0: suppress this line; else log it, with *suppressed lines skipped
+ * since the last one. */
+static int db_log_allowed(request_rec *r, apr_uint32_t *suppressed)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
+    apr_uint32_t then = apr_atomic_read32(&db_log_second);
+
+    if (now != then
+        && apr_atomic_cas32(&db_log_second, now, then) == then) {
+        apr_atomic_set32(&db_log_count, 0);
+    }
+    if (apr_atomic_inc32(&db_log_count) >= AZS_DB_LINES_PER_SEC) {
+        apr_atomic_inc32(&db_log_suppressed);
+        return 0;
+    }
+    *suppressed = apr_atomic_xchg32(&db_log_suppressed, 0);
+    return 1;
+}
 
 /* One id per reason: the call site is this file, the id says why. */
 static const char *const reason_ids[] = {
@@ -33,12 +61,22 @@ static const char *const reason_ids[] = {
 void azs_log_denial(request_rec *r, int status, azs_reason reason,
                     const char *user, const char *detail)
 {
+    apr_uint32_t suppressed = 0;
     const char *who = user ? apr_pstrcat(r->pool, "user \"",
                                          azs_escape(r->pool, user,
                                                     AZS_LOG_MAX),
                                          "\" ", NULL)
                            : "";
 
+    if (reason == AZS_DB_ERROR) {
+        if (!db_log_allowed(r, &suppressed)) {
+            return;
+        }
+        if (suppressed) {
+            detail = apr_psprintf(r->pool, "%s; %u more db-error lines "
+                                  "suppressed", detail, suppressed);
+        }
+    }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   "%s: %d %s: %sfor \"%s\"%s%s%s", reason_ids[reason],
                   status, azs_reason_name(reason), who,
