@@ -1,0 +1,764 @@
+# shellcheck shell=bash
+#
+# lib.sh - integration test harness for mod_authz_status.
+#
+# Sourced by every tests/integration/cases/*.sh.  Sourcing it creates a
+# private ServerRoot (mktemp -d) with a document root, a logs directory and
+# a database directory; the case then adds its configuration, starts httpd
+# on a free 127.0.0.1 port, sends requests and asserts on the answers and on
+# the error log.  azs_done stops httpd, fails on unexpected error-log lines,
+# prints a summary and exits.  A minimal case:
+#
+#     . "$(dirname "$0")/../lib.sh"
+#     azs_need_module
+#     azs_db_init; azs_user_add alice 'pw'
+#     azs_conf <<EOF
+#     <Location "/admin">
+#         AuthType Basic
+#         AuthName "Administration"
+#         AuthBasicProvider authz_status
+#         Require valid-user
+#     </Location>
+#     EOF
+#     azs_start || azs_bail "httpd starts"
+#     http_req -u alice:pw /admin/
+#     expect_status 200 "alice gets in"
+#     azs_done
+#
+# Environment (set by `make check`, or by hand):
+#   APACHE2        the httpd binary (default: apache2 or httpd on PATH/sbin)
+#   AP_LIBEXECDIR  where mod_mpm_*.so and friends live
+#   AZS_MODULE     the built mod_authz_status.so
+#   HTAUTHZ        the built htauthz
+#   AZS_MPM        event | worker | prefork (default: event)
+#   AZS_RESULTS    file the TAP lines are appended to (run.sh sets it)
+#   AZS_KEEP=1     keep the ServerRoot after the case (for debugging)
+#   AZS_VERBOSE=1  print the error log after every case
+#
+# Regular expressions are POSIX extended (grep -E) throughout.
+
+set -u
+umask 022
+
+AZS_IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+AZS_CASE=$(basename "$0" .sh)
+AZS_MPM=${AZS_MPM:-event}
+
+: "${AZS_TOP_SRCDIR:=$(cd "$AZS_IT_DIR/../.." && pwd)}"
+: "${AZS_TOP_BUILDDIR:=$AZS_TOP_SRCDIR}"
+: "${AZS_MODULE:=$AZS_TOP_BUILDDIR/.libs/mod_authz_status.so}"
+: "${HTAUTHZ:=$AZS_TOP_BUILDDIR/htauthz}"
+if [ -z "${APACHE2:-}" ]; then
+    APACHE2=$(PATH=$PATH:/usr/sbin:/usr/local/sbin command -v apache2 \
+              || PATH=$PATH:/usr/sbin:/usr/local/sbin command -v httpd \
+              || true)
+fi
+if [ -z "${AP_LIBEXECDIR:-}" ]; then
+    AP_LIBEXECDIR=$( (apxs -q LIBEXECDIR || apxs2 -q LIBEXECDIR) 2>/dev/null \
+                     || echo /usr/lib/apache2/modules)
+fi
+export AZS_TOP_SRCDIR AZS_TOP_BUILDDIR AZS_MODULE HTAUTHZ APACHE2 AP_LIBEXECDIR
+
+# python3 for port picking and raw requests; the system one starts fastest.
+if [ -x /usr/bin/python3 ]; then
+    AZS_PYTHON=/usr/bin/python3
+else
+    AZS_PYTHON=$(command -v python3 || true)
+fi
+
+# Bounds: nothing in a case waits longer than these.
+AZS_START_TIMEOUT=${AZS_START_TIMEOUT:-10}   # seconds for httpd to answer
+AZS_STOP_TIMEOUT=${AZS_STOP_TIMEOUT:-10}     # seconds for httpd to exit
+AZS_CURL_TIMEOUT=${AZS_CURL_TIMEOUT:-10}     # seconds per request
+AZS_LOG_WAIT=${AZS_LOG_WAIT:-2}              # seconds expect_log waits
+
+# ---- per-case state --------------------------------------------------------
+
+AZS_ROOT=
+AZS_PID=
+AZS_PORT=
+AZS_URL=
+AZS_LOAD_MODULE=1          # 0: run httpd without mod_authz_status
+AZS_EXTRA_MODULES=         # more modules to load, e.g. "cgid status"
+AZS_LOG_ALLOW=()           # regexes of error-log lines the case expects
+AZS_REQ_N=0
+AZS_REQ_MARK=0             # error-log offset before the last request
+AZS_CASE_PASS=0
+AZS_CASE_FAIL=0
+AZS_T0=$SECONDS
+
+# httpd's own routine authentication lines; every case accepts them.
+AZS_LOG_ALLOW_DEFAULT=(
+    'AH00558:'              # could not determine the server name
+    'AH01617:'              # mod_auth_basic: password mismatch
+    'AH01618:'              # mod_auth_basic: user not found
+    'AH01630:'              # mod_authz_core: client denied by configuration
+    'AH01631:'              # mod_authz_core: authorization failure
+)
+
+_azs_die() {
+    printf 'Bail out! %s: %s\n' "$AZS_CASE" "$*"
+    exit 99
+}
+
+# Whether httpd runs its children as another user (only when we are root).
+if [ "$(id -u)" = 0 ]; then
+    if id www-data >/dev/null 2>&1; then
+        AZS_RUN_USER=www-data
+        AZS_RUN_GROUP=$(id -gn www-data)
+    else
+        AZS_RUN_USER=nobody
+        AZS_RUN_GROUP=$(id -gn nobody 2>/dev/null || echo nogroup)
+    fi
+else
+    AZS_RUN_USER=
+    AZS_RUN_GROUP=
+fi
+
+# ---- the ServerRoot ----------------------------------------------------------
+
+_azs_setup_root() {
+    local base=${AZS_TMPDIR:-${TMPDIR:-/tmp}}
+    # The children (www-data) must be able to walk into the ServerRoot; a
+    # private TMPDIR would lock them out.
+    [ -n "$AZS_RUN_USER" ] && base=${AZS_TMPDIR:-/tmp}
+    AZS_ROOT=$(mktemp -d "$base/azs-it.${AZS_CASE}.XXXXXX") \
+        || _azs_die "mktemp failed"
+    chmod 755 "$AZS_ROOT"
+    AZS_CONF_DIR=$AZS_ROOT/conf
+    AZS_DOCROOT=$AZS_ROOT/htdocs
+    AZS_LOG_DIR=$AZS_ROOT/logs
+    AZS_RUN_DIR=$AZS_ROOT/run
+    AZS_DB_DIR=$AZS_ROOT/db
+    AZS_RESP_DIR=$AZS_ROOT/resp
+    AZS_DB=$AZS_DB_DIR/authz_status.db
+    AZS_ERROR_LOG=$AZS_LOG_DIR/error.log
+    AZS_ACCESS_LOG=$AZS_LOG_DIR/access.log
+    AZS_CASE_CONF=$AZS_CONF_DIR/case.conf
+    AZS_SERVER_DB=$AZS_DB  # AuthzStatusDatabase at server level; "" = none
+    mkdir -p "$AZS_CONF_DIR" "$AZS_DOCROOT/admin" "$AZS_DOCROOT/docs" \
+             "$AZS_DOCROOT/api" "$AZS_LOG_DIR" "$AZS_RUN_DIR" \
+             "$AZS_DB_DIR" "$AZS_RESP_DIR"
+    : > "$AZS_CASE_CONF"
+    : > "$AZS_ERROR_LOG"
+    printf 'hello\n' > "$AZS_DOCROOT/index.html"
+    printf 'admin area\n' > "$AZS_DOCROOT/admin/index.html"
+    printf 'document a\n' > "$AZS_DOCROOT/docs/a.txt"
+    printf '{"x": 1}\n' > "$AZS_DOCROOT/api/x.json"
+    cat > "$AZS_CONF_DIR/mime.types" <<'EOF'
+text/html                 html htm
+text/plain                txt
+application/json          json
+EOF
+    if [ -n "$AZS_RUN_USER" ]; then
+        chown "$AZS_RUN_USER:$AZS_RUN_GROUP" "$AZS_DB_DIR" "$AZS_RUN_DIR"
+    fi
+    if [ -n "${AZS_RESULTS:-}" ]; then
+        touch "$AZS_RESULTS"
+    else
+        AZS_RESULTS=$AZS_ROOT/results
+        : > "$AZS_RESULTS"
+    fi
+    # TAP numbers continue those of the cases run before this one.
+    AZS_TAP_N=$(wc -l < "$AZS_RESULTS")
+}
+
+# Append configuration (read from stdin) to the case's snippet, which the
+# generated httpd.conf includes last.  Use an unquoted heredoc to expand
+# $AZS_DB, $AZS_DOCROOT, ...
+azs_conf() {
+    cat >> "$AZS_CASE_CONF"
+}
+
+# Replace the case's snippet (for cases that reconfigure and restart).
+azs_conf_reset() {
+    : > "$AZS_CASE_CONF"
+}
+
+# Accept error-log lines at level error or worse that match REGEX.
+azs_allow_log() {
+    AZS_LOG_ALLOW+=("$1")
+}
+
+# ---- ports and config ------------------------------------------------------
+
+# Print a TCP port on 127.0.0.1 that nobody listens on right now.
+azs_free_port() {
+    local p
+    if [ -n "$AZS_PYTHON" ]; then
+        "$AZS_PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()' && return 0
+    fi
+    for _ in $(seq 1 50); do
+        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+_azs_compiled_in=
+_azs_module_line() {   # name -> LoadModule line, or nothing if unavailable
+    local name=$1 so="$AP_LIBEXECDIR/mod_$1.so"
+    if [ -z "$_azs_compiled_in" ]; then
+        _azs_compiled_in=$("$APACHE2" -l 2>/dev/null | tr -d ' \t')
+    fi
+    case $'\n'"$_azs_compiled_in"$'\n' in
+        *$'\n'"mod_$name.c"$'\n'*) return 0 ;;
+    esac
+    [ -f "$so" ] && printf 'LoadModule %s_module "%s"\n' "$name" "$so"
+    return 0
+}
+
+# Write conf/httpd.conf for AZS_MPM and AZS_PORT.
+azs_write_conf() {
+    local m conf=$AZS_CONF_DIR/httpd.conf
+    {
+        cat <<EOF
+# generated by tests/integration/lib.sh for case $AZS_CASE ($AZS_MPM)
+ServerRoot "$AZS_ROOT"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$AZS_PORT
+PidFile "$AZS_RUN_DIR/httpd.pid"
+DefaultRuntimeDir "$AZS_RUN_DIR"
+ErrorLog "$AZS_ERROR_LOG"
+LogLevel warn
+Timeout 15
+EOF
+        printf 'LoadModule mpm_%s_module "%s/mod_mpm_%s.so"\n' \
+            "$AZS_MPM" "$AP_LIBEXECDIR" "$AZS_MPM"
+        for m in unixd log_config authn_core authz_core auth_basic authn_file \
+                 authz_user authz_host authz_groupfile request session \
+                 session_cookie auth_form remoteip headers alias mime dir \
+                 $AZS_EXTRA_MODULES; do
+            _azs_module_line "$m"
+        done
+        if [ "$AZS_LOAD_MODULE" = 1 ]; then
+            printf 'LoadModule authz_status_module "%s"\n' "$AZS_MODULE"
+            if [ -n "$AZS_SERVER_DB" ]; then
+                printf 'AuthzStatusDatabase "%s"\n' "$AZS_SERVER_DB"
+            fi
+        fi
+        if [ -n "$AZS_RUN_USER" ]; then
+            printf 'User %s\nGroup %s\n' "$AZS_RUN_USER" "$AZS_RUN_GROUP"
+        fi
+        cat <<EOF
+LogFormat "%h %l %u %t \"%r\" %>s %b" common
+CustomLog "$AZS_ACCESS_LOG" common
+TypesConfig "$AZS_CONF_DIR/mime.types"
+DirectoryIndex index.html
+DocumentRoot "$AZS_DOCROOT"
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory "$AZS_DOCROOT">
+    Options None
+    AllowOverride None
+    Require all granted
+</Directory>
+
+# Small pools: start fast, stay light.
+<IfModule mpm_prefork_module>
+    StartServers 2
+    MinSpareServers 1
+    MaxSpareServers 4
+    MaxRequestWorkers 16
+</IfModule>
+<IfModule mpm_worker_module>
+    StartServers 2
+    ServerLimit 4
+    ThreadsPerChild 8
+    MinSpareThreads 8
+    MaxSpareThreads 32
+    MaxRequestWorkers 32
+</IfModule>
+<IfModule mpm_event_module>
+    StartServers 2
+    ServerLimit 4
+    ThreadsPerChild 8
+    MinSpareThreads 8
+    MaxSpareThreads 32
+    MaxRequestWorkers 32
+</IfModule>
+
+# ---- case configuration ----
+Include "$AZS_CASE_CONF"
+EOF
+    } > "$conf"
+}
+
+# Run `httpd -t` on the current configuration.  Output in AZS_CONFIGTEST_OUT;
+# returns httpd's exit status.
+# shellcheck disable=SC2034  # AZS_CONFIGTEST_OUT is for the case
+azs_configtest() {
+    [ -n "$AZS_PORT" ] || AZS_PORT=$(azs_free_port) || _azs_die "no free port"
+    azs_write_conf
+    AZS_CONFIGTEST_OUT=$("$APACHE2" -d "$AZS_ROOT" \
+                         -f "$AZS_CONF_DIR/httpd.conf" -t 2>&1)
+}
+
+# ---- start / stop ------------------------------------------------------------
+
+_azs_alive() {   # pid -> running (not a zombie)?
+    local state
+    [ -r "/proc/$1/stat" ] || return 1
+    state=$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null) || return 1
+    [ "$state" != Z ]
+}
+
+# Start httpd in the foreground (our child, so we can reap it) and wait
+# until it answers HTTP.  Returns 1 (after recording a failure) if it exits
+# or stays silent; retries with another port if the port was taken.
+azs_start() {
+    local out=$AZS_LOG_DIR/httpd.out
+    [ -z "$AZS_PID" ] || azs_stop
+    for _ in 1 2 3; do
+        [ -n "$AZS_PORT" ] || AZS_PORT=$(azs_free_port) \
+            || _azs_die "no free port"
+        AZS_URL=http://127.0.0.1:$AZS_PORT
+        azs_write_conf
+        # Its own session: prefork signals its whole process group on
+        # shutdown, which must not include this shell.  setsid execs in
+        # place here (a background job is no group leader), so $! is httpd.
+        setsid "$APACHE2" -d "$AZS_ROOT" -f "$AZS_CONF_DIR/httpd.conf" \
+            -DFOREGROUND >"$out" 2>&1 </dev/null &
+        AZS_PID=$!
+        for _ in $(seq 1 $((AZS_START_TIMEOUT * 20))); do
+            if ! _azs_alive "$AZS_PID"; then
+                break
+            fi
+            if curl -s -o /dev/null --max-time 1 "$AZS_URL/"; then
+                return 0
+            fi
+            sleep 0.05
+        done
+        if _azs_alive "$AZS_PID"; then
+            _azs_not_ok "httpd ($AZS_MPM) answers within ${AZS_START_TIMEOUT}s" \
+                "$(tail -n 20 "$AZS_ERROR_LOG")"
+            azs_stop
+            return 1
+        fi
+        wait "$AZS_PID" 2>/dev/null
+        AZS_PID=
+        if grep -q 'AH00072\|Address already in use' "$out" "$AZS_ERROR_LOG"
+        then
+            AZS_PORT=   # lost a race for the port: pick another one
+            continue
+        fi
+        break
+    done
+    _azs_not_ok "httpd ($AZS_MPM) starts" \
+        "$(cat "$out"; tail -n 20 "$AZS_ERROR_LOG")"
+    return 1
+}
+
+# SIGTERM, then wait (bounded) for httpd to exit; SIGKILL the parent and its
+# children as a last resort, recording a failure.
+azs_stop() {
+    [ -n "$AZS_PID" ] || return 0
+    kill -TERM "$AZS_PID" 2>/dev/null
+    for _ in $(seq 1 $((AZS_STOP_TIMEOUT * 20))); do
+        _azs_alive "$AZS_PID" || break
+        sleep 0.05
+    done
+    if _azs_alive "$AZS_PID"; then
+        kill -KILL -- "-$AZS_PID" 2>/dev/null   # its process group
+        _azs_not_ok "httpd exits within ${AZS_STOP_TIMEOUT}s of SIGTERM"
+    fi
+    wait "$AZS_PID" 2>/dev/null
+    AZS_PID=
+}
+
+# Reload the configuration (SIGUSR1, graceful) and wait until the new
+# generation answers.
+azs_graceful() {
+    azs_write_conf
+    kill -USR1 "$AZS_PID" || return 1
+    for _ in $(seq 1 $((AZS_START_TIMEOUT * 20))); do
+        sleep 0.05
+        curl -s -o /dev/null --max-time 1 "$AZS_URL/" && return 0
+    done
+    return 1
+}
+
+_azs_cleanup() {
+    [ -n "$AZS_PID" ] && azs_stop
+    if [ -n "$AZS_ROOT" ] && [ -d "$AZS_ROOT" ]; then
+        if [ "${AZS_KEEP:-0}" = 1 ]; then
+            printf '# kept ServerRoot %s\n' "$AZS_ROOT"
+        else
+            rm -rf "$AZS_ROOT"
+        fi
+    fi
+}
+
+# ---- the database ------------------------------------------------------------
+
+# Give the database directory and files to the user httpd's children run as:
+# SQLite in WAL mode needs to create or write the -shm file even to read.
+azs_db_fixperms() {
+    [ -n "$AZS_RUN_USER" ] || return 0
+    chown "$AZS_RUN_USER:$AZS_RUN_GROUP" "$AZS_DB_DIR"
+    local f
+    for f in "$AZS_DB" "$AZS_DB-wal" "$AZS_DB-shm" "$AZS_DB-journal"; do
+        [ -e "$f" ] && chown "$AZS_RUN_USER:$AZS_RUN_GROUP" "$f"
+    done
+    return 0
+}
+
+# htauthz on the case's database; fixes ownership afterwards.  Output is
+# htauthz's; returns its exit status.
+azs_htauthz() {
+    local rc
+    "$HTAUTHZ" -d "$AZS_DB" "$@"
+    rc=$?
+    azs_db_fixperms
+    return "$rc"
+}
+
+azs_db_init() {
+    [ -x "$HTAUTHZ" ] || _azs_die "htauthz not built: $HTAUTHZ"
+    azs_htauthz init >/dev/null || _azs_die "htauthz init failed"
+}
+
+# azs_user_add NAME PASSWORD [htauthz user add options...]
+azs_user_add() {
+    local name=$1 pw=$2
+    shift 2
+    printf '%s\n' "$pw" | azs_htauthz user add "$name" --password-stdin "$@" \
+        >/dev/null || _azs_die "htauthz user add $name failed"
+}
+
+# ---- requests ----------------------------------------------------------------
+
+# http_req [curl options...] PATH
+# Sends one request to this case's httpd.  Sets HTTP_STATUS (000 when curl
+# failed), HTTP_TIME (seconds), HTTP_HDR and HTTP_BODY (files), HTTP_DESC,
+# and AZS_REQ_MARK (the error-log offset before the request, used by
+# expect_log by default).
+# PATH is appended to the server's URL unless it starts with http.
+http_req() {
+    local n=$# path=${!#} url
+    local args=("${@:1:n-1}")
+    AZS_REQ_N=$((AZS_REQ_N + 1))
+    HTTP_HDR=$AZS_RESP_DIR/$AZS_REQ_N.hdr
+    HTTP_BODY=$AZS_RESP_DIR/$AZS_REQ_N.body
+    case $path in
+        http*) url=$path ;;
+        *) url=$AZS_URL$path ;;
+    esac
+    HTTP_DESC="curl ${args[*]} $url"
+    AZS_REQ_MARK=$(log_mark)
+    local out
+    out=$(curl -s -S -g --path-as-is --max-time "$AZS_CURL_TIMEOUT" \
+          -o "$HTTP_BODY" -D "$HTTP_HDR" -w '%{http_code} %{time_total}' \
+          "${args[@]}" "$url" 2>"$AZS_RESP_DIR/$AZS_REQ_N.err")
+    HTTP_CURL_RC=$?
+    HTTP_STATUS=${out%% *}
+    HTTP_TIME=${out##* }
+    [ -n "$HTTP_STATUS" ] || HTTP_STATUS=000
+    [ -e "$HTTP_HDR" ] || : > "$HTTP_HDR"
+    [ -e "$HTTP_BODY" ] || : > "$HTTP_BODY"
+    return 0
+}
+
+# http_raw REQUEST
+# Sends REQUEST (printf %b escapes: \r \n \t \0 \xHH) as raw bytes over one
+# connection and reads the answer; for what curl will not send (control
+# characters, NUL, duplicate or malformed headers).  End the request with
+# "Connection: close\r\n\r\n".  Sets the same variables as http_req.
+http_raw() {
+    local req
+    AZS_REQ_N=$((AZS_REQ_N + 1))
+    HTTP_HDR=$AZS_RESP_DIR/$AZS_REQ_N.hdr
+    HTTP_BODY=$AZS_RESP_DIR/$AZS_REQ_N.body
+    req=$AZS_RESP_DIR/$AZS_REQ_N.req
+    printf '%b' "$1" > "$req"
+    HTTP_TIME=
+    HTTP_DESC="raw request: $(head -n 1 "$req" | tr -d '\r')"
+    AZS_REQ_MARK=$(log_mark)
+    [ -n "$AZS_PYTHON" ] || _azs_die "http_raw needs python3"
+    HTTP_STATUS=$("$AZS_PYTHON" - "$AZS_PORT" "$req" "$HTTP_HDR" "$HTTP_BODY" \
+                  "$AZS_CURL_TIMEOUT" <<'EOF'
+import socket, sys
+port, req, hdr, body, timeout = sys.argv[1:6]
+data = b""
+try:
+    s = socket.create_connection(("127.0.0.1", int(port)), float(timeout))
+    s.settimeout(float(timeout))
+    s.sendall(open(req, "rb").read())
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+except OSError:
+    pass
+head, _, rest = data.partition(b"\r\n\r\n")
+open(hdr, "wb").write(head + b"\r\n" if head else b"")
+open(body, "wb").write(rest)
+parts = head.split(b" ", 2)
+code = parts[1].decode("ascii", "replace") if len(parts) > 1 else "000"
+print(code if code.isdigit() else "000")
+EOF
+)
+    HTTP_CURL_RC=$?
+    [ -n "$HTTP_STATUS" ] || HTTP_STATUS=000
+    return 0
+}
+
+# ---- the error log -------------------------------------------------------------
+
+# Print the current size of the error log (a mark for log_since/expect_log).
+log_mark() {
+    stat -c %s "$AZS_ERROR_LOG" 2>/dev/null || echo 0
+}
+
+# Print the error log from MARK (default: before the last request) on.
+log_since() {
+    tail -c +"$(( ${1:-$AZS_REQ_MARK} + 1 ))" "$AZS_ERROR_LOG" 2>/dev/null
+}
+
+# ---- results -------------------------------------------------------------------
+
+_azs_result() {   # ok|not ok, description, details...
+    local verdict=$1 desc=$2
+    shift 2
+    printf '%s\n' "$verdict" >> "$AZS_RESULTS"
+    AZS_TAP_N=$((AZS_TAP_N + 1))
+    printf '%s %d - %s[%s]: %s\n' "$verdict" "$AZS_TAP_N" "$AZS_CASE" \
+        "$AZS_MPM" "$desc"
+    if [ "$verdict" = ok ]; then
+        AZS_CASE_PASS=$((AZS_CASE_PASS + 1))
+    else
+        AZS_CASE_FAIL=$((AZS_CASE_FAIL + 1))
+        local d
+        for d in "$@"; do
+            [ -n "$d" ] && printf '%s\n' "$d" | sed 's/^/#   /'
+        done
+    fi
+    return 0
+}
+_azs_ok()     { _azs_result ok "$@"; }
+_azs_not_ok() { _azs_result "not ok" "$@"; }
+
+_azs_req_details() {
+    printf 'request: %s\n' "$HTTP_DESC"
+    printf 'status: %s after %ss' "$HTTP_STATUS" "${HTTP_TIME:-?}"
+    [ "${HTTP_CURL_RC:-0}" = 0 ] || printf ' (client error %s: %s)' \
+        "$HTTP_CURL_RC" "$(cat "$AZS_RESP_DIR/$AZS_REQ_N.err" 2>/dev/null)"
+    printf '\n--- response headers\n'
+    tr -d '\r' < "$HTTP_HDR"
+    printf -- '--- body (first lines)\n'
+    head -c 400 "$HTTP_BODY" | head -n 6
+    printf -- '--- error log since the request\n'
+    log_since | tail -n 10
+}
+
+# Pass or fail on any command: expect_true DESC CMD [ARGS...]
+expect_true() {
+    local desc=$1
+    shift
+    if "$@"; then _azs_ok "$desc"; else _azs_not_ok "$desc" "failed: $*"; fi
+}
+
+# expect_status CODE DESC - status of the last request
+expect_status() {
+    if [ "$HTTP_STATUS" = "$1" ]; then
+        _azs_ok "$2"
+    else
+        _azs_not_ok "$2" "expected status $1, got $HTTP_STATUS" \
+            "$(_azs_req_details)"
+    fi
+}
+
+_azs_header_values() {   # name [hdrfile] -> the values, one a line
+    tr -d '\r' < "${2:-$HTTP_HDR}" | grep -i "^$1:" \
+        | sed 's/^[^:]*:[[:space:]]*//'
+}
+
+# expect_header NAME REGEX DESC - some NAME header of the last response
+# matches REGEX
+expect_header() {
+    if _azs_header_values "$1" | grep -Eq -- "$2"; then
+        _azs_ok "$3"
+    else
+        _azs_not_ok "$3" "expected a header $1 matching: $2" \
+            "$(_azs_req_details)"
+    fi
+}
+
+# expect_no_header NAME DESC
+expect_no_header() {
+    if tr -d '\r' < "$HTTP_HDR" | grep -qi "^$1:"; then
+        _azs_not_ok "$2" "unexpected header $1" "$(_azs_req_details)"
+    else
+        _azs_ok "$2"
+    fi
+}
+
+# expect_body REGEX DESC - the body of the last response matches
+expect_body() {
+    if grep -Eq -- "$1" "$HTTP_BODY"; then
+        _azs_ok "$2"
+    else
+        _azs_not_ok "$2" "expected the body to match: $1" \
+            "$(_azs_req_details)"
+    fi
+}
+
+# expect_same_body FILE1 FILE2 DESC - two responses' bodies are identical
+expect_same_body() {
+    if cmp -s "$1" "$2"; then
+        _azs_ok "$3"
+    else
+        _azs_not_ok "$3" "bodies differ: $1 $2" \
+            "$(diff <(cat -v "$1") <(cat -v "$2") | head -n 20)"
+    fi
+}
+
+# expect_same_headers HDR1 HDR2 DESC - same status line and headers, Date
+# aside
+expect_same_headers() {
+    local a b
+    a=$(tr -d '\r' < "$1" | grep -vi '^date:')
+    b=$(tr -d '\r' < "$2" | grep -vi '^date:')
+    if [ "$a" = "$b" ]; then
+        _azs_ok "$3"
+    else
+        _azs_not_ok "$3" "headers differ:" \
+            "$(diff <(printf '%s\n' "$a") <(printf '%s\n' "$b"))"
+    fi
+}
+
+# expect_log REGEX DESC [MARK] - a line since MARK (default: before the last
+# request) matches; waits up to AZS_LOG_WAIT seconds for it.
+expect_log() {
+    local mark=${3:-$AZS_REQ_MARK}
+    for _ in $(seq 1 $((AZS_LOG_WAIT * 20))); do
+        if log_since "$mark" | grep -Eq -- "$1"; then
+            _azs_ok "$2"
+            return 0
+        fi
+        sleep 0.05
+    done
+    _azs_not_ok "$2" "no error-log line matches: $1" \
+        "--- error log since the mark" "$(log_since "$mark" | tail -n 15)"
+}
+
+# expect_no_log REGEX DESC [MARK] - no line since MARK matches (MARK 0: the
+# whole log)
+expect_no_log() {
+    local mark=${3:-$AZS_REQ_MARK} hits
+    hits=$(log_since "$mark" | grep -E -- "$1")
+    if [ -z "$hits" ]; then
+        _azs_ok "$2"
+    else
+        _azs_not_ok "$2" "unexpected error-log lines matching: $1" "$hits"
+    fi
+}
+
+# expect_log_count N REGEX DESC [MARK] - exactly N lines since MARK match
+expect_log_count() {
+    local mark=${4:-$AZS_REQ_MARK} got
+    for _ in $(seq 1 $((AZS_LOG_WAIT * 20))); do
+        got=$(log_since "$mark" | grep -Ec -- "$2")
+        [ "$got" -ge "$1" ] && break
+        sleep 0.05
+    done
+    if [ "$got" = "$1" ]; then
+        _azs_ok "$3"
+    else
+        _azs_not_ok "$3" "expected $1 error-log line(s) matching: $2; got $got" \
+            "$(log_since "$mark" | tail -n 15)"
+    fi
+}
+
+# expect_no_secret DESC STRING... - none of the strings (fixed text) is in
+# the error log or the access log, whole.  Also tries each one's base64.
+expect_no_secret() {
+    local desc=$1 s pats=()
+    shift
+    for s in "$@"; do
+        pats+=(-e "$s" -e "$(printf '%s' "$s" | base64 -w 0)")
+    done
+    local hits
+    hits=$(grep -F -h "${pats[@]}" "$AZS_ERROR_LOG" "$AZS_ACCESS_LOG" \
+           2>/dev/null)
+    if [ -z "$hits" ]; then
+        _azs_ok "$desc"
+    else
+        _azs_not_ok "$desc" "secret found in the logs:" "$hits"
+    fi
+}
+
+# ---- end of a case -------------------------------------------------------------
+
+# Print the error-log lines nobody expected: level error or worse, lines
+# not in httpd's format (raw stderr output of a child), and crashes,
+# minus those the case allowed with azs_allow_log.
+azs_unexpected_log() {
+    local allow=$AZS_ROOT/log-allow re
+    : > "$allow"
+    for re in "${AZS_LOG_ALLOW_DEFAULT[@]}" "${AZS_LOG_ALLOW[@]}"; do
+        printf '%s\n' "$re" >> "$allow"
+    done
+    grep -E -e '^\[[^]]*\] \[[^]:]*:(error|crit|alert|emerg)\]' \
+            -e '^[^[]' \
+            -e 'AH00052:|AH00060:|AH00061:|exit signal|seg fault' \
+            "$AZS_ERROR_LOG" 2>/dev/null \
+        | grep -E -v -f "$allow"
+}
+
+# Stop httpd, check the error log, print the case summary, exit.
+azs_done() {
+    local bad
+    azs_stop
+    bad=$(azs_unexpected_log)
+    if [ -z "$bad" ]; then
+        _azs_ok "no unexpected error-log lines"
+    else
+        _azs_not_ok "no unexpected error-log lines" "$bad"
+    fi
+    if [ "${AZS_VERBOSE:-0}" = 1 ] || [ "$AZS_CASE_FAIL" -gt 0 ]; then
+        printf '# --- %s error log (last 30 lines)\n' "$AZS_CASE"
+        tail -n 30 "$AZS_ERROR_LOG" | sed 's/^/#   /'
+    fi
+    printf '# %s[%s]: %d passed, %d failed, %ds\n' "$AZS_CASE" "$AZS_MPM" \
+        "$AZS_CASE_PASS" "$AZS_CASE_FAIL" "$((SECONDS - AZS_T0))"
+    [ "$AZS_CASE_FAIL" -eq 0 ] && exit 0
+    exit 1
+}
+
+# Give up on the case (e.g. httpd did not start): record it, and finish.
+azs_bail() {
+    _azs_not_ok "case stopped early: $1"
+    azs_done
+}
+
+# Fail the case early unless the module and htauthz are built.
+azs_need_module() {
+    [ -f "$AZS_MODULE" ] || _azs_die "module not built: $AZS_MODULE"
+    [ -x "$HTAUTHZ" ] || _azs_die "htauthz not built: $HTAUTHZ"
+}
+
+# ---- on source -----------------------------------------------------------------
+
+if [ -z "$APACHE2" ] || [ ! -x "$APACHE2" ]; then
+    printf '# SKIP: no httpd binary (APACHE2=%s)\n' "$APACHE2"
+    exit 77
+fi
+command -v curl >/dev/null 2>&1 || { printf '# SKIP: no curl\n'; exit 77; }
+command -v setsid >/dev/null 2>&1 || _azs_die "setsid (util-linux) is needed"
+[ -f "$AP_LIBEXECDIR/mod_mpm_$AZS_MPM.so" ] \
+    || _azs_die "no MPM $AZS_MPM in $AP_LIBEXECDIR"
+
+_azs_setup_root
+trap _azs_cleanup EXIT
+trap 'exit 130' INT TERM

@@ -1,0 +1,101 @@
+#!/bin/bash
+#
+# run.sh - run the integration cases against a real httpd on 127.0.0.1.
+#
+#   tests/integration/run.sh [CASE...]
+#
+# Runs every cases/*.sh (or the named ones: "basic_login", a path, ...)
+# under each MPM in ${AZS_MPMS:-event worker prefork}.  Each case is a
+# separate bash process with its own ServerRoot and httpd; see lib.sh.
+# Output is TAP-like; the exit status is 0 when everything passed, 1 on any
+# failure, 77 (skip) only when httpd or curl is not installed.
+#
+# By hand:
+#   AZS_MODULE=build/.libs/mod_authz_status.so HTAUTHZ=build/htauthz \
+#   APACHE2=/usr/sbin/apache2 AP_LIBEXECDIR=/usr/lib/apache2/modules \
+#   tests/integration/run.sh basic_login
+
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+mpms=${AZS_MPMS:-event worker prefork}
+case_timeout=${AZS_CASE_TIMEOUT:-90}   # seconds per case and MPM
+
+if [ -z "${APACHE2:-}" ]; then
+    APACHE2=$(PATH=$PATH:/usr/sbin:/usr/local/sbin command -v apache2 \
+              || PATH=$PATH:/usr/sbin:/usr/local/sbin command -v httpd \
+              || true)
+fi
+if [ -z "$APACHE2" ] || [ ! -x "$APACHE2" ]; then
+    echo "# SKIP: httpd is not installed (APACHE2='${APACHE2}')"
+    exit 77
+fi
+if ! command -v curl >/dev/null 2>&1; then
+    echo "# SKIP: curl is not installed"
+    exit 77
+fi
+export APACHE2
+
+cases=()
+if [ $# -eq 0 ]; then
+    for c in "$here"/cases/*.sh; do
+        [ -e "$c" ] && cases+=("$c")
+    done
+else
+    for c in "$@"; do
+        if [ -f "$c" ]; then
+            cases+=("$(cd "$(dirname "$c")" && pwd)/$(basename "$c")")
+        elif [ -f "$here/cases/${c%.sh}.sh" ]; then
+            cases+=("$here/cases/${c%.sh}.sh")
+        else
+            echo "Bail out! no such case: $c"
+            exit 99
+        fi
+    done
+fi
+[ ${#cases[@]} -gt 0 ] || { echo "Bail out! no cases"; exit 99; }
+
+results=$(mktemp "${TMPDIR:-/tmp}/azs-it-results.XXXXXX") || exit 99
+trap 'rm -f "$results"' EXIT
+export AZS_RESULTS=$results
+
+# A failure the case could not record itself.
+fail_line() {
+    echo "not ok" >> "$results"
+    echo "not ok $(wc -l < "$results") - $1"
+}
+
+failed=()
+t_all=$SECONDS
+for mpm in $mpms; do
+    t_mpm=$SECONDS
+    for c in "${cases[@]}"; do
+        name=$(basename "$c" .sh)
+        echo "# --- $name ($mpm)"
+        AZS_MPM=$mpm timeout -k 5 "$case_timeout" bash "$c"
+        rc=$?
+        case $rc in
+            0) ;;
+            77) echo "# ${name}[$mpm]: skipped" ;;
+            124|137)
+                fail_line "${name}[$mpm]: timed out after ${case_timeout}s"
+                failed+=("${name}[$mpm]") ;;
+            1) failed+=("${name}[$mpm]") ;;
+            *)
+                fail_line "${name}[$mpm]: exited with status $rc"
+                failed+=("${name}[$mpm]") ;;
+        esac
+    done
+    echo "# MPM $mpm: $((SECONDS - t_mpm))s"
+done
+
+total=$(wc -l < "$results")
+nfail=$(grep -c '^not ok' "$results")
+echo "1..$total"
+echo "# $((total - nfail)) passed, $nfail failed, ${#cases[@]} case(s) x" \
+     "MPMs ($mpms), $((SECONDS - t_all))s"
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "# FAILED: ${failed[*]}"
+    exit 1
+fi
+exit 0
