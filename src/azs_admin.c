@@ -3,9 +3,14 @@
  *
  * Nothing here begins or commits: the caller wraps one command in one
  * transaction (azs_store_begin/commit), so a command that fails half way
- * changes nothing.  Every statement is prepared, bound and finalized in
- * turn, one at a time, so the failing one is the last to touch the
- * handle and its message is what azs_store_error reports.
+ * changes nothing.  Functions use one statement at a time and release it
+ * before the next, so the failing one is the last to touch the handle
+ * and its message is what azs_store_error reports.
+ *
+ * Statements are kept prepared between calls (an import runs the same
+ * few statements 100,000 times, and preparing costs more than running).
+ * The cache is file-scope state: these functions are for htauthz, one
+ * thread and one connection at a time; the module never calls them.
  */
 #include <string.h>
 
@@ -16,6 +21,60 @@
 /* In azs_store.c; not (yet) in azs.h. */
 void azs_store_set_error(azs_store_t *st, const char *msg);
 
+#define CACHE_MAX 64
+
+/* Keyed by the address of the SQL text: every statement here is a
+ * string literal. */
+static struct {
+    sqlite3 *db;
+    int n;
+    const char *sql[CACHE_MAX];
+    sqlite3_stmt *stmt[CACHE_MAX];
+} cache;
+
+/* A closed connection stays allocated while statements of it exist
+ * (sqlite3_close_v2), so finalizing what the cache holds is safe when the
+ * caller moves to another handle. */
+static void cache_flush(void)
+{
+    int i;
+
+    for (i = 0; i < cache.n; i++) {
+        sqlite3_finalize(cache.stmt[i]);
+    }
+    cache.n = 0;
+    cache.db = NULL;
+}
+
+/* Is s still a statement of db, for this SQL?  Guards against a handle
+ * whose statements were all finalized and whose address was reused. */
+static int cache_valid(sqlite3 *db, sqlite3_stmt *s, const char *sql)
+{
+    sqlite3_stmt *it;
+
+    for (it = sqlite3_next_stmt(db, NULL); it;
+         it = sqlite3_next_stmt(db, it)) {
+        if (it == s) {
+            return strcmp(sqlite3_sql(s), sql) == 0;
+        }
+    }
+    return 0;
+}
+
+static void release(sqlite3_stmt *s)
+{
+    int i;
+
+    for (i = 0; i < cache.n; i++) {
+        if (cache.stmt[i] == s) {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+            return;
+        }
+    }
+    sqlite3_finalize(s);
+}
+
 static azs_rc db_fail(azs_store_t *st, sqlite3_stmt *s, int rc)
 {
     char msg[256];
@@ -23,17 +82,40 @@ static azs_rc db_fail(azs_store_t *st, sqlite3_stmt *s, int rc)
     apr_snprintf(msg, sizeof(msg), "%s (sqlite %d)",
                  sqlite3_errmsg(azs_store_db(st)), rc);
     azs_store_set_error(st, msg);
-    sqlite3_finalize(s);
+    if (s) {
+        release(s);
+    }
     return AZS_DBERR;
 }
 
 static azs_rc prep(azs_store_t *st, const char *sql, sqlite3_stmt **s)
 {
-    int rc = sqlite3_prepare_v2(azs_store_db(st), sql, -1, s, NULL);
+    sqlite3 *db = azs_store_db(st);
+    int i, rc;
 
+    if (cache.db != db) {
+        cache_flush();
+        cache.db = db;
+    }
+    for (i = 0; i < cache.n; i++) {
+        if (cache.sql[i] == sql) {
+            if (cache_valid(db, cache.stmt[i], sql)) {
+                *s = cache.stmt[i];
+                return AZS_OK;
+            }
+            /* Not ours any more: forget, never finalize. */
+            cache.n = 0;
+            break;
+        }
+    }
+    rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL);
     if (rc != SQLITE_OK) {
         *s = NULL;
         return db_fail(st, NULL, rc);
+    }
+    if (cache.n < CACHE_MAX) {
+        cache.sql[cache.n] = sql;
+        cache.stmt[cache.n++] = *s;
     }
     return AZS_OK;
 }
@@ -53,11 +135,11 @@ static azs_rc run(azs_store_t *st, sqlite3_stmt *s, int want_change)
     if (rc == SQLITE_DONE) {
         int changed = sqlite3_changes(azs_store_db(st));
 
-        sqlite3_finalize(s);
+        release(s);
         return (want_change && changed == 0) ? AZS_NOTFOUND : AZS_OK;
     }
     if (is_unique_violation(rc)) {
-        sqlite3_finalize(s);
+        release(s);
         return AZS_EXISTS;
     }
     return db_fail(st, s, rc);
@@ -78,11 +160,11 @@ static azs_rc id_by_name(azs_store_t *st, const char *sql, const char *name,
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
+        release(s);
         return AZS_OK;
     }
     if (rc == SQLITE_DONE) {
-        sqlite3_finalize(s);
+        release(s);
         return AZS_NOTFOUND;
     }
     return db_fail(st, s, rc);
@@ -122,7 +204,7 @@ static azs_rc names(azs_store_t *st, const char *sql, int bind_id,
     if (rc != SQLITE_DONE) {
         return db_fail(st, s, rc);
     }
-    sqlite3_finalize(s);
+    release(s);
     return AZS_OK;
 }
 
@@ -259,7 +341,7 @@ azs_rc azs_user_list(azs_store_t *st, apr_pool_t *p,
     if (rc != SQLITE_DONE) {
         return db_fail(st, s, rc);
     }
-    sqlite3_finalize(s);
+    release(s);
     return AZS_OK;
 }
 
@@ -460,13 +542,13 @@ azs_rc azs_role_inherit(azs_store_t *st, const char *role,
     sqlite3_bind_int64(s, 2, rid);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        sqlite3_finalize(s);
+        release(s);
         return AZS_INVALID;
     }
     if (rc != SQLITE_DONE) {
         return db_fail(st, s, rc);
     }
-    sqlite3_finalize(s);
+    release(s);
     r = prep(st, "INSERT INTO role_inherits (role_id, parent_id)"
                  " VALUES (?1, ?2)", &s);
     if (r != AZS_OK) {
@@ -615,7 +697,7 @@ azs_rc azs_token_revoke(azs_store_t *st, apr_int64_t id, apr_int64_t now)
     sqlite3_bind_int64(s, 1, id);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        sqlite3_finalize(s);
+        release(s);
         return rc == SQLITE_ROW ? AZS_OK : AZS_NOTFOUND;
     }
     return db_fail(st, s, rc);
@@ -660,7 +742,7 @@ azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
     if (rc != SQLITE_DONE) {
         return db_fail(st, s, rc);
     }
-    sqlite3_finalize(s);
+    release(s);
     /* All scopes in one pass, rather than one query per token. */
     r = prep(st, "SELECT token_scopes.token_id, token_scopes.perm"
                  " FROM token_scopes"
@@ -682,7 +764,7 @@ azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
     if (rc != SQLITE_DONE) {
         return db_fail(st, s, rc);
     }
-    sqlite3_finalize(s);
+    release(s);
     return AZS_OK;
 }
 
@@ -718,7 +800,7 @@ azs_rc azs_block_add(azs_store_t *st, const azs_cidr_t *range,
         return r;
     }
     if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        sqlite3_finalize(s);
+        release(s);
         return AZS_INVALID;
     }
     sqlite3_bind_blob(s, 1, range->net, 16, SQLITE_STATIC);
@@ -776,6 +858,6 @@ azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
     if (rc != SQLITE_DONE) {
         return db_fail(st, s, rc);
     }
-    sqlite3_finalize(s);
+    release(s);
     return AZS_OK;
 }

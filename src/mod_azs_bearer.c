@@ -133,7 +133,9 @@ int azs_bearer_note_failure(request_rec *r, const char *auth_type)
     if (!is_bearer(auth_type)) {
         return DECLINED;
     }
-    challenge(r, "invalid_token", NULL);
+    /* Reached from mod_authz_core only (AuthzStatusForbiddenOnFailure
+     * Off): the token was valid, so the challenge carries no error. */
+    challenge(r, NULL, NULL);
     return OK;
 }
 
