@@ -11,15 +11,19 @@
  * few statements 100,000 times, and preparing costs more than running).
  * The cache is file-scope state: these functions are for htauthz, one
  * thread and one connection at a time; the module never calls them.
+ *
+ * While the cache holds statements, azs_store_close leaves the connection
+ * open as a zombie (sqlite3_close_v2); the cache is emptied when the next
+ * call uses another handle, and at exit, which completes the close: the
+ * WAL is checkpointed into the file and removed, so a database built by
+ * htauthz can be moved into place as one file.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
 
 #include "azs.h"
-
-/* In azs_store.c; not (yet) in azs.h. */
-void azs_store_set_error(azs_store_t *st, const char *msg);
 
 #define CACHE_MAX 64
 
@@ -28,6 +32,7 @@ void azs_store_set_error(azs_store_t *st, const char *msg);
 static struct {
     sqlite3 *db;
     int n;
+    int atexit_set;
     const char *sql[CACHE_MAX];
     sqlite3_stmt *stmt[CACHE_MAX];
 } cache;
@@ -44,6 +49,11 @@ static void cache_flush(void)
     }
     cache.n = 0;
     cache.db = NULL;
+}
+
+static void cache_exit(void)
+{
+    cache_flush();
 }
 
 /* Is s still a statement of db, for this SQL?  Guards against a handle
@@ -113,7 +123,10 @@ static azs_rc prep(azs_store_t *st, const char *sql, sqlite3_stmt **s)
         *s = NULL;
         return db_fail(st, NULL, rc);
     }
-    if (cache.n < CACHE_MAX) {
+    if (!cache.atexit_set) {
+        cache.atexit_set = atexit(cache_exit) == 0;
+    }
+    if (cache.atexit_set && cache.n < CACHE_MAX) {
         cache.sql[cache.n] = sql;
         cache.stmt[cache.n++] = *s;
     }

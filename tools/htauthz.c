@@ -285,6 +285,32 @@ typedef struct {
     apr_table_t *opt;           /* "--name" -> value, "" for flags */
 } args_t;
 
+/* The synopsis of a command, from the help text: "user add NAME ...". */
+static const char *synopsis(apr_pool_t *p, const char *cmd)
+{
+    apr_size_t n = strlen(cmd);
+    const char *s = usage_text;
+
+    while ((s = strstr(s, cmd)) != NULL) {
+        if (s - usage_text >= 2 && s[-1] == ' '
+            && (s[-2] == ' ' || s[-2] == '|')
+            && (s[n] == ' ' || s[n] == '\n')) {
+            const char *e = s + strcspn(s, "|\n");
+            const char *gap = strstr(s, "  ");
+
+            if (gap && gap < e) {
+                e = gap;
+            }
+            while (e > s && e[-1] == ' ') {
+                e--;
+            }
+            return apr_pstrndup(p, s, e - s);
+        }
+        s += n;
+    }
+    return cmd;
+}
+
 /* Options may come before, between or after operands; "--" ends them and
  * "--opt=value" is the same as "--opt value". */
 static int parse_args(cli_t *c, const char *cmd, int argc,
@@ -340,7 +366,8 @@ static int parse_args(cli_t *c, const char *cmd, int argc,
         apr_table_add(a->opt, d->name, val);
     }
     if (a->pos->nelts < min) {
-        return usage("%s: missing argument", cmd);
+        return usage("%s: missing argument; usage: htauthz %s", cmd,
+                     synopsis(c->p, cmd));
     }
     if (max >= 0 && a->pos->nelts > max) {
         return usage("%s: unexpected argument %s", cmd,
@@ -385,7 +412,7 @@ static int check_role_name(cli_t *c, const char *what, const char *name)
 }
 
 /* Labels and reasons: one line of printable text. */
-static int check_text(cli_t *c, const char *what, const char *text)
+static int check_text(const char *what, const char *text)
 {
     const unsigned char *u = (const unsigned char *)text;
 
@@ -601,7 +628,7 @@ static int prompt(const char *text, char *buf, apr_size_t size)
 
 /* The new password, in buf: from one line of stdin, or typed twice on
  * the terminal without echo. */
-static int get_password(cli_t *c, int from_stdin, char *buf, apr_size_t size)
+static int get_password(int from_stdin, char *buf, apr_size_t size)
 {
     char again[AZS_PASSWORD_MAX + 2];
     const char *why;
@@ -673,7 +700,7 @@ static int get_password(cli_t *c, int from_stdin, char *buf, apr_size_t size)
 static int new_hash(cli_t *c, int from_stdin, const char **hash)
 {
     char pw[AZS_PASSWORD_MAX + 2];
-    int code = get_password(c, from_stdin, pw, sizeof(pw));
+    int code = get_password(from_stdin, pw, sizeof(pw));
 
     if (code == EX_OK
         && azs_password_hash(c->p, pw, AZS_BCRYPT_COST, hash) != AZS_OK) {
@@ -1458,7 +1485,7 @@ static int cmd_token_issue(cli_t *c, int argc, const char *const *argv)
     }
     label = apr_table_get(a.opt, "--label");
     if ((code = check_user_name(c, name))
-        || (label && (code = check_text(c, "label", label)))) {
+        || (label && (code = check_text("label", label)))) {
         return code;
     }
     scopes = apr_array_make(c->p, 4, sizeof(const char *));
@@ -1654,7 +1681,7 @@ static int cmd_ip_block(cli_t *c, int argc, const char *const *argv)
         return code;
     }
     reason = apr_table_get(a.opt, "--reason");
-    if (reason && (code = check_text(c, "reason", reason))) {
+    if (reason && (code = check_text("reason", reason))) {
         return code;
     }
     if ((code = begin_write(c))) {

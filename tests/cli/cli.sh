@@ -532,7 +532,7 @@ unchanged "import: unknown kind" 2 import passwd "$T/htpasswd"
 {
     echo "# groups"
     echo "staff: imp_bcrypt imp_md5"
-    echo "ops:imp_sha  nosuchuser	imp_sha256"
+    printf 'ops:imp_sha  nosuchuser\timp_sha256\n'
     echo "bad group: imp_sha"
     echo "staff: imp_sha512"
 } >"$T/htgroup"

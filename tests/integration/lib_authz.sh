@@ -112,3 +112,156 @@ authz_htpasswd() {
     fi || _azs_die "htpasswd failed for $2"
     chmod 644 "$f"
 }
+
+# ---- database-fault fixture (authz_db_fault.sh, authz_db_inplace.sh) --------
+#
+# authz_fault_setup writes the database (alice: admin, holding adm:do; bob:
+# no role; both also in an htpasswd file), the configuration and a
+# consistent copy of the database in $AUTHZ_GOOD:
+#   /fileauth  AuthBasicProvider file + Require role admin
+#   /fileperm  AuthBasicProvider file + Require permission adm:do
+#              (only the Require provider reads the database)
+#   /admin     AuthBasicProvider authz_status + Require role admin
+#   /open      AuthzStatusBlocklist On, no authentication
+
+authz_fault_setup() {
+    local d
+    command -v htpasswd >/dev/null 2>&1 \
+        || { echo "# SKIP: no htpasswd"; exit 77; }
+    [ -n "$AZS_PYTHON" ] || _azs_die "this case needs python3"
+    for d in fileauth fileperm open; do
+        mkdir -p "$AZS_DOCROOT/$d"
+        printf '%s area\n' "$d" > "$AZS_DOCROOT/$d/index.html"
+    done
+    azs_db_init
+    authz_roles admin
+    azs_htauthz role grant admin adm:do >/dev/null || _azs_die "role grant"
+    authz_user_add alice admin
+    authz_user_add bob
+    AUTHZ_HTPASSWD=$AZS_CONF_DIR/htpasswd
+    authz_htpasswd "$AUTHZ_HTPASSWD" alice "${PW[alice]}"
+    authz_htpasswd "$AUTHZ_HTPASSWD" bob "${PW[bob]}"
+    azs_conf <<CONF
+<Location "/fileauth">
+    AuthType Basic
+    AuthName "File"
+    AuthBasicProvider file
+    AuthUserFile "$AUTHZ_HTPASSWD"
+    Require role admin
+</Location>
+<Location "/fileperm">
+    AuthType Basic
+    AuthName "File"
+    AuthBasicProvider file
+    AuthUserFile "$AUTHZ_HTPASSWD"
+    Require permission adm:do
+</Location>
+<Location "/admin">
+    AuthType Basic
+    AuthName "Administration"
+    AuthBasicProvider authz_status
+    Require role admin
+</Location>
+<Location "/open">
+    AuthzStatusBlocklist On
+    Require all granted
+</Location>
+CONF
+    azs_allow_log 'AZS[0-9]{4}: 500 db-error'
+    azs_allow_log 'AZS[0-9]{4}: 403 missing-role: user "bob" for "/fileauth/"'
+    AUTHZ_GOOD=$AZS_ROOT/good.db
+    authz_db_copy "$AZS_DB" "$AUTHZ_GOOD"
+}
+
+# authz_db_copy SRC DST - a consistent, self-contained copy (SQLite backup).
+authz_db_copy() {
+    "$AZS_PYTHON" - "$1" "$2" <<'PY' || _azs_die "cannot copy $1"
+import sqlite3, sys
+src = sqlite3.connect(sys.argv[1]); dst = sqlite3.connect(sys.argv[2])
+src.backup(dst); dst.close(); src.close()
+PY
+    chmod 644 "$2"
+}
+
+# authz_db_install FILE [OWNER] - put FILE in place of the database by
+# rename (a new inode), as an administrator restoring a backup would; stale
+# -wal/-shm files go first.
+authz_db_install() {
+    local tmp=$AZS_DB_DIR/.new.db
+    cp "$1" "$tmp"
+    chmod 644 "$tmp"
+    [ -n "$AZS_RUN_USER" ] && chown "${2:-$AZS_RUN_USER:$AZS_RUN_GROUP}" "$tmp"
+    rm -f "$AZS_DB-wal" "$AZS_DB-shm"
+    mv -f "$tmp" "$AZS_DB"
+}
+
+# authz_db_checkpoint - move the WAL's pages into the main file, so that
+# damage done to the main file in place is not papered over by the WAL.
+authz_db_checkpoint() {
+    "$AZS_PYTHON" -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.execute("PRAGMA wal_checkpoint(TRUNCATE)"); c.close()' \
+        "$1"
+    azs_db_fixperms
+}
+
+# authz_fault_healthy DESC - every path answers as usual.
+authz_fault_healthy() {
+    authz_req alice /fileauth/
+    expect_status 200 "$1: alice on /fileauth/ -> 200"
+    authz_req alice /fileperm/
+    expect_status 200 "$1: alice on /fileperm/ -> 200"
+    authz_req alice /admin/
+    expect_status 200 "$1: alice on /admin/ -> 200"
+    authz_req bob /fileauth/
+    authz_expect_forbidden "$1: bob on /fileauth/"
+    authz_req - /open/
+    expect_status 200 "$1: /open/ -> 200"
+}
+
+# authz_fault_warm - many requests on new connections, so that most threads
+# of every child hold an open handle (and SQLite's page cache) on the
+# database before it is damaged.
+authz_fault_warm() {
+    authz_warm 10 alice /fileauth/
+    authz_warm 4 bob /fileauth/
+    authz_warm 4 alice /fileperm/
+    authz_warm 6 alice /admin/
+    authz_warm 6 - /open/
+}
+
+# authz_expect_fault DESC USER PASSWORD PATH - one request that must fail
+# closed: exactly 500, no challenge, a db-error line naming the user and the
+# path.  Paced: the module rate-limits db-error lines to a few a second per
+# process.  USER "-": no credentials.
+authz_expect_fault() {
+    local desc=$1 user=$2 pw=$3 path=$4 who=''
+    sleep 0.25
+    if [ "$user" = - ]; then
+        http_req "$path"
+    else
+        http_req -u "$user:$pw" "$path"
+        who="user \"$user\" "
+    fi
+    expect_status 500 "$desc: $user on $path -> 500"
+    expect_no_header WWW-Authenticate "$desc: $user on $path -> no challenge"
+    if [ "$HTTP_STATUS" = 500 ]; then
+        expect_log "AZS[0-9]{4}: 500 db-error: ${who}for \"$path\"" \
+            "$desc: $user on $path -> db-error line"
+    else   # already failed; do not wait for a line that cannot come
+        _azs_not_ok "$desc: $user on $path -> db-error line" \
+            "not looked for: the answer was $HTTP_STATUS"
+    fi
+}
+
+# authz_expect_faults DESC - the whole set: the Require provider (role and
+# permission, a user with and without the role), authentication (right and
+# wrong password) and the blocklist.
+authz_expect_faults() {
+    authz_expect_fault "$1" alice "${PW[alice]}" /fileauth/
+    authz_expect_fault "$1" alice "${PW[alice]}" /fileauth/
+    authz_expect_fault "$1" bob "${PW[bob]}" /fileauth/
+    authz_expect_fault "$1" alice "${PW[alice]}" /fileperm/
+    authz_expect_fault "$1" alice "${PW[alice]}" /admin/
+    authz_expect_fault "$1" alice "wrong-${PW[alice]}" /admin/
+    authz_expect_fault "$1" - - /open/
+}

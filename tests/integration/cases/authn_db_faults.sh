@@ -27,6 +27,7 @@ EOF
 azs_allow_log 'AZS[0-9]{4}: 500 db-error: (user "(alice|bob|nobody)" )?for "/admin/"'
 azs_allow_log 'AZS[0-9]{4}: 401 bad-password: user "alice" for "/admin/"'
 
+# shellcheck disable=SC2317  # called through expect_true
 db_files_absent() {
     local f
     for f in "$AZS_DB" "$AZS_DB-wal" "$AZS_DB-shm" "$AZS_DB-journal"; do
@@ -189,13 +190,31 @@ recovered "database restored (bob)" "bob:$pw"
 expect_true "the same httpd still serves (no restart)" test "$AZS_PID" = "$pid"
 
 # ---- unreadable for httpd's children --------------------------------------------------
+# In place: chmod 000 on the file httpd already has open.
+for _ in 1 2 3 4 5 6; do
+    http_req -u "bob:$pw" /admin/
+done
+expect_status 200 "before chmod 000: bob -> 200"
+chmod 000 "$AZS_DB"
+fault "database made unreadable in place (chmod 000)" \
+    'unable to open|denied|permission' "bob:$pw"
+bad=0
+for _ in 1 2 3 4 5 6 7 8; do
+    http_req -u "bob:$pw" /admin/
+    [ "$HTTP_STATUS" = 500 ] || bad=$((bad + 1))
+done
+expect_true "chmod 000 in place: 8 more requests -> 500 ($bad not)" \
+    test "$bad" = 0
+chmod 644 "$AZS_DB"
+recovered "chmod 644 again" "bob:$pw"
+
 # A new file (new inode) with mode 000, renamed in: handles already open
 # on the old file must not keep serving it.
 cp "$good" "$AZS_DB.tmp"
 [ -n "$AZS_RUN_USER" ] && chown "$AZS_RUN_USER:$AZS_RUN_GROUP" "$AZS_DB.tmp"
 chmod 000 "$AZS_DB.tmp"
 mv "$AZS_DB.tmp" "$AZS_DB"
-fault "database unreadable (mode 000)" 'unable to open|denied|readonly|cannot' "bob:$pw"
+fault "database unreadable (mode 000)" 'unable to open|denied|permission' "bob:$pw"
 chmod 644 "$AZS_DB"
 recovered "database readable again" "bob:$pw"
 

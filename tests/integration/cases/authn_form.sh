@@ -45,6 +45,15 @@ azs_conf <<'EOF'
     Session On
     SessionCookieName session path=/;httponly
 </Location>
+# The same handler without AuthFormLoginRequiredLocation answers 401.
+<Location "/dologin-plain.html">
+    SetHandler form-login-handler
+    AuthType form
+    AuthName "Administration"
+    AuthFormProvider authz_status
+    Session On
+    SessionCookieName session path=/;httponly
+</Location>
 <Location "/admin">
     AuthType form
     AuthName "Administration"
@@ -55,7 +64,7 @@ azs_conf <<'EOF'
     Require valid-user
 </Location>
 EOF
-azs_allow_log 'AZS[0-9]{4}: 401 (unknown-user|bad-password|account-disabled): user "[^"]*" for "/(dologin.html|admin/)"'
+azs_allow_log 'AZS[0-9]{4}: 401 (unknown-user|bad-password|account-disabled): user "[^"]*" for "/(dologin.html|dologin-plain.html|admin/)"'
 azs_allow_log 'AH01807:|AH01808:|AH01809:|AH01810:|AH01811:'   # mod_auth_form
 
 azs_start || azs_bail "httpd starts with mod_auth_form"
@@ -99,6 +108,13 @@ form_login() {
     http_req -b "$jar_bad" /admin/
     expect_status 302 "$1, then the protected page -> 302 (not logged in)"
 }
+rm -f "$jar_bad"
+http_req -c "$jar_bad" --data-urlencode "httpd_username=alice" \
+    --data-urlencode "httpd_password=$bad" /dologin-plain.html
+expect_status 401 "wrong password, handler without a redirect -> 401"
+expect_no_header Set-Cookie "wrong password, handler without a redirect -> no session"
+expect_log 'AZS[0-9]{4}: 401 bad-password: user "alice" for "/dologin-plain.html"' \
+    "wrong password, handler without a redirect -> bad-password line"
 form_login "wrong password" alice "$bad" bad-password
 form_login "unknown user" mallory "$pw" unknown-user
 
@@ -115,8 +131,9 @@ azs_allow_log 'AZS[0-9]{4}: 401 unknown-user: user "mallory'
 
 # ---- the session's credentials are checked on every request ----
 cookie=$(tr -d '\r' < "$jar" | awk -F'\t' '$6 == "session" { print $7 }')
-expect_true "the session cookie names alice" \
-    sh -c 'case $1 in *alice*) exit 0;; esac; exit 1' _ "$cookie"
+# shellcheck disable=SC2317  # called through expect_true
+contains() { case $1 in *"$2"*) return 0 ;; esac; return 1; }
+expect_true "the session cookie names alice" contains "$cookie" alice
 forged=$(printf '%s' "$cookie" | sed "s/$(printf '%s' "$pw" | sed 's/[^A-Za-z0-9]/./g')/$bad/")
 if [ "$forged" != "$cookie" ]; then
     http_req -H "Cookie: session=$forged" /admin/

@@ -56,21 +56,22 @@ expect_denied() {
 http_req -u "alice:$pw_a" /admin/
 expect_status 200 "control: alice with her password -> 200"
 
+declare -A hdr body
 http_req -u "bob:$pw_a" /admin/
 expect_denied unknown-user bob "unknown user"
-h_unknown=$HTTP_HDR b_unknown=$HTTP_BODY
+hdr[unknown]=$HTTP_HDR body[unknown]=$HTTP_BODY
 
 http_req -u "alice:$bad" /admin/
 expect_denied bad-password alice "wrong password"
-h_badpw=$HTTP_HDR b_badpw=$HTTP_BODY
+hdr[badpw]=$HTTP_HDR body[badpw]=$HTTP_BODY
 
 http_req -u "dave:$pw_d" /admin/
 expect_denied account-disabled dave "disabled account, right password"
-h_disabled=$HTTP_HDR b_disabled=$HTTP_BODY
+hdr[disabled]=$HTTP_HDR body[disabled]=$HTTP_BODY
 
 http_req -u "erin:$pw_e" /admin/
 expect_denied account-expired erin "account added with a past --expires"
-h_expired=$HTTP_HDR b_expired=$HTTP_BODY
+hdr[expired]=$HTTP_HDR body[expired]=$HTTP_BODY
 
 http_req -u "frank:$pw_f" /admin/
 expect_denied account-expired frank "account expired with 'user expire now'"
@@ -80,13 +81,13 @@ http_req -u "dave:$bad" /admin/
 expect_denied bad-password dave "disabled account, wrong password"
 
 for v in badpw disabled expired; do
-    h=h_$v b=b_$v
-    expect_same_headers "$h_unknown" "${!h}" \
+    expect_same_headers "${hdr[unknown]}" "${hdr[$v]}" \
         "unknown-user and $v: same status line and headers"
-    expect_same_body "$b_unknown" "${!b}" "unknown-user and $v: same body"
+    expect_same_body "${body[unknown]}" "${body[$v]}" \
+        "unknown-user and $v: same body"
 done
 expect_true "the 401 body is not empty (the comparison means something)" \
-    test -s "$b_unknown"
+    test -s "${body[unknown]}"
 
 # ---- changes seen by the very next request -----------------------------------
 
@@ -101,8 +102,8 @@ expect_status 200 "user expire never -> 200 on the next request"
 # Several logins first, so that every child (and thread) likely holds alice
 # in its cache of verified logins; then each change must void it at once.
 warm() {
-    local i ok=0
-    for i in 1 2 3 4 5 6; do
+    local ok=0
+    for _ in 1 2 3 4 5 6; do
         http_req -u "$1" /admin/
         [ "$HTTP_STATUS" = 200 ] && ok=$((ok + 1))
     done
@@ -111,10 +112,10 @@ warm() {
 # after_change N USER:PW REASON USER DESC - N requests, each must be the
 # 401 of REASON (the first one is checked in detail)
 after_change() {
-    local i n=$1 cred=$2 reason=$3 user=$4 desc=$5 bad=0
+    local n=$1 cred=$2 reason=$3 user=$4 desc=$5 bad=0
     http_req -u "$cred" /admin/
     expect_denied "$reason" "$user" "$desc (first request)"
-    for i in $(seq 2 "$n"); do
+    for _ in $(seq 2 "$n"); do
         http_req -u "$cred" /admin/
         [ "$HTTP_STATUS" = 401 ] || bad=$((bad + 1))
     done
