@@ -186,6 +186,11 @@ void azs_store_set_error(azs_store_t *st, const char *msg);
 /* 1 when the path no longer names the file this handle has open (deleted,
  * or replaced by rename): close it and open again. */
 int azs_store_stale(azs_store_t *st);
+/* A statement prepared once per handle and kept until it closes, keyed by
+ * the address of sql (a string literal).  Reset it after use; never
+ * finalize it. */
+azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
+                         sqlite3_stmt **s);
 
 azs_rc azs_store_begin(azs_store_t *st);     /* BEGIN IMMEDIATE */
 azs_rc azs_store_commit(azs_store_t *st);

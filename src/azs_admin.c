@@ -7,16 +7,9 @@
  * before the next, so the failing one is the last to touch the handle
  * and its message is what azs_store_error reports.
  *
- * Statements are kept prepared between calls (an import runs the same
- * few statements 100,000 times, and preparing costs more than running).
- * The cache is file-scope state: these functions are for htauthz, one
- * thread and one connection at a time; the module never calls them.
- *
- * While the cache holds statements, azs_store_close leaves the connection
- * open as a zombie (sqlite3_close_v2); the cache is emptied when the next
- * call uses another handle, and at exit, which completes the close: the
- * WAL is checkpointed into the file and removed, so a database built by
- * htauthz can be moved into place as one file.
+ * Statements are prepared once per handle (azs_store_prepare): an import
+ * runs the same few statements 100,000 times, and preparing costs more
+ * than running.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,64 +18,11 @@
 
 #include "azs.h"
 
-#define CACHE_MAX 64
-
-/* Keyed by the address of the SQL text: every statement here is a
- * string literal. */
-static struct {
-    sqlite3 *db;
-    int n;
-    int atexit_set;
-    const char *sql[CACHE_MAX];
-    sqlite3_stmt *stmt[CACHE_MAX];
-} cache;
-
-/* A closed connection stays allocated while statements of it exist
- * (sqlite3_close_v2), so finalizing what the cache holds is safe when the
- * caller moves to another handle. */
-static void cache_flush(void)
-{
-    int i;
-
-    for (i = 0; i < cache.n; i++) {
-        sqlite3_finalize(cache.stmt[i]);
-    }
-    cache.n = 0;
-    cache.db = NULL;
-}
-
-static void cache_exit(void)
-{
-    cache_flush();
-}
-
-/* Is s still a statement of db, for this SQL?  Guards against a handle
- * whose statements were all finalized and whose address was reused. */
-static int cache_valid(sqlite3 *db, sqlite3_stmt *s, const char *sql)
-{
-    sqlite3_stmt *it;
-
-    for (it = sqlite3_next_stmt(db, NULL); it;
-         it = sqlite3_next_stmt(db, it)) {
-        if (it == s) {
-            return strcmp(sqlite3_sql(s), sql) == 0;
-        }
-    }
-    return 0;
-}
-
+/* Statements belong to the handle's cache: reset, never finalize. */
 static void release(sqlite3_stmt *s)
 {
-    int i;
-
-    for (i = 0; i < cache.n; i++) {
-        if (cache.stmt[i] == s) {
-            sqlite3_reset(s);
-            sqlite3_clear_bindings(s);
-            return;
-        }
-    }
-    sqlite3_finalize(s);
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
 }
 
 static azs_rc db_fail(azs_store_t *st, sqlite3_stmt *s, int rc)
@@ -100,37 +40,12 @@ static azs_rc db_fail(azs_store_t *st, sqlite3_stmt *s, int rc)
 
 static azs_rc prep(azs_store_t *st, const char *sql, sqlite3_stmt **s)
 {
-    sqlite3 *db = azs_store_db(st);
-    int i, rc;
+    azs_rc r = azs_store_prepare(st, sql, s);
 
-    if (cache.db != db) {
-        cache_flush();
-        cache.db = db;
-    }
-    for (i = 0; i < cache.n; i++) {
-        if (cache.sql[i] == sql) {
-            if (cache_valid(db, cache.stmt[i], sql)) {
-                *s = cache.stmt[i];
-                return AZS_OK;
-            }
-            /* Not ours any more: forget, never finalize. */
-            cache.n = 0;
-            break;
-        }
-    }
-    rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL);
-    if (rc != SQLITE_OK) {
+    if (r != AZS_OK) {
         *s = NULL;
-        return db_fail(st, NULL, rc);
     }
-    if (!cache.atexit_set) {
-        cache.atexit_set = atexit(cache_exit) == 0;
-    }
-    if (cache.atexit_set && cache.n < CACHE_MAX) {
-        cache.sql[cache.n] = sql;
-        cache.stmt[cache.n++] = *s;
-    }
-    return AZS_OK;
+    return r;
 }
 
 static int is_unique_violation(int rc)

@@ -57,7 +57,8 @@ struct azs_store {
     dev_t dev;
     ino_t ino;
     char err[256];
-    sqlite3_stmt *stmt[Q_COUNT];
+    apr_pool_t *pool;
+    apr_hash_t *prepared;    /* const char * (address) -> sqlite3_stmt * */
     /* Prefix lengths present in the blocklist, longest first, as of
      * generation bits_gen (0: not loaded). */
     apr_int64_t bits_gen;
@@ -90,12 +91,12 @@ sqlite3 *azs_store_db(azs_store_t *st)
 static apr_status_t store_cleanup(void *data)
 {
     azs_store_t *st = data;
-    int i;
+    apr_hash_index_t *hi;
 
-    for (i = 0; i < Q_COUNT; i++) {
-        sqlite3_finalize(st->stmt[i]);
-        st->stmt[i] = NULL;
+    for (hi = apr_hash_first(NULL, st->prepared); hi; hi = apr_hash_next(hi)) {
+        sqlite3_finalize(apr_hash_this_val(hi));
     }
+    apr_hash_clear(st->prepared);
     if (st->db) {
         sqlite3_close_v2(st->db);
         st->db = NULL;
@@ -147,6 +148,8 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
     int rc, version = -1;
 
     *out = NULL;
+    st->pool = p;
+    st->prepared = apr_hash_make(p);
     st->path = apr_pstrdup(p, path);
     /* The identity of the file is taken before opening, so a file
      * replaced in between is seen as stale at the next check. */
@@ -243,20 +246,28 @@ azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
     return AZS_OK;
 }
 
-static azs_rc stmt_get(azs_store_t *st, int q, sqlite3_stmt **s)
+azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
+                         sqlite3_stmt **s)
 {
     int rc;
 
-    if (!st->stmt[q]) {
-        rc = sqlite3_prepare_v3(st->db, queries[q], -1,
-                                SQLITE_PREPARE_PERSISTENT, &st->stmt[q],
-                                NULL);
-        if (rc != SQLITE_OK) {
-            return db_fail(st, rc);
-        }
+    *s = apr_hash_get(st->prepared, &sql, sizeof(sql));
+    if (*s) {
+        return AZS_OK;
     }
-    *s = st->stmt[q];
+    rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+                            NULL);
+    if (rc != SQLITE_OK) {
+        return db_fail(st, rc);
+    }
+    apr_hash_set(st->prepared, apr_pmemdup(st->pool, &sql, sizeof(sql)),
+                 sizeof(sql), *s);
     return AZS_OK;
+}
+
+static azs_rc stmt_get(azs_store_t *st, int q, sqlite3_stmt **s)
+{
+    return azs_store_prepare(st, queries[q], s);
 }
 
 static azs_rc exec_simple(azs_store_t *st, const char *sql)

@@ -89,13 +89,12 @@ authz_expect_cell() {
 }
 
 # authz_warm N USER PATH - N requests ("-": without credentials), a new
-# connection each, so that several
-# children/threads have the user's decision (and database handle) warm
-# before a change is made.
+# connection each, so that several children and threads have the user's
+# decision (and a database handle) warm before a change is made.
 authz_warm() {
-    local n=$1 user=$2 path=$3 i cred=()
+    local n=$1 user=$2 path=$3 cred=()
     [ "$user" = - ] || cred=(-u "$user:${PW[$user]:-no-such-password}")
-    for i in $(seq 1 "$n"); do
+    for _ in $(seq 1 "$n"); do
         curl -s -o /dev/null --max-time "$AZS_CURL_TIMEOUT" \
             "${cred[@]}" "$AZS_URL$path"
     done

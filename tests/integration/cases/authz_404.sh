@@ -50,12 +50,12 @@ azs_allow_log 'AZS[0-9]{4}: 401 bad-password: user "alice" for "/admin/nope\.htm
 
 azs_start || azs_bail "httpd starts"
 
-# area realm missing-path
+# area realm missing-path (the area is for the reader)
 for spec in "admin Administration /admin/nope.html" \
             "admin Administration /admin/no/such/dir/" \
             "vault Vault /vault/nope.html" \
             "perm Perm /perm/nope.html"; do
-    read -r area realm path <<<"$spec"
+    read -r _ realm path <<<"$spec"
 
     authz_req - "$path"
     authz_expect_challenge "$realm" "$path without credentials"
