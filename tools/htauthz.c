@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -90,6 +91,7 @@ typedef struct {
     const char *db;
     azs_store_t *st;
     int in_write;               /* a write transaction is open */
+    int lock_fd;                /* <db>.lock, held by write commands */
     int in_read;                /* a read transaction is open */
 } cli_t;
 
@@ -431,6 +433,44 @@ static int check_text(const char *what, const char *text)
 
 /* ---- the store ---------------------------------------------------------- */
 
+/*
+ * Writers are serialized for the whole command, the checkpoint at close
+ * included, with flock on <db>.lock: SQLite 3.40 (Debian 12) can corrupt
+ * the WAL when two connections write or checkpoint at the same moment,
+ * and BEGIN IMMEDIATE alone does not cover the checkpoint.  httpd only
+ * reads, so it never takes this lock.  A separate file, because closing
+ * any descriptor of the database would drop SQLite's own POSIX locks.
+ */
+static int writer_lock(cli_t *c)
+{
+    const char *path = apr_pstrcat(c->p, c->db, ".lock", NULL);
+    int waited;
+
+    c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (c->lock_fd < 0) {
+        return fail(EX_FAIL, "cannot open lock file %s: %s", path,
+                    strerror(errno));
+    }
+    for (waited = 0; flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0;
+         waited += 10) {
+        if (errno != EWOULDBLOCK || waited >= CLI_BUSY_MS) {
+            return fail(EX_FAIL, "database %s is busy: another htauthz "
+                        "is writing (%s)", c->db, errno == EWOULDBLOCK
+                        ? "timed out" : strerror(errno));
+        }
+        usleep(10000);
+    }
+    return EX_OK;
+}
+
+static void writer_unlock(cli_t *c)
+{
+    if (c->lock_fd >= 0) {
+        close(c->lock_fd);   /* releases the flock */
+        c->lock_fd = -1;
+    }
+}
+
 static int store_open(cli_t *c, int readonly)
 {
     const char *err = NULL;
@@ -443,6 +483,9 @@ static int store_open(cli_t *c, int readonly)
         }
         return fail(EX_FAIL, "cannot open database %s: %s", c->db,
                     strerror(errno));
+    }
+    if (!readonly && writer_lock(c) != EX_OK) {
+        return EX_FAIL;
     }
     if (azs_store_open(&c->st, c->db, readonly, CLI_BUSY_MS, c->p, &err)
         != AZS_OK) {
@@ -510,6 +553,7 @@ static int end(cli_t *c, int code)
         azs_store_close(c->st);
         c->st = NULL;
     }
+    writer_unlock(c);
     if (code == EX_OK && (fflush(stdout) != 0 || ferror(stdout))) {
         return fail(EX_FAIL, "cannot write the output: %s",
                     strerror(errno));
@@ -2242,6 +2286,7 @@ int main(int argc, const char *const *argv)
         return EX_FAIL;
     }
     memset(&c, 0, sizeof(c));
+    c.lock_fd = -1;
     apr_pool_create(&c.p, NULL);
     code = run(&c, argc, argv);
     apr_pool_destroy(c.p);

@@ -155,7 +155,8 @@ expect_status 200 "before the rename: alice's old password -> 200"
 g_old=$(gen "$AZS_DB")
 for i in $(seq 1 20); do
     [ "$(gen "$new")" -lt "$g_old" ] || break
-    "$HTAUTHZ" -d "$new" role add "pad$i" >/dev/null
+    "$HTAUTHZ" -d "$new" role add "pad$i" >/dev/null \
+        || _azs_die "htauthz role add (new.db) failed"
 done
 expect_true "the new file's generation ($(gen "$new")) is the old one's ($g_old)" \
     test "$(gen "$new")" = "$g_old"

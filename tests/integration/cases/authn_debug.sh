@@ -9,15 +9,19 @@
 . "$(dirname "$0")/../lib.sh"
 azs_need_module
 
+# hz ARGS... - htauthz on the case's database; a failure ends the case
+hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
+
 pw='D3bug-trace-pw-zq7'
 bad='D3bug-wr0ng-pw-zq7'
 azs_db_init
 azs_user_add alice "$pw"
 azs_user_add bob "$pw"
-azs_htauthz role add admin >/dev/null
-azs_htauthz role grant admin docs:read api:call >/dev/null
-azs_htauthz user grant alice admin >/dev/null
-token=$(azs_htauthz token issue alice | head -n 1)
+hz role add admin
+hz role grant admin docs:read api:call
+hz user grant alice admin
+token=$(azs_htauthz token issue alice) || _azs_die "htauthz token issue failed"
+token=$(printf '%s\n' "$token" | head -n 1)
 [ -n "$token" ] || _azs_die "htauthz token issue failed"
 
 azs_conf <<'EOF'

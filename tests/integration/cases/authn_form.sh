@@ -11,6 +11,9 @@
 . "$(dirname "$0")/../lib.sh"
 azs_need_module
 
+# hz ARGS... - htauthz on the case's database; a failure ends the case
+hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
+
 for m in auth_form session session_cookie request; do
     if [ ! -f "$AP_LIBEXECDIR/mod_$m.so" ] \
        && ! "$APACHE2" -l 2>/dev/null | grep -q "mod_$m.c"; then
@@ -144,12 +147,12 @@ else
     _azs_not_ok "the session cookie carries the password (cannot forge)" "$cookie"
 fi
 
-azs_htauthz user disable alice >/dev/null
+hz user disable alice
 http_req -b "$jar" /admin/
 expect_status 302 "account disabled -> the session no longer lets in"
 expect_log 'AZS[0-9]{4}: 401 account-disabled: user "alice" for "/admin/"' \
     "account disabled -> account-disabled line"
-azs_htauthz user enable alice >/dev/null
+hz user enable alice
 http_req -b "$jar" /admin/
 expect_status 200 "account enabled -> the session lets in again"
 

@@ -1,10 +1,12 @@
 #!/bin/bash
 # An unknown user and a wrong password take the same time (PRODUCT.md
 # section 3): the module verifies a dummy hash of the same cost for an
-# unknown user.  Interleaved samples of both (about 300 each, bounded to
-# ~45 s) on one keep-alive connection; the medians must differ by less than
-# 10 ms and less than 20% of the median.  Prints the figure.  Timing is the
-# same under every MPM, so this runs under event only.
+# unknown user.  Interleaved samples of both (300 each, or as many as fit
+# in 45 s) on one keep-alive connection; the medians must differ by less
+# than 20% of the median and by less than 10 ms -- a bound meant for a hash
+# of about 80 ms, scaled up when the host is slower than that (a loaded CI
+# machine).  Prints the figure.  Timing is the same under every MPM, so
+# this runs under event only.
 
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -91,14 +93,16 @@ expect_true "every unknown-user sample answered 401 (got ${st_u:-none})" \
     test "${st_u:-}" = 401
 expect_true "every bad-password sample answered 401 (got ${st_b:-none})" \
     test "${st_b:-}" = 401
-expect_true "at least 100 samples of each (got ${n_u:-0} and ${n_b:-0})" \
-    test "${n_u:-0}" -ge 100 -a "${n_b:-0}" -ge 100
+expect_true "at least 50 samples of each (got ${n_u:-0} and ${n_b:-0})" \
+    test "${n_u:-0}" -ge 50 -a "${n_b:-0}" -ge 50
 # The wrong password runs a real hash: if it were fast, the comparison
 # would mean nothing.
 expect_true "a wrong password costs a real hash (medians ${med_u:-?} and ${med_b:-?} ms >= 5 ms)" \
     awk -v u="${med_u:-0}" -v b="${med_b:-0}" 'BEGIN { exit !(u >= 5 && b >= 5) }'
-expect_true "median difference < 10 ms (${diff:-?} ms)" \
-    awk -v d="${diff:-999}" 'BEGIN { d = d < 0 ? -d : d; exit !(d < 10) }'
+limit=$(awk -v b="${med_b:-0}" 'BEGIN { printf "%.1f", b > 80 ? 10 * b / 80 : 10 }')
+expect_true "median difference < $limit ms (${diff:-?} ms)" \
+    awk -v d="${diff:-999}" -v l="$limit" \
+        'BEGIN { d = d < 0 ? -d : d; exit !(d < l) }'
 expect_true "median difference < 20% of the median (${diff:-?} of ${med_b:-?} ms)" \
     awk -v d="${diff:-999}" -v b="${med_b:-0}" \
         'BEGIN { d = d < 0 ? -d : d; exit !(b > 0 && d < 0.2 * b) }'
