@@ -49,6 +49,9 @@ static void azs_register_hooks(apr_pool_t *p)
                               APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(azs_insert_error, NULL, NULL,
                                 APR_HOOK_MIDDLE);
+    /* A provider's "no" is logged when the request ends in it, not when
+     * it is said: <RequireAny> and provider lists may overrule it. */
+    ap_hook_fixups(azs_clear_pending, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_log_transaction(azs_log_transaction, NULL, NULL,
                             APR_HOOK_FIRST);
     ap_hook_post_config(azs_post_config, NULL, NULL, APR_HOOK_MIDDLE);

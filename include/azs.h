@@ -180,11 +180,15 @@ void azs_store_close(azs_store_t *st);
 /* The reason of the last failure on this handle ("database is locked"). */
 const char *azs_store_error(azs_store_t *st);
 sqlite3 *azs_store_db(azs_store_t *st);
+/* Names this file for caches: path, device and inode, so a file replaced
+ * by rename never matches entries of the one it replaced. */
+const char *azs_store_id(azs_store_t *st);
 /* Sets what azs_store_error returns until the next failure; the message is
  * copied.  For faults found above SQLite (a bad row, say). */
 void azs_store_set_error(azs_store_t *st, const char *msg);
 /* 1 when the path no longer names the file this handle has open (deleted,
- * or replaced by rename): close it and open again. */
+ * replaced by rename) or its mode or owner changed: close it and open
+ * again. */
 int azs_store_stale(azs_store_t *st);
 /* A statement prepared once per handle and kept until it closes, keyed by
  * the address of sql (a string literal).  Reset it after use; never

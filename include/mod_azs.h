@@ -124,6 +124,7 @@ void azs_log_denial(request_rec *r, int status, azs_reason reason,
                     const char *user, const char *detail);
 void azs_defer_denial(request_rec *r, int status, azs_reason reason,
                       const char *user, const char *detail);
+int azs_clear_pending(request_rec *r);
 int azs_log_transaction(request_rec *r);
 
 #endif /* MOD_AZS_H */

@@ -11,7 +11,10 @@ CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
-INSERT INTO meta (key, value) VALUES ('generation', 1);
+-- A random start: a new file never repeats the generations of the one it
+-- replaces (caches compare generations).
+INSERT INTO meta (key, value)
+    VALUES ('generation', (random() & 0x3fffffffffff) + 1);
 
 CREATE TABLE users (
     id       INTEGER PRIMARY KEY,

@@ -7,7 +7,9 @@
  * once per handle and reset after each use.
  */
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_strings.h>
 
@@ -54,8 +56,12 @@ static const char *const queries[Q_COUNT] = {
 struct azs_store {
     sqlite3 *db;
     const char *path;
+    const char *id;          /* path, device and inode: see azs_store_id */
     dev_t dev;
     ino_t ino;
+    mode_t mode;
+    uid_t uid;
+    gid_t gid;
     char err[256];
     apr_pool_t *pool;
     apr_hash_t *prepared;    /* const char * (address) -> sqlite3_stmt * */
@@ -81,6 +87,11 @@ static azs_rc db_fail(azs_store_t *st, int rc)
     apr_snprintf(st->err, sizeof(st->err), "%s (sqlite %d)",
                  sqlite3_errmsg(st->db), rc);
     return AZS_DBERR;
+}
+
+const char *azs_store_id(azs_store_t *st)
+{
+    return st->id;
 }
 
 sqlite3 *azs_store_db(azs_store_t *st)
@@ -115,10 +126,14 @@ int azs_store_stale(azs_store_t *st)
 {
     struct stat sb;
 
+    /* A new mode or owner is checked too: a handle opened before a chmod
+     * 000 would go on reading what httpd may no longer read. */
     if (stat(st->path, &sb) != 0) {
         return 1;
     }
-    return sb.st_dev != st->dev || sb.st_ino != st->ino;
+    return sb.st_dev != st->dev || sb.st_ino != st->ino
+           || sb.st_mode != st->mode || sb.st_uid != st->uid
+           || sb.st_gid != st->gid;
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int *value)
@@ -157,8 +172,21 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
         *err = apr_psprintf(p, "cannot open %s: no such file", path);
         return AZS_DBERR;
     }
+    /* SQLite may reuse a descriptor that another handle of this process
+     * left open on the same file, which skips the permission check of
+     * open(2): check it here, so a chmod is seen by every new handle. */
+    if (access(path, readonly ? R_OK : R_OK | W_OK) != 0) {
+        *err = apr_psprintf(p, "cannot open %s: %s", path,
+                            strerror(errno));
+        return AZS_DBERR;
+    }
     st->dev = sb.st_dev;
     st->ino = sb.st_ino;
+    st->mode = sb.st_mode;
+    st->uid = sb.st_uid;
+    st->gid = sb.st_gid;
+    st->id = apr_psprintf(p, "%s|%lu|%lu", path, (unsigned long)sb.st_dev,
+                          (unsigned long)sb.st_ino);
     rc = sqlite3_open_v2(path, &st->db, flags, NULL);
     if (rc != SQLITE_OK) {
         *err = apr_psprintf(p, "cannot open %s: %s", path,

@@ -24,7 +24,8 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         azs_db_fault(r, "reading the generation");
         return AUTH_GENERAL_ERROR;
     }
-    if (azs_cache_get(azs_cache, q->st_path, user, password, gen, now)) {
+    if (azs_cache_get(azs_cache, azs_store_id(st), user, password, gen,
+                      now)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0107: password "
                       "accepted (verified earlier at generation %"
                       APR_INT64_T_FMT "): user \"%s\" for \"%s\"", gen,
@@ -38,7 +39,8 @@ static authn_status azs_check_password(request_rec *r, const char *user,
     azs_cache_hash_leave(azs_cache);
     switch (why) {
     case AZS_GRANTED:
-        azs_cache_put(azs_cache, q->st_path, user, password, gen, u.expires);
+        azs_cache_put(azs_cache, azs_store_id(st), user, password, gen,
+                      u.expires);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0106: password "
                       "accepted: user \"%s\" for \"%s\"",
                       azs_escape(r->pool, user, 256),
@@ -96,6 +98,9 @@ int azs_check_basic_syntax(request_rec *r)
                                           ? "Proxy-Authorization"
                                           : "Authorization");
     if (!header) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0108: no "
+                      "credentials for \"%s\"",
+                      azs_escape(r->pool, r->uri, 256));
         return DECLINED;   /* mod_auth_basic sends the challenge */
     }
     why = azs_basic_decode(r->pool, header, &user, &password);

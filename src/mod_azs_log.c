@@ -101,11 +101,26 @@ void azs_defer_denial(request_rec *r, int status, azs_reason reason,
     pd->detail = detail;
 }
 
+int azs_clear_pending(request_rec *r)
+{
+    azs_req *q = ap_get_module_config(r->request_config,
+                                      &authz_status_module);
+
+    /* Fixups run only once authentication and authorization have both
+     * passed: a "no" from one of our providers was overruled (another
+     * provider in the list, another line of <RequireAny>). */
+    if (q) {
+        q->pending.status = 0;
+    }
+    return DECLINED;
+}
+
 int azs_log_transaction(request_rec *r)
 {
     azs_req *q = ap_get_module_config(r->request_config,
                                       &authz_status_module);
     const request_rec *last = r;
+    int status;
 
     if (!q || !q->pending.status) {
         return DECLINED;
@@ -113,18 +128,16 @@ int azs_log_transaction(request_rec *r)
     while (last->next) {
         last = last->next;
     }
-    /* Only if the request did end that way: a provider's "no" inside
-     * <RequireAny> that another line overruled is not a denial. */
-    if (r->status == q->pending.status || last->status == q->pending.status) {
-        azs_log_denial(r, q->pending.status, q->pending.reason,
-                       q->pending.user, q->pending.detail);
+    status = last->status != HTTP_OK ? last->status : r->status;
+    if (status < 300) {
+        return DECLINED;
     }
-    else if (q->pending.status == HTTP_FORBIDDEN
-             && r->status == HTTP_UNAUTHORIZED && r->user) {
-        /* AuthzStatusForbiddenOnFailure Off: httpd's 401 for the same
-         * decision. */
-        azs_log_denial(r, HTTP_UNAUTHORIZED, q->pending.reason,
-                       q->pending.user, q->pending.detail);
-    }
+    /* The decision's own status, whatever the response became: mod_auth_form
+     * turns a failed login into a redirect, an ErrorDocument into a page;
+     * AuthzStatusForbiddenOnFailure Off turns our 403 into httpd's 401. */
+    azs_log_denial(r, (q->pending.status == HTTP_FORBIDDEN
+                       && status == HTTP_UNAUTHORIZED) ? HTTP_UNAUTHORIZED
+                                                       : q->pending.status,
+                   q->pending.reason, q->pending.user, q->pending.detail);
     return DECLINED;
 }

@@ -112,6 +112,82 @@ authz_htpasswd() {
     chmod 644 "$f"
 }
 
+# ---- many requests at once ------------------------------------------------------
+#
+# authz_batch - read "USER PATH" lines on stdin ("-": no credentials) and
+# send them in order, each on a new connection, from one python3 process
+# (cheaper than a curl per request when a case sends dozens).  Sets, by
+# index: B_USER, B_PATH, B_STATUS (000 on a transport error), B_CHAL (1 if
+# a WWW-Authenticate header came back) and B_BODY (the body's first line).
+authz_batch() {
+    local out i=0 u pwargs=()
+    # shellcheck disable=SC2034  # results, read by the cases
+    B_USER=() B_PATH=() B_STATUS=() B_CHAL=() B_BODY=()
+    [ -n "$AZS_PYTHON" ] || _azs_die "authz_batch needs python3"
+    for u in "${!PW[@]}"; do
+        pwargs+=("$u=${PW[$u]}")
+    done
+    out=$("$AZS_PYTHON" -c '
+import base64, http.client, sys
+port, timeout = int(sys.argv[1]), float(sys.argv[2])
+pw = dict(a.split("=", 1) for a in sys.argv[3:])
+for line in sys.stdin:
+    if not line.strip():
+        continue
+    user, path = line.split()[:2]
+    h = {}
+    if user != "-":
+        cred = "%s:%s" % (user, pw.get(user, "no-such-password"))
+        h["Authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
+    try:
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        c.request("GET", path, headers=h)
+        r = c.getresponse()
+        body = r.read().decode("latin-1").split("\n")[0].strip()
+        chal = 1 if r.getheader("WWW-Authenticate") else 0
+        c.close()
+        print(user, path, r.status, chal, body.replace(" ", "_") or "-")
+    except Exception as e:
+        print(user, path, "000", 0, "-")
+    sys.stdout.flush()
+' "$AZS_PORT" "$AZS_CURL_TIMEOUT" "${pwargs[@]}")
+    while read -r "B_USER[i]" "B_PATH[i]" "B_STATUS[i]" "B_CHAL[i]" "B_BODY[i]"; do
+        i=$((i + 1))
+    done <<<"$out"
+    [ -n "${B_USER[i]:-}" ] || unset "B_USER[i]" "B_PATH[i]" "B_STATUS[i]" \
+        "B_CHAL[i]" "B_BODY[i]"
+}
+
+# authz_log_lines MARK N - wait (up to AZS_LOG_WAIT seconds) until at least
+# N module lines (AZSnnnn) were logged since MARK, plus a short grace for
+# lines that should not be there; then index them: LOG_N["user|uri"] is how
+# many module lines name that user and URI ("-" when no user is named),
+# LOG_TEXT["user|uri"] their text; LOG_AREA_N and LOG_AREA_TEXT the same by
+# the URI's first segment ("user|/any/" also counts "/any/index.html", the
+# URI after mod_dir's internal redirect).
+authz_log_lines() {
+    local mark=$1 want=$2 text line key area n re seg
+    declare -gA LOG_N=() LOG_TEXT=() LOG_AREA_N=() LOG_AREA_TEXT=()
+    for _ in $(seq 1 $((AZS_LOG_WAIT * 20))); do
+        n=$(log_since "$mark" | grep -c 'AZS[0-9][0-9][0-9][0-9]:')
+        [ "$n" -ge "$want" ] && break
+        sleep 0.05
+    done
+    sleep 0.2
+    text=$(log_since "$mark")
+    re='AZS[0-9]{4}: [0-9]+ [a-z-]+: (user "([^"]*)" )?for "([^"]*)"'
+    while IFS= read -r line; do
+        [[ $line =~ $re ]] || continue
+        key="${BASH_REMATCH[2]:--}|${BASH_REMATCH[3]}"
+        seg=${BASH_REMATCH[3]#/}
+        area="${BASH_REMATCH[2]:--}|/${seg%%/*}/"
+        LOG_N[$key]=$(( ${LOG_N[$key]:-0} + 1 ))
+        LOG_TEXT[$key]+="$line"$'\n'
+        LOG_AREA_N[$area]=$(( ${LOG_AREA_N[$area]:-0} + 1 ))
+        LOG_AREA_TEXT[$area]+="$line"$'\n'
+    done <<<"$text"
+}
+
 # ---- database-fault fixture (authz_db_fault.sh, authz_db_inplace.sh) --------
 #
 # authz_fault_setup writes the database (alice: admin, holding adm:do; bob:
@@ -217,15 +293,16 @@ authz_fault_healthy() {
     expect_status 200 "$1: /open/ -> 200"
 }
 
-# authz_fault_warm - many requests on new connections, so that most threads
-# of every child hold an open handle (and SQLite's page cache) on the
-# database before it is damaged.
+# authz_fault_warm [N] - requests on new connections (N to /fileauth/, 8 by
+# default, fewer elsewhere), so that threads of every child hold an open
+# handle (and SQLite's page cache) on the database before it is damaged.
 authz_fault_warm() {
-    authz_warm 10 alice /fileauth/
-    authz_warm 4 bob /fileauth/
-    authz_warm 4 alice /fileperm/
-    authz_warm 6 alice /admin/
-    authz_warm 6 - /open/
+    local n=${1:-8}
+    authz_warm "$n" alice /fileauth/
+    authz_warm $(( (n + 1) / 2 )) bob /fileauth/
+    authz_warm $(( (n + 1) / 2 )) alice /fileperm/
+    authz_warm $(( (n + 1) / 2 )) alice /admin/
+    authz_warm $(( (n + 1) / 2 )) - /open/
 }
 
 # authz_expect_fault DESC USER PASSWORD PATH - one request that must fail
@@ -234,7 +311,7 @@ authz_fault_warm() {
 # process.  USER "-": no credentials.
 authz_expect_fault() {
     local desc=$1 user=$2 pw=$3 path=$4 who=''
-    sleep 0.25
+    sleep 0.2
     if [ "$user" = - ]; then
         http_req "$path"
     else
@@ -256,7 +333,6 @@ authz_expect_fault() {
 # permission, a user with and without the role), authentication (right and
 # wrong password) and the blocklist.
 authz_expect_faults() {
-    authz_expect_fault "$1" alice "${PW[alice]}" /fileauth/
     authz_expect_fault "$1" alice "${PW[alice]}" /fileauth/
     authz_expect_fault "$1" bob "${PW[bob]}" /fileauth/
     authz_expect_fault "$1" alice "${PW[alice]}" /fileperm/

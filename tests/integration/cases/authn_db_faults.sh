@@ -146,18 +146,15 @@ printf '%s\n' "$pw2" | "$HTAUTHZ" -d "$new" user add alice --password-stdin \
     >/dev/null || _azs_die "htauthz user add (new.db) failed"
 printf '%s\n' "$pw" | "$HTAUTHZ" -d "$new" user add bob --password-stdin \
     >/dev/null || _azs_die "htauthz user add (new.db) failed"
-# Both files are young, so their change counters (meta.generation) are
-# small numbers; make them equal, as they often are, so that nothing the
-# module remembers about the old file can pass for the new one.
+# Generations start at random, but a copy of a file keeps its counter:
+# make them equal, so that nothing the module remembers about the old file
+# (its cache of verified logins) can pass for the new one.
 gen() { sqlite3 "$1" "SELECT value FROM meta WHERE key = 'generation'"; }
 http_req -u "alice:$pw" /admin/
 expect_status 200 "before the rename: alice's old password -> 200"
 g_old=$(gen "$AZS_DB")
-for i in $(seq 1 20); do
-    [ "$(gen "$new")" -lt "$g_old" ] || break
-    "$HTAUTHZ" -d "$new" role add "pad$i" >/dev/null \
-        || _azs_die "htauthz role add (new.db) failed"
-done
+sqlite3 "$new" "UPDATE meta SET value = $g_old WHERE key = 'generation'" \
+    || _azs_die "sqlite3 update of new.db failed"
 expect_true "the new file's generation ($(gen "$new")) is the old one's ($g_old)" \
     test "$(gen "$new")" = "$g_old"
 [ -n "$AZS_RUN_USER" ] && chown "$AZS_RUN_USER:$AZS_RUN_GROUP" "$new"

@@ -99,7 +99,7 @@ expect_true "at least 50 samples of each (got ${n_u:-0} and ${n_b:-0})" \
 # would mean nothing.
 expect_true "a wrong password costs a real hash (medians ${med_u:-?} and ${med_b:-?} ms >= 5 ms)" \
     awk -v u="${med_u:-0}" -v b="${med_b:-0}" 'BEGIN { exit !(u >= 5 && b >= 5) }'
-limit=$(awk -v b="${med_b:-0}" 'BEGIN { printf "%.1f", b > 80 ? 10 * b / 80 : 10 }')
+limit=$(awk -v b="${med_b:-0}" 'BEGIN { printf("%.1f", (b > 80) ? 10 * b / 80 : 10) }')
 expect_true "median difference < $limit ms (${diff:-?} ms)" \
     awk -v d="${diff:-999}" -v l="$limit" \
         'BEGIN { d = d < 0 ? -d : d; exit !(d < l) }'

@@ -28,7 +28,7 @@ authz_fault_healthy "good copy installed"
 
 # ---- replaced by a copy httpd cannot read --------------------------------------------
 if [ -n "$AZS_RUN_USER" ]; then
-    authz_fault_warm
+    authz_fault_warm 4
     authz_db_install "$AUTHZ_GOOD" root:root
     chmod 600 "$AZS_DB"
     authz_expect_faults "replaced by an unreadable copy"
@@ -53,7 +53,7 @@ authz_fault_healthy "good copy installed"
 
 # ---- truncated to 0 bytes in place ------------------------------------------------------
 authz_db_checkpoint "$AZS_DB"
-authz_fault_warm
+authz_fault_warm 4
 : > "$AZS_DB"
 authz_expect_faults "truncated to 0 bytes"
 authz_db_install "$AUTHZ_GOOD"

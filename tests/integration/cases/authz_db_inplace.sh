@@ -19,7 +19,7 @@ azs_start || azs_bail "httpd starts"
 authz_fault_healthy "healthy"
 
 # ---- chmod 000 ---------------------------------------------------------------------
-authz_fault_warm
+authz_fault_warm 12
 chmod 000 "$AZS_DB"
 authz_expect_faults "chmod 000 in place"
 chmod 644 "$AZS_DB"
@@ -27,7 +27,7 @@ authz_fault_healthy "chmod 644 again"
 
 # ---- first 16 KiB overwritten ------------------------------------------------------------
 authz_db_checkpoint "$AZS_DB"
-authz_fault_warm
+authz_fault_warm 12
 dd if=/dev/urandom of="$AZS_DB" bs=1024 count=16 conv=notrunc 2>/dev/null \
     || _azs_die "dd failed"
 authz_expect_faults "first 16 KiB overwritten in place"
@@ -44,7 +44,7 @@ cp "$AUTHZ_GOOD" "$revoked"
 authz_db_checkpoint "$revoked"
 rm -f "$revoked-wal" "$revoked-shm"
 authz_db_checkpoint "$AZS_DB"
-authz_fault_warm
+authz_fault_warm 12
 cp "$revoked" "$AZS_DB"
 azs_db_fixperms
 for i in 1 2 3 4; do

@@ -163,14 +163,14 @@ authz_req bob /multiperm/
 authz_expect_forbidden "Require permission no:such adm:do: bob (neither)"
 
 # ---- every change is seen by the very next request (no reload) ---------------
-authz_warm 4 gina /admin/
+authz_warm 3 gina /admin/
 authz_req gina /admin/
 authz_expect_forbidden "before any grant: gina on /admin/"
 
 authz_do "htauthz user grant gina admin" user grant gina admin
 authz_req gina /admin/
 expect_status 200 "user grant -> the next request is 200"
-authz_warm 4 gina /admin/
+authz_warm 3 gina /admin/
 authz_do "htauthz user revoke gina admin" user revoke gina admin
 authz_req gina /admin/
 authz_expect_forbidden "user revoke -> the next request"
@@ -179,7 +179,7 @@ expect_log 'AZS[0-9]{4}: 403 missing-role: user "gina" for "/admin/"' \
 
 # Through inheritance: gina holds x; x inherits admin, then no more.
 authz_do "htauthz user grant gina x" user grant gina x
-authz_warm 4 gina /admin/
+authz_warm 3 gina /admin/
 authz_req gina /admin/
 authz_expect_forbidden "gina holds x (inherits nothing)"
 authz_do "htauthz role inherit x admin" role inherit x admin
@@ -187,7 +187,7 @@ authz_req gina /admin/
 expect_status 200 "role inherit x admin -> the next request is 200"
 authz_req gina /admperm/
 expect_status 200 "role inherit x admin -> admin's permission adm:do too"
-authz_warm 4 gina /admin/
+authz_warm 3 gina /admin/
 authz_do "htauthz role disinherit x admin" role disinherit x admin
 authz_req gina /admin/
 authz_expect_forbidden "role disinherit x admin -> the next request"
@@ -198,13 +198,13 @@ authz_expect_forbidden "role disinherit -> adm:do gone too"
 authz_do "htauthz role grant x adm:do" role grant x adm:do
 authz_req gina /admperm/
 expect_status 200 "role grant x adm:do -> the next request is 200"
-authz_warm 4 gina /admperm/
+authz_warm 3 gina /admperm/
 authz_do "htauthz role revoke x adm:do" role revoke x adm:do
 authz_req gina /admperm/
 authz_expect_forbidden "role revoke x adm:do -> the next request"
 
 # A link in the middle of a chain.
-authz_warm 4 carol /c/
+authz_warm 3 carol /c/
 authz_do "htauthz role disinherit b c" role disinherit b c
 authz_req carol /c/
 authz_expect_forbidden "chain cut (b no longer inherits c): carol on /c/"
@@ -217,7 +217,7 @@ authz_req carol /c/
 expect_status 200 "chain restored -> the next request is 200"
 
 # A disabled account is no longer authenticated: 401, challenge.
-authz_warm 4 alice /admin/
+authz_warm 3 alice /admin/
 authz_do "htauthz user disable alice" user disable alice
 authz_req alice /admin/
 authz_expect_challenge Administration "user disable -> the next request"
@@ -228,12 +228,12 @@ authz_req alice /admin/
 expect_status 200 "user enable -> the next request is 200"
 
 # A deleted role no longer grants; a deleted user is unknown.
-authz_warm 4 frank /multi/
+authz_warm 3 frank /multi/
 authz_do "htauthz role del ops" role del ops
 authz_req frank /multi/
 authz_expect_forbidden "role del ops -> frank on /multi/"
 authz_do "htauthz user grant gina admin" user grant gina admin
-authz_warm 4 gina /admin/
+authz_warm 3 gina /admin/
 authz_do "htauthz user del gina" user del gina
 authz_req gina /admin/
 authz_expect_challenge Administration "user del -> the next request"
