@@ -81,6 +81,7 @@ const char *azs_cmd_cache(cmd_parms *cmd, void *conf, const char *arg);
 const char *azs_cmd_hash_limit(cmd_parms *cmd, void *conf, const char *arg);
 const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on);
 const char *azs_set_authz_forbidden(cmd_parms *cmd, int on);
+void azs_forbidden_off_for_request(request_rec *r);
 azs_dir_conf *azs_dir(request_rec *r);
 const char *azs_db_path(request_rec *r);
 

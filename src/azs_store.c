@@ -62,6 +62,8 @@ struct azs_store {
     mode_t mode;
     uid_t uid;
     gid_t gid;
+    off_t size;
+    struct timespec mtime;
     char err[256];
     apr_pool_t *pool;
     apr_hash_t *prepared;    /* const char * (address) -> sqlite3_stmt * */
@@ -127,13 +129,19 @@ int azs_store_stale(azs_store_t *st)
     struct stat sb;
 
     /* A new mode or owner is checked too: a handle opened before a chmod
-     * 000 would go on reading what httpd may no longer read. */
+     * 000 would go on reading what httpd may no longer read.  So are size
+     * and mtime: SQLite writes the main file only when it checkpoints (a
+     * reopen then costs little), and anything else that writes it (cp of a
+     * backup over the live file) bypasses the WAL index that tells open
+     * handles their cached pages are old. */
     if (stat(st->path, &sb) != 0) {
         return 1;
     }
     return sb.st_dev != st->dev || sb.st_ino != st->ino
            || sb.st_mode != st->mode || sb.st_uid != st->uid
-           || sb.st_gid != st->gid;
+           || sb.st_gid != st->gid || sb.st_size != st->size
+           || sb.st_mtim.tv_sec != st->mtime.tv_sec
+           || sb.st_mtim.tv_nsec != st->mtime.tv_nsec;
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int *value)
@@ -185,6 +193,8 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
     st->mode = sb.st_mode;
     st->uid = sb.st_uid;
     st->gid = sb.st_gid;
+    st->size = sb.st_size;
+    st->mtime = sb.st_mtim;
     st->id = apr_psprintf(p, "%s|%lu|%lu", path, (unsigned long)sb.st_dev,
                           (unsigned long)sb.st_ino);
     rc = sqlite3_open_v2(path, &st->db, flags, NULL);

@@ -13,7 +13,27 @@
 
 typedef struct {
     apr_array_header_t *exprs;   /* const ap_expr_info_t * */
+    int negated;                 /* under "Require not" or <RequireNone> */
 } azs_require;
+
+/* Is this line's answer inverted by mod_authz_core?  "Require not ..."
+ * and every <RequireNone> around it flip it once each. */
+static int require_negated(const cmd_parms *cmd)
+{
+    const ap_directive_t *d = cmd->directive;
+    int flips = 0;
+
+    if (d && d->args && ap_cstr_casecmpn(d->args, "not", 3) == 0
+        && (d->args[3] == ' ' || d->args[3] == '\t')) {
+        flips++;
+    }
+    for (d = d ? d->parent : NULL; d; d = d->parent) {
+        if (ap_cstr_casecmp(d->directive, "<RequireNone") == 0) {
+            flips++;
+        }
+    }
+    return flips & 1;
+}
 
 static const char *parse_require(cmd_parms *cmd, const char *line,
                                  const void **parsed)
@@ -35,6 +55,7 @@ static const char *parse_require(cmd_parms *cmd, const char *line,
     if (req->exprs->nelts == 0) {
         return "Require role/permission needs at least one name";
     }
+    req->negated = require_negated(cmd);
     *parsed = req;
     /* 403, not 401, to a user we know who fails this line: unless the
      * section says AuthzStatusForbiddenOnFailure Off (read here when it
@@ -78,6 +99,9 @@ static authz_status check(request_rec *r, const void *parsed, int is_perm)
     if (!r->user) {
         return AUTHZ_DENIED_NO_USER;
     }
+    if (azs_dir(r)->forbidden == 0) {
+        azs_forbidden_off_for_request(r);
+    }
     q = azs_req_get(r);
     if (azs_req_user(r, q, r->user) != APR_SUCCESS) {
         return AUTHZ_GENERAL_ERROR;
@@ -106,6 +130,11 @@ static authz_status check(request_rec *r, const void *parsed, int is_perm)
             return AUTHZ_GRANTED;
         }
         names = names ? apr_pstrcat(r->pool, names, " ", name, NULL) : name;
+    }
+    if (req->negated) {
+        /* Under a negation this "no" lets the request through; a "yes"
+         * denies it, and mod_authz_core logs that (AH01630/AH01631). */
+        return AUTHZ_DENIED;
     }
     q->pending.scope = q->pending.scope
                        ? apr_pstrcat(r->pool, q->pending.scope, " ", names,

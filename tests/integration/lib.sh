@@ -761,4 +761,4 @@ command -v setsid >/dev/null 2>&1 || _azs_die "setsid (util-linux) is needed"
 
 _azs_setup_root
 trap _azs_cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE

@@ -72,6 +72,7 @@ for mpm in $mpms; do
     for c in "${cases[@]}"; do
         name=$(basename "$c" .sh)
         echo "# --- $name ($mpm)"
+        before=$(grep -c '^not ok' "$results")
         AZS_MPM=$mpm timeout -k 5 "$case_timeout" bash "$c"
         rc=$?
         case $rc in
@@ -80,7 +81,12 @@ for mpm in $mpms; do
             124|137)
                 fail_line "${name}[$mpm]: timed out after ${case_timeout}s"
                 failed+=("${name}[$mpm]") ;;
-            1) failed+=("${name}[$mpm]") ;;
+            1)
+                # A case that died before recording its failure (set -u,
+                # a helper's exit) still counts as one.
+                [ "$(grep -c '^not ok' "$results")" -gt "$before" ] \
+                    || fail_line "${name}[$mpm]: aborted (exit 1)"
+                failed+=("${name}[$mpm]") ;;
             *)
                 fail_line "${name}[$mpm]: exited with status $rc"
                 failed+=("${name}[$mpm]") ;;
