@@ -77,7 +77,7 @@ azs_db_init
 azs_user_add alice "$pw"
 
 # ---- locked past the busy timeout -------------------------------------------------
-# Another process takes an exclusive lock and writes, and holds it 4 s.
+# Another process takes an exclusive lock and writes, and holds it 8 s.
 # In WAL mode a handle that is already open holds a shared lock for good,
 # so the lock is taken before httpd has ever opened the new file: its first
 # open waits for the busy timeout, then answers 500.
@@ -90,7 +90,7 @@ c.execute("PRAGMA locking_mode=EXCLUSIVE")
 c.execute("BEGIN EXCLUSIVE")
 c.execute("UPDATE users SET updated = updated WHERE name = 'alice'")
 open(ready, "w").write("locked\n")
-time.sleep(4)
+time.sleep(8)
 c.execute("COMMIT")
 c.close()
 EOF
