@@ -68,6 +68,9 @@ typedef struct {
     apr_hash_t *roles;
     apr_hash_t *perms;
     azs_token_t *token;      /* Bearer: the token that authenticated */
+    apr_int64_t gen;         /* the database generation, read once */
+    int gen_read;
+    azs_store_t *gen_st;
     azs_pending pending;
 } azs_req;
 
@@ -100,6 +103,9 @@ azs_store_t *azs_db(request_rec *r);
 /* Logs db-error with the store's reason and drops the handle so the next
  * request opens the file again. */
 void azs_db_fault(request_rec *r, const char *what);
+/* The database's generation, read once per request. */
+apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
+                                apr_int64_t *gen);
 /* Loads r->user's roles and permissions into the memo.  APR_SUCCESS,
  * or APR_EGENERAL after azs_db_fault. */
 apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user);

@@ -20,8 +20,7 @@ static authn_status azs_check_password(request_rec *r, const char *user,
     }
     /* The generation is read before the hash is verified: a change made
      * meanwhile leaves the new entry stale at once. */
-    if (azs_store_generation(st, &gen) != AZS_OK) {
-        azs_db_fault(r, "reading the generation");
+    if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return AUTH_GENERAL_ERROR;
     }
     if (azs_cache_get(azs_cache, azs_store_id(st), user, password, gen,

@@ -13,9 +13,25 @@
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
 
+/* A user's roles and permissions as of one generation of one file. */
+typedef struct {
+    int found;
+    azs_user_t u;
+    apr_hash_t *roles;
+    apr_hash_t *perms;
+} azs_memo;
+
+#define AZS_MEMO_MAX 4096    /* users remembered per thread */
+
 typedef struct {
     apr_pool_t *pool;        /* unmanaged: lives as long as the thread */
     apr_hash_t *stores;      /* path -> azs_store_t * */
+    /* Roles and permissions of recent users, valid while the database's
+     * generation and identity stay the same: any write empties it. */
+    apr_pool_t *memo_pool;
+    apr_hash_t *memo;        /* user name -> azs_memo * */
+    const char *memo_db;
+    apr_int64_t memo_gen;
 } azs_thread;
 
 /* Written in post_config, in the parent, before any child exists. */
@@ -85,6 +101,7 @@ static azs_thread *thread_get(void)
     t = apr_pcalloc(pool, sizeof(*t));
     t->pool = pool;
     t->stores = apr_hash_make(pool);
+    apr_pool_create(&t->memo_pool, pool);
     if (apr_threadkey_private_set(t, thread_key) != APR_SUCCESS) {
         apr_pool_destroy(pool);
         return NULL;
@@ -167,34 +184,84 @@ void azs_db_fault(request_rec *r, const char *what)
     q->st = NULL;
 }
 
+apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
+                                apr_int64_t *gen)
+{
+    azs_req *q = azs_req_get(r);
+
+    if (!q->gen_read || q->gen_st != st) {
+        if (azs_store_generation(st, &q->gen) != AZS_OK) {
+            azs_db_fault(r, "reading the generation");
+            return APR_EGENERAL;
+        }
+        q->gen_read = 1;
+        q->gen_st = st;
+    }
+    *gen = q->gen;
+    return APR_SUCCESS;
+}
+
+/* The thread's memo for this file at this generation, emptied when
+ * either changed (or when it grew past its bound). */
+static apr_hash_t *memo_for(azs_thread *t, azs_store_t *st, apr_int64_t gen)
+{
+    const char *id = azs_store_id(st);
+
+    if (!t->memo || t->memo_gen != gen || strcmp(t->memo_db, id) != 0
+        || apr_hash_count(t->memo) >= AZS_MEMO_MAX) {
+        apr_pool_clear(t->memo_pool);
+        t->memo = apr_hash_make(t->memo_pool);
+        t->memo_db = apr_pstrdup(t->memo_pool, id);
+        t->memo_gen = gen;
+    }
+    return t->memo;
+}
+
 apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user)
 {
     azs_store_t *st;
+    azs_thread *t;
+    azs_memo *m;
+    apr_hash_t *memo;
+    apr_int64_t gen;
     azs_rc rc;
 
     if (q->user && strcmp(q->user, user) == 0) {
         return APR_SUCCESS;
     }
-    if (!(st = azs_db(r))) {
+    if (!(st = azs_db(r)) || !(t = thread_get())
+        || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
-    q->user = NULL;
-    q->roles = q->perms = NULL;
-    rc = azs_user_get(st, user, &q->u, r->pool);
-    if (rc == AZS_NOTFOUND) {
-        /* Not ours (another authn provider): no roles, no permissions. */
-        q->user_found = 0;
-        q->roles = apr_hash_make(r->pool);
-        q->perms = apr_hash_make(r->pool);
+    memo = memo_for(t, st, gen);
+    m = apr_hash_get(memo, user, APR_HASH_KEY_STRING);
+    if (!m) {
+        m = apr_pcalloc(t->memo_pool, sizeof(*m));
+        rc = azs_user_get(st, user, &m->u, t->memo_pool);
+        if (rc == AZS_NOTFOUND) {
+            /* Not ours (another authn provider): no roles, no
+             * permissions. */
+            m->roles = apr_hash_make(t->memo_pool);
+            m->perms = apr_hash_make(t->memo_pool);
+        }
+        else if (rc == AZS_OK) {
+            m->found = 1;
+            rc = azs_user_effective(st, m->u.id, t->memo_pool, &m->roles,
+                                    &m->perms);
+        }
+        if (rc != AZS_OK && rc != AZS_NOTFOUND) {
+            azs_db_fault(r, "reading roles");
+            return APR_EGENERAL;
+        }
+        apr_hash_set(memo, apr_pstrdup(t->memo_pool, user),
+                     APR_HASH_KEY_STRING, m);
     }
-    else if (rc == AZS_OK) {
-        q->user_found = 1;
-        rc = azs_user_effective(st, q->u.id, r->pool, &q->roles, &q->perms);
-    }
-    if (rc != AZS_OK && rc != AZS_NOTFOUND) {
-        azs_db_fault(r, "reading roles");
-        return APR_EGENERAL;
-    }
+    /* Valid for this request's authorization, which runs on this thread
+     * before the thread serves anything else. */
+    q->user_found = m->found;
+    q->u = m->u;
+    q->roles = m->roles;
+    q->perms = m->perms;
     q->user = apr_pstrdup(r->pool, user);
     return APR_SUCCESS;
 }
