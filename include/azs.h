@@ -52,7 +52,8 @@ typedef enum {
     AZS_MISSING_ROLE,
     AZS_MISSING_PERMISSION,
     AZS_IP_BLOCKED,
-    AZS_DB_ERROR
+    AZS_DB_ERROR,
+    AZS_BUSY            /* 503: every password-check slot was taken */
 } azs_reason;
 
 /* "unknown-user", "bad-password", ... */
@@ -290,8 +291,9 @@ int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
                   const char *pw, apr_int64_t gen, apr_int64_t now);
 void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
                    const char *pw, apr_int64_t gen, apr_int64_t expires);
-/* Waits while max_hashes verifications are under way in this process. */
-void azs_cache_hash_enter(azs_cache_t *c);
+/* Takes one of the max_hashes slots, waiting at most wait for one: 1 when
+ * taken (give it back with azs_cache_hash_leave), 0 when none came. */
+int azs_cache_hash_enter(azs_cache_t *c, apr_interval_time_t wait);
 void azs_cache_hash_leave(azs_cache_t *c);
 
 /* ---- administration (azs_admin.c), used by htauthz ------------------- */

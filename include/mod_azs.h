@@ -44,6 +44,7 @@ typedef struct {
 
 #define AZS_CACHE_DEFAULT    16384
 #define AZS_HASHES_DEFAULT   4
+#define AZS_HASH_WAIT        apr_time_from_msec(100)
 
 /* A denial waiting for the final status: mod_authz_core combines the
  * results of several Require lines, so a provider's "no" is logged only if
@@ -68,6 +69,8 @@ typedef struct {
     apr_hash_t *roles;
     apr_hash_t *perms;
     azs_token_t *token;      /* Bearer: the token that authenticated */
+    int cache_hit;           /* the Basic check found the login cached */
+    int hash_slot;           /* holds a password-check slot */
     apr_int64_t gen;         /* the database generation, read once */
     int gen_read;
     azs_store_t *gen_st;
@@ -109,6 +112,11 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
 /* Loads r->user's roles and permissions into the memo.  APR_SUCCESS,
  * or APR_EGENERAL after azs_db_fault. */
 apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user);
+
+/* The blocklist entry covering the client (*b NULL when none), memoized
+ * per thread until the next write.  APR_EGENERAL after azs_db_fault. */
+apr_status_t azs_req_block(request_rec *r, const char *ip,
+                           const azs_cidr_t *addr, azs_block_t **b);
 
 /* mod_azs_authn.c */
 extern const authn_provider azs_authn_provider;

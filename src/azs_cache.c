@@ -117,17 +117,34 @@ void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
     apr_thread_mutex_unlock(c->lock);
 }
 
-void azs_cache_hash_enter(azs_cache_t *c)
+int azs_cache_hash_enter(azs_cache_t *c, apr_interval_time_t wait)
 {
+    apr_time_t deadline = apr_time_now() + wait;
+    int taken = 0;
+
     if (!c) {
-        return;
+        return 1;
     }
+    /* A bounded wait: a worker thread that waits is a worker that serves
+     * nobody, so a flood of wrong passwords gets a quick 503 instead of
+     * filling every thread of the child. */
     apr_thread_mutex_lock(c->lock);
-    while (c->hashing >= c->max_hashes) {
-        apr_thread_cond_wait(c->hash_free, c->lock);
+    for (;;) {
+        apr_time_t now;
+
+        if (c->hashing < c->max_hashes) {
+            c->hashing++;
+            taken = 1;
+            break;
+        }
+        now = apr_time_now();
+        if (now >= deadline) {
+            break;
+        }
+        apr_thread_cond_timedwait(c->hash_free, c->lock, deadline - now);
     }
-    c->hashing++;
     apr_thread_mutex_unlock(c->lock);
+    return taken;
 }
 
 void azs_cache_hash_leave(azs_cache_t *c)

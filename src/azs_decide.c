@@ -16,7 +16,8 @@ static const char *const reason_names[] = {
     "missing-role",
     "missing-permission",
     "ip-blocked",
-    "db-error"
+    "db-error",
+    "busy"
 };
 
 const char *azs_reason_name(azs_reason reason)

@@ -23,8 +23,9 @@ static authn_status azs_check_password(request_rec *r, const char *user,
     if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return AUTH_GENERAL_ERROR;
     }
-    if (azs_cache_get(azs_cache, azs_store_id(st), user, password, gen,
-                      now)) {
+    if (q->cache_hit
+        || azs_cache_get(azs_cache, azs_store_id(st), user, password, gen,
+                         now)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0107: password "
                       "accepted (verified earlier at generation %"
                       APR_INT64_T_FMT "): user \"%s\" for \"%s\"", gen,
@@ -33,9 +34,19 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         q->pending.status = 0;
         return AUTH_GRANTED;
     }
-    azs_cache_hash_enter(azs_cache);
+    if (!q->hash_slot) {
+        if (!azs_cache_hash_enter(azs_cache, AZS_HASH_WAIT)) {
+            /* Not through the Basic admission (a form login): a provider
+             * can answer no 503, only an error. */
+            azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_BUSY, user,
+                           "every password-check slot is taken");
+            return AUTH_GENERAL_ERROR;
+        }
+        q->hash_slot = 1;
+    }
     why = azs_login(st, user, password, now, &u, r->pool);
     azs_cache_hash_leave(azs_cache);
+    q->hash_slot = 0;
     switch (why) {
     case AZS_GRANTED:
         azs_cache_put(azs_cache, azs_store_id(st), user, password, gen,
@@ -85,6 +96,54 @@ static int basic_uses_us(request_rec *r)
     return 0;
 }
 
+static apr_status_t slot_release(void *data)
+{
+    azs_req *q = data;
+
+    if (q->hash_slot) {
+        azs_cache_hash_leave(azs_cache);
+        q->hash_slot = 0;
+    }
+    return APR_SUCCESS;
+}
+
+/*
+ * Admission, before mod_auth_basic decodes anything: a login the cache
+ * knows goes straight through; any other needs a password-check slot,
+ * and when none frees up in AZS_HASH_WAIT the answer is 503 with
+ * Retry-After - so a flood of wrong passwords cannot hold every worker
+ * thread while returning clients wait behind it.
+ */
+static int basic_admit(request_rec *r, const char *user,
+                       const char *password)
+{
+    azs_req *q = azs_req_get(r);
+    azs_store_t *st = azs_db(r);
+    apr_int64_t gen;
+
+    if (!st) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (azs_cache_get(azs_cache, azs_store_id(st), user, password, gen,
+                      apr_time_sec(r->request_time))) {
+        q->cache_hit = 1;
+        return DECLINED;
+    }
+    if (!azs_cache_hash_enter(azs_cache, AZS_HASH_WAIT)) {
+        azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_BUSY, user,
+                       "every password-check slot is taken");
+        apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    q->hash_slot = 1;
+    apr_pool_cleanup_register(r->pool, q, slot_release,
+                              apr_pool_cleanup_null);
+    return DECLINED;
+}
+
 int azs_check_basic_syntax(request_rec *r)
 {
     const char *type = ap_auth_type(r);
@@ -107,5 +166,5 @@ int azs_check_basic_syntax(request_rec *r)
         azs_log_denial(r, HTTP_BAD_REQUEST, AZS_MALFORMED, NULL, why);
         return HTTP_BAD_REQUEST;
     }
-    return DECLINED;
+    return basic_admit(r, user, password);
 }

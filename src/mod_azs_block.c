@@ -12,10 +12,8 @@
 int azs_block_check(request_rec *r)
 {
     azs_dir_conf *c = azs_dir(r);
-    azs_store_t *st;
     azs_cidr_t addr;
-    azs_block_t b;
-    azs_rc rc;
+    azs_block_t *b;
     const char *ip = r->useragent_ip;   /* mod_remoteip's, if in use */
 
     if (c->blocklist != 1 || r->main) {
@@ -28,22 +26,16 @@ int azs_block_check(request_rec *r)
                       azs_escape(r->pool, r->uri, 256));
         return HTTP_FORBIDDEN;
     }
-    if (!(st = azs_db(r))) {
+    if (azs_req_block(r, ip, &addr, &b) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    rc = azs_block_match(st, addr.net, apr_time_sec(r->request_time), &b,
-                         r->pool);
-    if (rc == AZS_NOTFOUND) {
+    if (!b) {
         return DECLINED;
-    }
-    if (rc != AZS_OK) {
-        azs_db_fault(r, "reading the blocklist");
-        return HTTP_INTERNAL_SERVER_ERROR;
     }
     azs_log_denial(r, HTTP_FORBIDDEN, AZS_IP_BLOCKED, NULL,
                    apr_psprintf(r->pool, "address %s matches entry %"
                                 APR_INT64_T_FMT " \"%s\", reason \"%s\"",
-                                ip, b.id, b.text,
-                                azs_escape(r->pool, b.reason, 256)));
+                                ip, b->id, b->text,
+                                azs_escape(r->pool, b->reason, 256)));
     return HTTP_FORBIDDEN;
 }

@@ -13,6 +13,12 @@
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
 
+/* A client address's blocklist verdict, as of one generation. */
+typedef struct {
+    int blocked;
+    azs_block_t b;
+} azs_memo_block;
+
 /* A user's roles and permissions as of one generation of one file. */
 typedef struct {
     int found;
@@ -30,6 +36,7 @@ typedef struct {
      * generation and identity stay the same: any write empties it. */
     apr_pool_t *memo_pool;
     apr_hash_t *memo;        /* user name -> azs_memo * */
+    apr_hash_t *blocks;      /* client address -> azs_memo_block * */
     const char *memo_db;
     apr_int64_t memo_gen;
 } azs_thread;
@@ -208,9 +215,11 @@ static apr_hash_t *memo_for(azs_thread *t, azs_store_t *st, apr_int64_t gen)
     const char *id = azs_store_id(st);
 
     if (!t->memo || t->memo_gen != gen || strcmp(t->memo_db, id) != 0
-        || apr_hash_count(t->memo) >= AZS_MEMO_MAX) {
+        || apr_hash_count(t->memo) + apr_hash_count(t->blocks)
+           >= AZS_MEMO_MAX) {
         apr_pool_clear(t->memo_pool);
         t->memo = apr_hash_make(t->memo_pool);
+        t->blocks = apr_hash_make(t->memo_pool);
         t->memo_db = apr_pstrdup(t->memo_pool, id);
         t->memo_gen = gen;
     }
@@ -263,5 +272,45 @@ apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user)
     q->roles = m->roles;
     q->perms = m->perms;
     q->user = apr_pstrdup(r->pool, user);
+    return APR_SUCCESS;
+}
+
+apr_status_t azs_req_block(request_rec *r, const char *ip,
+                           const azs_cidr_t *addr, azs_block_t **b)
+{
+    apr_int64_t now = apr_time_sec(r->request_time), gen;
+    azs_store_t *st;
+    azs_thread *t;
+    azs_memo_block *m;
+    apr_hash_t *memo;
+    azs_rc rc;
+
+    *b = NULL;
+    if (!(st = azs_db(r)) || !(t = thread_get())
+        || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    /* A verdict holds until any write; an entry that expires is looked
+     * up again. */
+    memo_for(t, st, gen);
+    memo = t->blocks;
+    m = apr_hash_get(memo, ip, APR_HASH_KEY_STRING);
+    if (m && m->blocked && m->b.expires && m->b.expires <= now) {
+        m = NULL;
+    }
+    if (!m) {
+        m = apr_pcalloc(t->memo_pool, sizeof(*m));
+        rc = azs_block_match(st, addr->net, now, &m->b, t->memo_pool);
+        if (rc != AZS_OK && rc != AZS_NOTFOUND) {
+            azs_db_fault(r, "reading the blocklist");
+            return APR_EGENERAL;
+        }
+        m->blocked = rc == AZS_OK;
+        apr_hash_set(memo, apr_pstrdup(t->memo_pool, ip),
+                     APR_HASH_KEY_STRING, m);
+    }
+    if (m->blocked) {
+        *b = apr_pmemdup(r->pool, &m->b, sizeof(m->b));
+    }
     return APR_SUCCESS;
 }

@@ -55,7 +55,8 @@ static const char *const reason_ids[] = {
     "AZS0301",   /* missing-role */
     "AZS0302",   /* missing-permission */
     "AZS0401",   /* ip-blocked */
-    "AZS0501"    /* db-error */
+    "AZS0501",   /* db-error */
+    "AZS0110"    /* busy */
 };
 
 void azs_log_denial(request_rec *r, int status, azs_reason reason,
@@ -68,13 +69,13 @@ void azs_log_denial(request_rec *r, int status, azs_reason reason,
                                          "\" ", NULL)
                            : "";
 
-    if (reason == AZS_DB_ERROR) {
+    if (reason == AZS_DB_ERROR || reason == AZS_BUSY) {
         if (!db_log_allowed(r, &suppressed)) {
             return;
         }
         if (suppressed) {
-            detail = apr_psprintf(r->pool, "%s; %u more db-error lines "
-                                  "suppressed", detail, suppressed);
+            detail = apr_psprintf(r->pool, "%s; %u more db-error or busy "
+                                  "lines suppressed", detail, suppressed);
         }
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -111,6 +112,11 @@ int azs_clear_pending(request_rec *r)
      * provider in the list, another line of <RequireAny>). */
     if (q) {
         q->pending.status = 0;
+        if (q->hash_slot) {
+            /* Admitted for a check that another provider made. */
+            azs_cache_hash_leave(azs_cache);
+            q->hash_slot = 0;
+        }
     }
     return DECLINED;
 }

@@ -446,9 +446,18 @@ static int writer_lock(cli_t *c)
     const char *path = apr_pstrcat(c->p, c->db, ".lock", NULL);
     int waited;
 
+    struct stat sb;
+
     c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (c->lock_fd < 0) {
         return fail(EX_FAIL, "cannot open lock file %s: %s", path,
+                    strerror(errno));
+    }
+    /* As SQLite does for -wal and -shm: root keeps the lock file owned by
+     * the database's owner, so that owner can still write later. */
+    if (geteuid() == 0 && stat(c->db, &sb) == 0
+        && fchown(c->lock_fd, sb.st_uid, sb.st_gid) != 0) {
+        return fail(EX_FAIL, "cannot chown lock file %s: %s", path,
                     strerror(errno));
     }
     for (waited = 0; flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0;

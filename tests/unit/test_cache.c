@@ -82,7 +82,8 @@ static void *APR_THREAD_FUNC hasher(apr_thread_t *t, void *data)
     for (i = 0; i < 20; i++) {
         apr_uint32_t now, peak;
 
-        azs_cache_hash_enter(b->c);
+        while (!azs_cache_hash_enter(b->c, apr_time_from_msec(50))) {
+        }
         now = apr_atomic_inc32(&b->inside) + 1;
         while ((peak = apr_atomic_read32(&b->peak)) < now
                && apr_atomic_cas32(&b->peak, now, peak) != peak) {
@@ -115,6 +116,22 @@ static void hash_bound_holds_under_threads(void **state)
     assert_true(b.peak <= 3);     /* and never more than the bound */
 }
 
+static void hash_wait_is_bounded(void **state)
+{
+    unit_fx *fx = *state;
+    azs_cache_t *c = NULL;
+    apr_time_t t0;
+
+    assert_int_equal(azs_cache_create(&c, 16, 1, fx->pool), AZS_OK);
+    assert_true(azs_cache_hash_enter(c, 0));
+    t0 = apr_time_now();
+    assert_false(azs_cache_hash_enter(c, apr_time_from_msec(30)));
+    assert_true(apr_time_now() - t0 >= apr_time_from_msec(30));
+    azs_cache_hash_leave(c);
+    assert_true(azs_cache_hash_enter(c, 0));
+    azs_cache_hash_leave(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +146,8 @@ int main(void)
                                         unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(hash_bound_holds_under_threads,
                                         unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(hash_wait_is_bounded, unit_setup,
+                                        unit_teardown),
     };
     int rc;
 
