@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""Turns the raw TSV that bench/run.sh writes into the text report:
+the table of requests/s and ratios to the no-auth ceiling, and the issue's
+targets.  Usage: report.py RAW.tsv"""
+import statistics
+import sys
+
+LABELS = [
+    ("ceiling", "(1) no authentication (the ceiling)"),
+    ("file", "(2) authn_file + authz_groupfile, {SHA}"),
+    ("dbd", "(3) authn_dbd + authz_dbd (sqlite3), {SHA}"),
+    ("socache", "(4) authn_dbd + authz_dbd + authn_socache, {SHA}"),
+    ("azs-bcrypt", "(5) ours, bcrypt 10, cache on, blocklist on"),
+    ("azs-sha-nocache", "(6) ours, {SHA}, AuthzStatusCache Off"),
+    ("azs-bearer", "(7) ours, AuthType Bearer"),
+    ("azs-blocked", "(8) ours, client blocklisted (403)"),
+]
+
+
+def label(cfg):
+    base, many = (cfg[:-5], True) if cfg.endswith("+many") else (cfg, False)
+    text = dict(LABELS).get(base, base)
+    return text + (" [many users]" if many else "")
+
+
+def order(cfg):
+    base = cfg[:-5] if cfg.endswith("+many") else cfg
+    keys = [k for k, _ in LABELS]
+    return (keys.index(base) if base in keys else 99, cfg.endswith("+many"))
+
+
+def fmt_n(n):
+    return "{:,}".format(int(n))
+
+
+def fmt_rps(x):
+    return "{:,.0f}".format(x) if x >= 10 else "{:.1f}".format(x)
+
+
+def fmt_ratio(x):
+    if x >= 0.1:
+        return "%.2f" % x
+    if x >= 0.001:
+        return "%.3f" % x
+    return "%.4f" % x
+
+
+def main():
+    meta, runs, checks, rss, startup, cli, alarms, fixtures = \
+        {}, [], [], [], [], [], [], []
+    t5 = None
+    with open(sys.argv[1]) as f:
+        for line in f:
+            r = line.rstrip("\n").split("\t")
+            kind = r[0]
+            if kind == "meta":
+                meta[r[1]] = r[2]
+            elif kind == "run":
+                runs.append(dict(seq=int(r[1]), round=int(r[2]), size=r[3],
+                                 cfg=r[4], rps=float(r[5]), total=int(r[6]),
+                                 non2xx=int(r[7]), errors=int(r[8]),
+                                 cpu=float(r[9]) if len(r) > 9 else -1.0))
+            elif kind == "check":
+                checks.append(r[1:])
+            elif kind == "rss":
+                rss.append((int(r[1]), r[2], int(r[4])))
+            elif kind == "startup":
+                startup.append((int(r[1]), int(r[2]), int(r[3]), int(r[4])))
+            elif kind == "cli":
+                cli.append((r[1], r[2], r[3]))
+            elif kind == "t5":
+                t5 = dict(size=int(r[1]), alone=float(r[2]),
+                          alone_non=int(r[4]), loaded=float(r[6]),
+                          loaded_non=int(r[8]), attack=float(r[10] or 0))
+            elif kind == "alarm":
+                alarms.append(r[1:])
+            elif kind == "fixture":
+                fixtures.append((int(r[1]), int(r[2]),
+                                 r[3] if len(r) > 3 else ""))
+
+    out = []
+    p = out.append
+    p("mod_authz_status benchmark (bench/run.sh), mode %s" % meta.get("mode"))
+    for k in ("host", "httpd", "module", "source", "wrk", "fixtures"):
+        if k in meta:
+            p("  %-9s %s" % (k + ":", meta[k]))
+    if "load before" in meta:
+        p("  %-9s %s before, %s after (1, 5, 15 min; anything above ~1 is "
+          "other work sharing the cores)" % ("loadavg:", meta["load before"],
+                                             meta.get("load after", "?")))
+    p("  %-9s %s round(s), the ceiling measured before and after every "
+      "configuration" % ("rounds:", meta.get("rounds")))
+    for n, ms, detail in fixtures:
+        p("  fixtures for %s users generated in %.1f s (%s)"
+          % (fmt_n(n), ms / 1000.0, detail or "3 databases + flat files"))
+    p("")
+
+    # Ratio of each run to the mean of the ceiling runs next to it.
+    by_seq = {x["seq"]: x for x in runs}
+    cells = {}
+    flags = {}
+    ceil = [x["rps"] for x in runs if x["cfg"] == "ceiling"]
+    for x in runs:
+        if x["cfg"] == "ceiling":
+            continue
+        near = [by_seq[s]["rps"] for s in (x["seq"] - 1, x["seq"] + 1)
+                if s in by_seq and by_seq[s]["cfg"] == "ceiling"]
+        ratio = x["rps"] / statistics.mean(near) if near else float("nan")
+        key = (x["cfg"], x["size"])
+        cells.setdefault(key, []).append((x["rps"], ratio))
+        blocked = x["cfg"].startswith("azs-blocked")
+        bad = x["errors"] > 0 or (x["non2xx"] != x["total"] if blocked
+                                  else x["non2xx"] > 0)
+        if bad:
+            flags.setdefault(key, []).append(
+                "round %d: %d of %d answers %s, %d socket errors"
+                % (x["round"], x["non2xx"] if not blocked
+                   else x["total"] - x["non2xx"], x["total"],
+                   "not 2xx" if not blocked else "2xx", x["errors"]))
+
+    sizes = sorted({int(x["size"]) for x in runs if x["size"] != "-"})
+    cfgs = sorted({x["cfg"] for x in runs if x["cfg"] != "ceiling"},
+                  key=order)
+    colw = 22
+    head = "%-62s" % "Configuration" + "".join(
+        ("%s users" % fmt_n(n)).rjust(colw) for n in sizes)
+    p("Throughput: ratio to the no-auth ceiling (requests/s)")
+    p(head)
+    p("-" * len(head))
+    if ceil:
+        p("%-62s" % label("ceiling") + (
+            "%s-%s req/s" % (fmt_rps(min(ceil)), fmt_rps(max(ceil)))
+        ).rjust(colw) + "   (%d runs, mean %s)" % (len(ceil),
+                                                   fmt_rps(statistics.mean(ceil))))
+    med = {}
+    for cfg in cfgs:
+        row = "%-62s" % label(cfg)
+        for n in sizes:
+            v = cells.get((cfg, str(n)))
+            if not v:
+                row += "-".rjust(colw)
+                continue
+            r = statistics.median(x[1] for x in v)
+            s = statistics.median(x[0] for x in v)
+            med[(cfg, n)] = (r, s)
+            mark = "!" if (cfg, str(n)) in flags else " "
+            spread = ""
+            if len(v) > 1:
+                spread = ""
+            row += ("%s (%s)%s" % (fmt_ratio(r), fmt_rps(s), mark)).rjust(colw)
+        p(row)
+    # httpd CPU time per answered request: less sensitive to other load.
+    cpu = {}
+    for x in runs:
+        if x["cpu"] >= 0:
+            cpu.setdefault((x["cfg"], x["size"]), []).append(x["cpu"])
+    if cpu:
+        p("")
+        p("httpd CPU time per answered request, microseconds (user + system, "
+          "all its processes; median over runs)")
+        c0 = cpu.get(("ceiling", "-"))
+        if c0:
+            p("%-62s" % label("ceiling") + ("%.0f" % statistics.median(c0))
+              .rjust(colw))
+        for cfg in cfgs:
+            row = "%-62s" % label(cfg)
+            for n in sizes:
+                v = cpu.get((cfg, str(n)))
+                if not v:
+                    row += "-".rjust(colw)
+                    continue
+                m = statistics.median(v)
+                row += (("%.0f" % m) + (" (x%.1f)" % (m / statistics.median(c0))
+                                        if c0 else "")).rjust(colw)
+            p(row)
+        p("(xN: times the ceiling's CPU per request; for (2) at large sizes "
+          "the requests still in flight when wrk stops are counted in the "
+          "CPU but not in the answers)")
+    if any(len(v) > 1 for v in cells.values()):
+        p("")
+        p("Ratios per round (min-max):")
+        for cfg in cfgs:
+            row = "%-62s" % label(cfg)
+            for n in sizes:
+                v = cells.get((cfg, str(n)))
+                row += ("%s-%s" % (fmt_ratio(min(x[1] for x in v)),
+                                   fmt_ratio(max(x[1] for x in v)))
+                        if v else "-").rjust(colw)
+            p(row)
+    p("")
+    p("Cells: median over rounds of (config req/s / mean of the ceiling runs "
+      "just before and after it), then the median req/s.")
+    p("(8) counts 403 answers; every other row counts 200 answers only.")
+    p("[many users]: wrk cycles through many users' credentials with a Lua "
+      "request hook (which costs the client a little).")
+    for key, msgs in sorted(flags.items()):
+        for m in msgs:
+            p("  ! %s, %s users: %s" % (label(key[0]), key[1], m))
+    failed = [c for c in checks if c[2] != "ok"]
+    if failed:
+        p("")
+        p("Configurations NOT measured (wrong answers before load):")
+        for c in failed:
+            p("  %s, %s users: %s" % (label(c[1]), c[0], c[3]))
+    for a in alarms:
+        p("  ALARM in %s error log: %s line(s), e.g. %s" % (a[0], a[1], a[2]))
+
+    # ---- targets ---------------------------------------------------------
+    if not sizes:
+        print("\n".join(out))
+        return
+    big, small = max(sizes), min(sizes)
+    p("")
+    p("Targets (issue 6), at the largest database of this run: %s users%s"
+      % (fmt_n(big), "" if big >= 1000000 else
+         " (the targets are stated at 1,000,000: run --full)"))
+
+    def verdict(ok):
+        return "PASS" if ok else "MISS"
+
+    def target_ratio(num, text, cfg, goal):
+        v = med.get((cfg, big))
+        if v is None:
+            p("  %s %s: not measured" % (num, text))
+            return
+        r = v[0]
+        miss = "" if r >= goal else ", short by %.2f (%.0f %%)" % (
+            goal - r, 100.0 * (goal - r) / goal)
+        p("  %s %-58s %s  %s >= %.2f%s" % (num, text, verdict(r >= goal),
+                                          fmt_ratio(r), goal, miss))
+    target_ratio("1.", "bcrypt, cached returning user, Require + blocklist",
+                 "azs-bcrypt", 0.85)
+    target_ratio("2.", "Bearer token", "azs-bearer", 0.90)
+    target_ratio("3.", "blocklisted client (403)", "azs-blocked", 0.95)
+    target_ratio("4.", "no cache, {SHA}", "azs-sha-nocache", 0.90)
+    a = med.get(("azs-sha-nocache", big))
+    b = med.get(("dbd", big))
+    if a and b:
+        p("  4b. %-57s %s  %s vs %s" % ("no cache {SHA} above authn_dbd + "
+                                        "authz_dbd", verdict(a[0] > b[0]),
+                                        fmt_ratio(a[0]), fmt_ratio(b[0])))
+    c = med.get(("azs-sha-nocache", small))
+    if a and c and big != small:
+        rel = a[0] / c[0]
+        p("  4c. %-57s %s  %.2f of the %s-user ratio (>= 0.90)" % (
+            "no cache {SHA}: %s users within 10 %% of %s" % (fmt_n(big),
+                                                          fmt_n(small)),
+            verdict(rel >= 0.9), rel, fmt_n(small)))
+    if t5:
+        rel = t5["loaded"] / t5["alone"] if t5["alone"] else 0.0
+        p("  5. %-58s %s  %.2f >= 0.50 (%s req/s alone, %s under attack; "
+          "wrong passwords answered at %s req/s)" % (
+              "cached client while 64 connections send wrong passwords",
+              verdict(rel >= 0.5 and not t5["loaded_non"]), rel,
+              fmt_rps(t5["alone"]), fmt_rps(t5["loaded"]),
+              fmt_rps(t5["attack"])))
+    if rss:
+        p("  6. resident memory per child after load (VmRSS, MB: mean / max "
+          "over children):")
+        per = {}
+        for n, cfg, kb in rss:
+            per.setdefault((cfg, n), []).append(kb / 1024.0)
+        for cfg in ("azs-bcrypt", "azs-sha-nocache", "azs-bearer"):
+            vals = [(n, per[(cfg, n)]) for n in sizes if (cfg, n) in per]
+            if not vals:
+                continue
+            txt = ", ".join("%s users %.1f / %.1f" % (fmt_n(n), statistics.mean(v),
+                                                      max(v)) for n, v in vals)
+            ok = True
+            if len(vals) > 1:
+                lo, hi = statistics.mean(vals[0][1]), statistics.mean(vals[-1][1])
+                ok = hi <= max(lo * 1.10, lo + 4.0)
+            p("     %-56s %s  %s" % (label(cfg), verdict(ok), txt))
+        p("     (PASS: the largest database's mean within 10 % or 4 MB of "
+          "the smallest's)")
+    for n, t_start, t401, t200 in sorted(startup, key=lambda x: -x[0]):
+        p("  6b. %-57s %s  apache2 -k start %d ms, first 401 at %d ms, first "
+          "200 at %d ms (one bcrypt)" % (
+              "start-up with %s users (< 1 s)" % fmt_n(n),
+              verdict(0 < t401 < 1000 and t_start < 1000) if n == big
+              else "    ", t_start, t401, t200))
+    if cli:
+        p("  7. htauthz (median of the runs, ms):")
+        per = {}
+        for lab, n, ms in cli:
+            per.setdefault((lab, n), []).append(ms)
+
+        def med_ms(lab, n):
+            v = per.get((lab, str(n)))
+            if not v or "fail" in v:
+                return None
+            return statistics.median(int(x) for x in v)
+        hash_ms = med_ms("bcrypt cost 10 alone (htpasswd -nbB)", "-")
+        start_ms = med_ms("process start alone (htauthz --help)", "-")
+        for (lab, n), v in sorted(per.items(), key=lambda kv: kv[0]):
+            if lab.startswith("bcrypt") or lab.startswith("process"):
+                continue
+            m = med_ms(lab, n)
+            where = "empty database" if n == "0" else "%s users" % fmt_n(n)
+            if m is None:
+                p("     %-40s %-16s FAILED" % (lab, where))
+                continue
+            note = ""
+            if lab.startswith("import"):
+                note = "%s  (< 10,000)" % verdict(m < 10000)
+            elif n == str(big) and lab in ("user add --password-stdin",
+                                           "user grant", "ip block"):
+                # user add hashes: htpasswd's bcrypt (with its own process
+                # start) stands for "the hash itself".
+                extra = hash_ms if lab.startswith("user add") else 0
+                if extra is None:
+                    extra = 0
+                note = "%s  (< 50%s): %d ms" % (
+                    verdict(m - extra < 50),
+                    " + hash" if extra else "", m - extra)
+                if start_ms is not None and not extra:
+                    note += "; without process start %d ms: %s" % (
+                        m - start_ms, verdict(m - start_ms < 50))
+            p("     %-40s %-16s %7d   %s" % (lab, where, m, note))
+        if hash_ms is not None:
+            p("     %-40s %-16s %7d   (the hash itself, with process start)"
+              % ("bcrypt cost 10 alone (htpasswd -nbB)", "", hash_ms))
+        if start_ms is not None:
+            p("     %-40s %-16s %7d   (fork, exec, exit: in every line above)"
+              % ("process start alone (htauthz --help)", "", start_ms))
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

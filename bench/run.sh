@@ -1,0 +1,789 @@
+#!/usr/bin/env bash
+# bench/run.sh - mod_authz_status against httpd's own authentication
+# modules, on loopback, with ratios to serving the same file without
+# authentication.  See bench/README.md.
+#
+#   bash bench/run.sh            short mode: 10 and 100,000 users, 5 s runs,
+#                                one round (a few minutes)
+#   bash bench/run.sh --full     10 and 1,000,000 users, 10 s runs, 3 rounds
+#
+# Options (each also an environment variable):
+#   --users "N ..."    user counts                      BENCH_USERS
+#   --duration S       seconds per wrk run              BENCH_DURATION
+#   --rounds N         interleaved rounds               BENCH_ROUNDS
+#   --conns N          wrk connections (default 16)     BENCH_CONNS
+#   --configs "..."    subset of: file dbd socache azs-bcrypt azs-sha-nocache
+#                      azs-bearer azs-blocked          BENCH_CONFIGS
+#   --many             also cycle through many users    BENCH_MANY=1
+#                      (on by default with --full)
+#   --no-extras        skip targets 5, 6 and 7          BENCH_EXTRAS=0
+#   --fresh            regenerate the fixtures          BENCH_FRESH=1
+#   --keep             keep the server roots            BENCH_KEEP=1
+# Other environment: BENCH_WORK (fixtures and server roots, default
+# /tmp/azs-bench), AZS_BUILD (build directory, default _build), AZS_MODULE,
+# HTAUTHZ, APACHE2, AP_LIBEXECDIR, BENCH_ROLES, BENCH_GRANTS, BENCH_BLOCKS.
+set -eu
+umask 022
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+bench=$top/bench
+out=$bench/out
+
+mode=short
+USERS=${BENCH_USERS:-}
+DURATION=${BENCH_DURATION:-}
+ROUNDS=${BENCH_ROUNDS:-}
+CONNS=${BENCH_CONNS:-16}
+THREADS=${BENCH_THREADS:-1}
+CONFIGS=${BENCH_CONFIGS:-"file dbd socache azs-bcrypt azs-sha-nocache azs-bearer azs-blocked"}
+MANY=${BENCH_MANY:-}
+EXTRAS=${BENCH_EXTRAS:-1}
+FRESH=${BENCH_FRESH:-0}
+KEEP=${BENCH_KEEP:-0}
+ROLES=${BENCH_ROLES:-10000}
+GRANTS=${BENCH_GRANTS:-100000}
+BLOCKS=${BENCH_BLOCKS:-100000}
+T5_VALID_CONNS=${BENCH_T5_VALID_CONNS:-1}
+T5_ATTACK_CONNS=${BENCH_T5_ATTACK_CONNS:-64}
+MANY_USERS=${BENCH_MANY_USERS:-1000}
+
+usage() {
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+    exit 2
+}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+    --full) mode=full ;;
+    --short) mode=short ;;
+    --users) USERS=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --conns) CONNS=$2; shift ;;
+    --configs) CONFIGS=$2; shift ;;
+    --many) MANY=1 ;;
+    --no-many) MANY=0 ;;
+    --no-extras) EXTRAS=0 ;;
+    --fresh) FRESH=1 ;;
+    --keep) KEEP=1 ;;
+    -h|--help) usage ;;
+    *) echo "run.sh: unknown option $1" >&2; usage ;;
+    esac
+    shift
+done
+if [ "$mode" = full ]; then
+    : "${USERS:=10 1000000}" "${DURATION:=10}" "${ROUNDS:=3}" "${MANY:=1}"
+else
+    : "${USERS:=10 100000}" "${DURATION:=5}" "${ROUNDS:=1}" "${MANY:=0}"
+fi
+
+BUILD=${AZS_BUILD:-$top/_build}
+MODULE=${AZS_MODULE:-$BUILD/.libs/mod_authz_status.so}
+HTAUTHZ=${HTAUTHZ:-$BUILD/htauthz}
+APACHE2=${APACHE2:-$(PATH=$PATH:/usr/sbin command -v apache2 \
+                     || PATH=$PATH:/usr/sbin command -v httpd || true)}
+MODDIR=${AP_LIBEXECDIR:-$( (apxs -q LIBEXECDIR || apxs2 -q LIBEXECDIR) \
+                           2>/dev/null || echo /usr/lib/apache2/modules)}
+WORK=${BENCH_WORK:-/tmp/azs-bench}
+
+for tool in wrk curl python3 htpasswd sqlite3; do
+    command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 1; }
+done
+[ -n "$APACHE2" ] && [ -x "$APACHE2" ] || { echo "run.sh: no apache2/httpd" >&2; exit 1; }
+if [ ! -f "$MODULE" ] || [ ! -x "$HTAUTHZ" ]; then
+    echo "run.sh: building (no $MODULE or $HTAUTHZ)" >&2
+    AZS_BUILD=$BUILD bash "$top/scripts/build.sh"
+fi
+
+RUN_USER= RUN_GROUP=
+if [ "$(id -u)" = 0 ]; then
+    RUN_USER=www-data
+    RUN_GROUP=$(id -gn www-data)
+fi
+
+if [ ! -d "$WORK" ]; then
+    mkdir -p "$WORK"
+    chmod 755 "$WORK"   # www-data walks into the fixtures and server roots
+fi
+mkdir -p "$out"
+stamp=$(date +%Y%m%d-%H%M%S)
+RAW=$out/raw-$mode-$stamp.tsv
+REPORT=$out/report-$mode-$stamp.txt
+RUNDIR=$(mktemp -d "$WORK/run.XXXXXX")
+chmod 755 "$RUNDIR"
+: > "$RAW"
+
+# ---- cleanup: every httpd we started, by its pid file; background wrk ----
+
+PIDFILES=()
+BGPIDS=()
+stop_httpd() {
+    local pf=$1 pid i
+    [ -s "$pf" ] || return 0
+    pid=$(cat "$pf")
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for i in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+cleanup() {
+    local p
+    set +e
+    for p in "${BGPIDS[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    for p in "${PIDFILES[@]}"; do
+        stop_httpd "$p"
+    done
+    if [ "$KEEP" = 1 ]; then
+        echo "server roots kept in $RUNDIR"
+    else
+        rm -rf "$RUNDIR"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+raw() { local IFS=$'\t'; printf '%s\n' "$*" >> "$RAW"; }
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+raw meta mode "$mode"
+raw meta users "$USERS"
+raw meta duration "$DURATION"
+raw meta rounds "$ROUNDS"
+raw meta wrk "wrk -t$THREADS -c$CONNS -d${DURATION}s --timeout 30s"
+raw meta host "$(uname -sr), $(nproc) cores"
+raw meta httpd "$("$APACHE2" -v | sed -n 's/^Server version: //p')"
+raw meta module "$MODULE ($(date -r "$MODULE" '+%Y-%m-%d %H:%M:%S'))"
+raw meta source "$(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$top" && [ -n "$(git status --porcelain -- . ':!bench' 2>/dev/null)" ] && echo ' + uncommitted changes' || true)"
+raw meta fixtures "roles $ROLES, grants $GRANTS, blocklist $BLOCKS"
+raw meta "load before" "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- fixtures ---------------------------------------------------------------
+
+# Bump when the steps below (after fixtures.py) change: fixtures are
+# reused while schema.sql, fixtures.py and this stay the same.
+FIXTURE_STEPS=2
+
+fixture_dir() { echo "$WORK/fx-u$1-r$ROLES-g$GRANTS-b$BLOCKS"; }
+
+build_fixture() {
+    local n=$1 d want t0 t1 tok detail
+    d=$(fixture_dir "$n")
+    want="$(sha1sum < "$top/sql/schema.sql") $(sha1sum < "$bench/fixtures.py") $FIXTURE_STEPS $HTAUTHZ"
+    want=$(sha1sum <<< "$want")
+    if [ "$FRESH" != 1 ] && [ -f "$d/.stamp" ] && [ "$(cat "$d/.stamp")" = "$want" ]; then
+        log "fixtures for $n users: reusing $d"
+        return 0
+    fi
+    rm -rf "$d"
+    log "fixtures for $n users: generating in $d"
+    t0=$(now_ms)
+    detail=$(python3 "$bench/fixtures.py" --dir "$d" --users "$n" \
+        --roles "$ROLES" --grants "$GRANTS" --blocks "$BLOCKS" \
+        --schema "$top/sql/schema.sql")
+    t1=$(now_ms)
+    printf '%s\n' "$detail" >&2
+    raw fixture "$n" "$(( t1 - t0 ))" "${detail#*users: }"
+    # shellcheck disable=SC1091
+    . "$d/fixture.env"
+    # A copy whose blocklist covers the benchmark's own client, written by
+    # htauthz as an administrator would.
+    cp "$d/azs_bcrypt.db" "$d/azs_blocked.db"
+    "$HTAUTHZ" -d "$d/azs_blocked.db" ip block 127.0.0.0/8 \
+        --reason "bench: the load generator" >/dev/null
+    tok=$("$HTAUTHZ" -d "$d/azs_bcrypt.db" token issue "$FX_VALID" --label bench)
+    printf '%s\n' "${tok%%$'\n'*}" > "$d/token.valid"
+    tok=$("$HTAUTHZ" -d "$d/azs_bcrypt.db" token issue "$FX_DENIED" --label bench)
+    printf '%s\n' "${tok%%$'\n'*}" > "$d/token.denied"
+    if [ -n "$RUN_USER" ]; then
+        chown -R "$RUN_USER:$RUN_GROUP" "$d"
+    fi
+    chmod 755 "$d"
+    echo "$want" > "$d/.stamp"
+}
+
+# ---- servers ----------------------------------------------------------------
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# A LoadModule line, unless the module is compiled into httpd.
+BUILTIN=$("$APACHE2" -l 2>/dev/null || true)
+builtin_or_load() {
+    case $BUILTIN in
+    *"mod_$1.c"*) echo "# mod_$1 is compiled in" ;;
+    *) echo "LoadModule $1_module $MODDIR/mod_$1.so" ;;
+    esac
+}
+
+# conf_for NAME FIXTURE_DIR: the configuration-specific part of httpd.conf.
+conf_for() {
+    local name=$1 fx=$2
+    case $name in
+    ceiling)
+        cat <<EOF
+# (1) no authentication: the ceiling
+EOF
+        ;;
+    file)
+        cat <<EOF
+# (2) authn_file + authz_groupfile, {SHA}
+LoadModule authn_file_module $MODDIR/mod_authn_file.so
+LoadModule authz_groupfile_module $MODDIR/mod_authz_groupfile.so
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider file
+    AuthUserFile "$fx/htpasswd"
+    AuthGroupFile "$fx/htgroup"
+    AuthzSendForbiddenOnFailure On
+    Require group benchgrp
+</Location>
+EOF
+        ;;
+    dbd|socache)
+        cat <<EOF
+LoadModule dbd_module $MODDIR/mod_dbd.so
+LoadModule authn_dbd_module $MODDIR/mod_authn_dbd.so
+LoadModule authz_dbd_module $MODDIR/mod_authz_dbd.so
+DBDriver sqlite3
+DBDParams "$fx/dbd.db"
+DBDMin 1
+DBDKeep 25
+DBDMax 25
+EOF
+        if [ "$name" = dbd ]; then
+            cat <<EOF
+# (3) authn_dbd + authz_dbd, sqlite3 driver, {SHA}
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider dbd
+EOF
+        else
+            cat <<EOF
+# (4) authn_dbd + authz_dbd + authn_socache (shmcb), {SHA}
+LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
+LoadModule authn_socache_module $MODDIR/mod_authn_socache.so
+AuthnCacheSOCache shmcb
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider socache dbd
+    AuthnCacheProvideFor dbd
+EOF
+        fi
+        cat <<EOF
+    AuthDBDUserPWQuery "SELECT hash FROM users WHERE name = %s"
+    AuthzDBDQuery "SELECT grp FROM user_groups WHERE name = %s"
+    AuthzSendForbiddenOnFailure On
+    Require dbd-group benchgrp
+</Location>
+EOF
+        ;;
+    azs-bcrypt|azs-sha-nocache|azs-blocked)
+        local db=azs_bcrypt.db label="(5) mod_authz_status, bcrypt cost 10, cache on"
+        [ "$name" = azs-sha-nocache ] && db=azs_sha.db \
+            label="(6) mod_authz_status, {SHA}, AuthzStatusCache Off"
+        [ "$name" = azs-blocked ] && db=azs_blocked.db \
+            label="(8) mod_authz_status, client on the blocklist"
+        cat <<EOF
+# $label
+LoadModule authz_status_module $MODULE
+$([ "$name" = azs-sha-nocache ] && echo "AuthzStatusCache Off")
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider authz_status
+    AuthzStatusDatabase "$fx/$db"
+    AuthzStatusBlocklist On
+    Require permission $FX_PERM
+</Location>
+EOF
+        ;;
+    azs-bearer)
+        cat <<EOF
+# (7) mod_authz_status, AuthType Bearer
+LoadModule authz_status_module $MODULE
+<Location "/p/">
+    AuthType Bearer
+    AuthName "bench"
+    AuthzStatusDatabase "$fx/azs_bcrypt.db"
+    AuthzStatusBlocklist On
+    Require permission $FX_PERM
+</Location>
+EOF
+        ;;
+    *) echo "unknown configuration $name" >&2; return 1 ;;
+    esac
+}
+
+# start_server KEY NAME FIXTURE_DIR: a new httpd; sets PORT_<KEY>, ROOT_<KEY>.
+start_server() {
+    local key=$1 name=$2 fx=$3 root port i
+    root=$RUNDIR/$key
+    port=$(free_port)
+    mkdir -p "$root/htdocs/p" "$root/logs"
+    # The same 100-byte static file everywhere.
+    printf '%099d\n' 0 > "$root/htdocs/p/file.txt"
+    {
+        cat <<EOF
+ServerRoot "$root"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$root/httpd.pid"
+ErrorLog "$root/logs/error.log"
+LogLevel warn
+LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+$(builtin_or_load unixd)
+LoadModule authn_core_module $MODDIR/mod_authn_core.so
+LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule auth_basic_module $MODDIR/mod_auth_basic.so
+$([ -n "$RUN_USER" ] && printf 'User %s\nGroup %s\n' "$RUN_USER" "$RUN_GROUP")
+DocumentRoot "$root/htdocs"
+<Directory />
+    AllowOverride None
+</Directory>
+StartServers 2
+ServerLimit 16
+ThreadsPerChild 25
+MaxRequestWorkers 400
+MinSpareThreads 25
+MaxSpareThreads 75
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 5
+Timeout 60
+EOF
+        conf_for "$name" "$fx"
+    } > "$root/httpd.conf"
+    PIDFILES+=("$root/httpd.pid")
+    if ! "$APACHE2" -f "$root/httpd.conf" -k start; then
+        echo "httpd $key did not start; its configuration: $root/httpd.conf" >&2
+        tail -n 20 "$root/logs/error.log" >&2 || true
+        return 1
+    fi
+    for i in $(seq 1 100); do
+        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/" && break
+        sleep 0.1
+    done
+    printf -v "PORT_$key" '%s' "$port"
+    printf -v "ROOT_$key" '%s' "$root"
+}
+
+# ---- measuring --------------------------------------------------------------
+
+basic() { printf 'Authorization: Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
+
+# CPU ticks used by a server (master and children, all threads).
+server_ticks() {
+    local m p files=()
+    m=$(cat "$1/httpd.pid" 2>/dev/null) || { echo 0; return; }
+    for p in "$m" $(pgrep -P "$m" || true); do
+        files+=("/proc/$p/stat")
+    done
+    cat "${files[@]}" 2>/dev/null | awk '{s += $14 + $15} END {print s + 0}'
+}
+
+# Wait (at most 60 s) until a server has finished what the last run left
+# in flight, so it does not steal CPU from the next run.
+wait_idle() {
+    local root=$1 a b i
+    for i in $(seq 1 120); do
+        a=$(server_ticks "$root")
+        sleep 0.5
+        b=$(server_ticks "$root")
+        [ $(( b - a )) -le 2 ] && return 0
+    done
+    log "warning: $root still busy after 60 s"
+}
+
+# wrk_run URL SECONDS CONNS [wrk args...]: prints "rps total non2xx errors".
+wrk_run() {
+    local url=$1 d=$2 c=$3 o
+    shift 3
+    o=$(wrk -t"$THREADS" -c"$c" -d"${d}s" --timeout 30s "$@" "$url" 2>&1) || true
+    awk '
+        /^Requests\/sec:/ { rps = $2 }
+        / requests in / { total = $1 }
+        /Non-2xx or 3xx responses:/ { non = $NF }
+        /Socket errors:/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
+        END { printf "%s %s %d %d\n", rps == "" ? 0 : rps, total + 0, non, err }
+    ' <<< "$o"
+}
+
+SEQ=0
+# measure ROUND SIZE CONFIG KEY HEADER-ARGS...: one recorded run.
+# Also records the server's CPU time (all its processes, user + system)
+# per answered request, which other load on the machine disturbs less than
+# requests/s.
+CLK_TCK=$(getconf CLK_TCK)
+measure() {
+    local round=$1 size=$2 config=$3 key=$4 port root res t0 t1 cpu
+    shift 4
+    port=PORT_$key root=ROOT_$key
+    t0=$(server_ticks "${!root}")
+    res=$(wrk_run "http://127.0.0.1:${!port}/p/file.txt" "$DURATION" "$CONNS" "$@")
+    wait_idle "${!root}"
+    t1=$(server_ticks "${!root}")
+    cpu=$(awk -v d=$(( t1 - t0 )) -v hz="$CLK_TCK" '{
+        printf "%.1f", ($2 > 0 && d >= 0) ? d * 1e6 / hz / $2 : -1 }' <<< "$res")
+    SEQ=$(( SEQ + 1 ))
+    # shellcheck disable=SC2086
+    raw run "$SEQ" "$round" "$size" "$config" $res "$cpu"
+    log "round $round  $(printf '%-10s %-18s' "$size" "$config") $(awk '{printf "%10.1f req/s  (non-2xx %d, errors %d)", $1, $3, $4}' <<< "$res")  $cpu us CPU/request"
+}
+
+# ---- checks: a benchmark of error pages is worthless --------------------------
+
+CHECK_FAILS=0
+code() {
+    curl -s -o /dev/null --max-time 60 -w '%{http_code}' "$@" || true
+}
+expect() {   # expect SIZE CONFIG WANT WHAT curl-args...
+    local size=$1 config=$2 want=$3 what=$4 got
+    shift 4
+    got=$(code "$@")
+    if [ "$got" = "$want" ]; then
+        return 0
+    fi
+    log "CHECK FAILED: $config ($size users): $what: got $got, want $want"
+    raw check "$size" "$config" fail "$what: got $got, want $want"
+    CHECK_FAILS=$(( CHECK_FAILS + 1 ))
+    return 1
+}
+
+# check_config SIZE CONFIG KEY: 0 if the server answers as it must.
+check_config() {
+    local size=$1 config=$2 key=$3 port url fx ok=0 body hdr
+    port=PORT_$key
+    url="http://127.0.0.1:${!port}/p/file.txt"
+    fx=$(fixture_dir "$size")
+    case $config in
+    azs-bearer)
+        expect "$size" "$config" 401 "no token" "$url" || ok=1
+        expect "$size" "$config" 200 "valid token" \
+            -H "Authorization: Bearer $(cat "$fx/token.valid")" "$url" || ok=1
+        expect "$size" "$config" 401 "unknown token" \
+            -H "Authorization: Bearer azs_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "$url" || ok=1
+        expect "$size" "$config" 403 "token of a user lacking $FX_PERM" \
+            -H "Authorization: Bearer $(cat "$fx/token.denied")" "$url" || ok=1
+        ;;
+    azs-blocked)
+        expect "$size" "$config" 403 "valid user from a blocked address" \
+            -H "$(basic "$FX_VALID" "$FX_PASSWORD")" "$url" || ok=1
+        expect "$size" "$config" 403 "no credentials from a blocked address" "$url" || ok=1
+        hdr=$(curl -s -o /dev/null -D - --max-time 10 "$url" | tr -d '\r' \
+              | grep -ci '^WWW-Authenticate:' || true)
+        [ "$hdr" = 0 ] || { log "CHECK FAILED: $config: 403 carries a challenge"; ok=1; }
+        ;;
+    ceiling)
+        expect "$size" "$config" 200 "no authentication" "$url" || ok=1
+        ;;
+    *)
+        expect "$size" "$config" 401 "no credentials" "$url" || ok=1
+        expect "$size" "$config" 200 "valid user" \
+            -H "$(basic "$FX_VALID" "$FX_PASSWORD")" "$url" || ok=1
+        expect "$size" "$config" 401 "wrong password" \
+            -H "$(basic "$FX_VALID" "wrong-$FX_PASSWORD")" "$url" || ok=1
+        expect "$size" "$config" 401 "unknown user" \
+            -H "$(basic "nobody-$FX_VALID" "$FX_PASSWORD")" "$url" || ok=1
+        expect "$size" "$config" 403 "user lacking the group/permission" \
+            -H "$(basic "$FX_DENIED" "$FX_PASSWORD")" "$url" || ok=1
+        ;;
+    esac
+    if [ "$config" = azs-bcrypt ] && [ "$ok" = 0 ]; then
+        # With the cache warm, every change is seen by the next request.
+        local db=$fx/azs_bcrypt.db
+        expect "$size" "$config" 200 "valid user (cached)" \
+            -H "$(basic "$FX_VALID" "$FX_PASSWORD")" "$url" || ok=1
+        "$HTAUTHZ" -d "$db" user revoke "$FX_VALID" "$FX_VALID_ROLE" >/dev/null
+        expect "$size" "$config" 403 "next request after user revoke" \
+            -H "$(basic "$FX_VALID" "$FX_PASSWORD")" "$url" || ok=1
+        "$HTAUTHZ" -d "$db" user grant "$FX_VALID" "$FX_VALID_ROLE" >/dev/null
+        "$HTAUTHZ" -d "$db" user disable "$FX_VALID" >/dev/null
+        expect "$size" "$config" 401 "next request after user disable" \
+            -H "$(basic "$FX_VALID" "$FX_PASSWORD")" "$url" || ok=1
+        "$HTAUTHZ" -d "$db" user enable "$FX_VALID" >/dev/null
+        expect "$size" "$config" 200 "next request after user enable + grant" \
+            -H "$(basic "$FX_VALID" "$FX_PASSWORD")" "$url" || ok=1
+    fi
+    if [ "$config" != ceiling ] && [ "$config" != azs-blocked ] && [ "$ok" = 0 ]; then
+        load_args "$size" "$config"
+        body=$(curl -s --max-time 60 "${LOAD[@]}" "$url" | wc -c)
+        [ "$body" = 100 ] || { log "CHECK FAILED: $config: body of $body bytes"; ok=1; }
+    fi
+    if [ "$ok" = 0 ]; then
+        raw check "$size" "$config" ok ""
+    fi
+    return "$ok"
+}
+
+# The header arguments wrk sends for a configuration.
+load_args() {   # load_args SIZE CONFIG -> sets LOAD (array)
+    local fx
+    fx=$(fixture_dir "$1")
+    if [ "$2" = azs-bearer ]; then
+        LOAD=(-H "Authorization: Bearer $(cat "$fx/token.valid")")
+    else
+        LOAD=(-H "$(basic "$FX_VALID" "$FX_PASSWORD")")
+    fi
+}
+
+# A wrk script sending the Authorization of MANY_USERS users in turn, all
+# of them holding the permission (and in benchgrp for mod_authz_dbd).
+many_script() {   # many_script SIZE -> path
+    local fx s
+    fx=$(fixture_dir "$1")
+    s=$RUNDIR/many-$1.lua
+    python3 - "$fx/authorized.txt" "$MANY_USERS" "$FX_PASSWORD" > "$s" <<'EOF'
+import base64, sys
+names = [l.strip() for l in open(sys.argv[1]) if l.strip()]
+k = min(int(sys.argv[2]), len(names))
+step = max(1, len(names) // k)
+pick = names[::step][:k]
+print("local hdrs = {")
+for n in pick:
+    v = base64.b64encode(("%s:%s" % (n, sys.argv[3])).encode()).decode()
+    print('  "Basic %s",' % v)
+print("}")
+print("""local reqs = {}
+local i = 0
+init = function(args)
+  for j, h in ipairs(hdrs) do
+    reqs[j] = wrk.format("GET", nil, {["Authorization"] = h})
+  end
+end
+request = function()
+  i = i % #reqs + 1
+  return reqs[i]
+end""")
+EOF
+    echo "$s"
+}
+
+# ---- main ---------------------------------------------------------------------
+
+log "mode $mode: users [$USERS], ${DURATION}s per run, $ROUNDS round(s), wrk -t$THREADS -c$CONNS"
+log "module $MODULE, htauthz $HTAUTHZ, work $WORK"
+
+for n in $USERS; do
+    build_fixture "$n"
+done
+
+start_server ceil ceiling "$WORK"
+first=${USERS%% *}
+# shellcheck disable=SC1090
+. "$(fixture_dir "$first")/fixture.env"
+check_config - ceiling ceil || { log "the ceiling server does not serve the file"; exit 1; }
+
+ACTIVE=()
+i=0
+for n in $USERS; do
+    i=$(( i + 1 ))
+    # shellcheck disable=SC1090
+    . "$(fixture_dir "$n")/fixture.env"
+    for c in $CONFIGS; do
+        key=s${i}_${c//-/_}
+        if ! start_server "$key" "$c" "$(fixture_dir "$n")"; then
+            raw check "$n" "$c" fail "httpd did not start"
+            CHECK_FAILS=$(( CHECK_FAILS + 1 ))
+            continue
+        fi
+        if check_config "$n" "$c" "$key"; then
+            ACTIVE+=("$n:$c:$key")
+        else
+            log "$c with $n users answers wrongly: not measured (error log: ${RUNDIR}/$key/logs/error.log)"
+            tail -n 5 "$RUNDIR/$key/logs/error.log" >&2 || true
+        fi
+    done
+done
+[ ${#ACTIVE[@]} -gt 0 ] || { log "nothing to measure"; exit 1; }
+
+# Warm-up: every server's children open their handles, fill their caches.
+log "warm-up (1 s per server)"
+for a in "${ACTIVE[@]}"; do
+    IFS=: read -r n c key <<< "$a"
+    . "$(fixture_dir "$n")/fixture.env"
+    load_args "$n" "$c"
+    port=PORT_$key root=ROOT_$key
+    wrk_run "http://127.0.0.1:${!port}/p/file.txt" 1 "$CONNS" "${LOAD[@]}" >/dev/null
+    wait_idle "${!root}"
+done
+wrk_run "http://127.0.0.1:$PORT_ceil/p/file.txt" 1 "$CONNS" >/dev/null
+
+# Rounds: the ceiling before and after every configuration.
+CEIL_ARGS=(-H "$(basic "$FX_VALID" "$FX_PASSWORD")")
+for round in $(seq 1 "$ROUNDS"); do
+    measure "$round" - ceiling ceil "${CEIL_ARGS[@]}"
+    for a in "${ACTIVE[@]}"; do
+        IFS=: read -r n c key <<< "$a"
+        . "$(fixture_dir "$n")/fixture.env"
+        load_args "$n" "$c"
+        measure "$round" "$n" "$c" "$key" "${LOAD[@]}"
+        measure "$round" - ceiling ceil "${CEIL_ARGS[@]}"
+        if [ "$MANY" = 1 ] && case $c in dbd|socache|azs-sha-nocache) true ;; *) false ;; esac; then
+            # The same, cycling through MANY_USERS users (wrk's Lua request
+            # hook costs the client a little; the ceiling is not rerun so).
+            measure "$round" "$n" "$c+many" "$key" -s "$(many_script "$n")"
+            measure "$round" - ceiling ceil "${CEIL_ARGS[@]}"
+        fi
+    done
+done
+
+largest=0
+for n in $USERS; do [ "$n" -gt "$largest" ] && largest=$n; done
+li=0 i=0
+for n in $USERS; do i=$(( i + 1 )); [ "$n" = "$largest" ] && li=$i; done
+. "$(fixture_dir "$largest")/fixture.env"
+
+if [ "$EXTRAS" = 1 ]; then
+    # ---- target 6: resident memory per child after load ----------------
+    i=0
+    for n in $USERS; do
+        i=$(( i + 1 ))
+        for c in azs-bcrypt azs-sha-nocache azs-bearer; do
+            key=s${i}_${c//-/_}
+            root=$RUNDIR/$key
+            [ -s "$root/httpd.pid" ] || continue
+            for p in $(pgrep -P "$(cat "$root/httpd.pid")" || true); do
+                kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+                [ -n "$kb" ] && raw rss "$n" "$c" "$p" "$kb"
+            done
+        done
+    done
+
+    # ---- target 5: wrong passwords must not starve a cached client ------
+    key=s${li}_azs_bcrypt
+    port=PORT_$key
+    if [ -n "${!port:-}" ]; then
+        url="http://127.0.0.1:${!port}/p/file.txt"
+        good=$(basic "$FX_VALID" "$FX_PASSWORD")
+        bad=$(basic "$FX_VALID" "not-$FX_PASSWORD")
+        log "target 5: $T5_VALID_CONNS valid connection(s) alone, then beside $T5_ATTACK_CONNS sending wrong passwords"
+        alone=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
+        wait_idle "$RUNDIR/$key"
+        wrk -t1 -c"$T5_ATTACK_CONNS" -d"$(( DURATION + 4 ))s" --timeout 30s \
+            -H "$bad" "$url" > "$RUNDIR/t5-attack.txt" 2>&1 &
+        BGPIDS+=($!)
+        sleep 2
+        loaded=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
+        wait "${BGPIDS[-1]}" || true
+        attack=$(awk '/^Requests\/sec:/ {print $2}' "$RUNDIR/t5-attack.txt")
+        # shellcheck disable=SC2086
+        raw t5 "$largest" $alone $loaded "${attack:-0}"
+        wait_idle "$RUNDIR/$key"
+        log "target 5: alone $(cut -d' ' -f1 <<< "$alone") req/s, under attack $(cut -d' ' -f1 <<< "$loaded") req/s, wrong passwords answered $attack req/s"
+    fi
+
+    # ---- target 6: start-up with the largest database -----------------
+    i=0
+    for n in $USERS; do
+        i=$(( i + 1 ))
+        key=s${i}_azs_bcrypt
+        root=$RUNDIR/$key
+        port=PORT_$key
+        [ -s "$root/httpd.pid" ] || continue
+        . "$(fixture_dir "$n")/fixture.env"
+        stop_httpd "$root/httpd.pid"
+        sleep 0.5
+        t0=$(now_ms)
+        "$APACHE2" -f "$root/httpd.conf" -k start
+        t1=$(now_ms)
+        t2= t3=
+        for j in $(seq 1 1000); do
+            if [ -z "$t2" ] && [ "$(code "http://127.0.0.1:${!port}/p/file.txt")" = 401 ]; then
+                t2=$(now_ms)
+            fi
+            if [ -n "$t2" ] && [ "$(code -H "$(basic "$FX_VALID" "$FX_PASSWORD")" "http://127.0.0.1:${!port}/p/file.txt")" = 200 ]; then
+                t3=$(now_ms)
+                break
+            fi
+            sleep 0.01
+        done
+        raw startup "$n" "$(( t1 - t0 ))" "$(( ${t2:-0} - t0 ))" "$(( ${t3:-0} - t0 ))"
+        log "start-up with $n users: apache2 -k start $(( t1 - t0 )) ms, first 401 $(( ${t2:-0} - t0 )) ms, first 200 (one bcrypt) $(( ${t3:-0} - t0 )) ms"
+    done
+
+    # ---- target 7: the CLI on the largest database ---------------------
+    cli=$RUNDIR/cli
+    mkdir -p "$cli"
+    fx=$(fixture_dir "$largest")
+    cp "$fx/azs_bcrypt.db" "$cli/big.db"
+    bhash=$(sqlite3 "$cli/big.db" "SELECT hash FROM users LIMIT 1")
+    python3 - "$cli/import.htpasswd" "$bhash" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.writelines("imp%06d:%s\n" % (i, sys.argv[2]) for i in range(100000))
+EOF
+    # timed LABEL DB-SIZE STDIN cmd...: one timing, in ms
+    timed() {
+        local label=$1 size=$2 input=$3 t0 t1 rc=0
+        shift 3
+        t0=$(now_ms)
+        if [ -n "$input" ]; then
+            printf '%s\n' "$input" | "$@" >/dev/null 2>"$cli/err" || rc=$?
+        else
+            "$@" >/dev/null 2>"$cli/err" < /dev/null || rc=$?
+        fi
+        t1=$(now_ms)
+        if [ "$rc" != 0 ]; then
+            log "target 7: $label failed ($rc): $(head -n 1 "$cli/err")"
+            raw cli "$label" "$size" fail
+        else
+            raw cli "$label" "$size" "$(( t1 - t0 ))"
+        fi
+    }
+    "$HTAUTHZ" -d "$cli/imp.db" init >/dev/null 2>&1
+    timed "import htpasswd (100,000 lines)" 0 "" \
+        "$HTAUTHZ" -d "$cli/imp.db" import htpasswd "$cli/import.htpasswd"
+    timed "import htpasswd (100,000 lines)" "$largest" "" \
+        "$HTAUTHZ" -d "$cli/big.db" import htpasswd "$cli/import.htpasswd"
+    "$HTAUTHZ" -d "$cli/small.db" init >/dev/null 2>&1
+    for r in 1 2 3 4 5 6 7; do
+        timed "bcrypt cost 10 alone (htpasswd -nbB)" - "" htpasswd -nbB -C 10 x "pw-$r"
+        timed "process start alone (htauthz --help)" - "" "$HTAUTHZ" --help
+        timed "user add --password-stdin" 0 "pw-$r" \
+            "$HTAUTHZ" -d "$cli/small.db" user add "new$r" --password-stdin
+        timed "user add --password-stdin" "$largest" "pw-$r" \
+            "$HTAUTHZ" -d "$cli/big.db" user add "new$r" --password-stdin
+        timed "user grant" "$largest" "" \
+            "$HTAUTHZ" -d "$cli/big.db" user grant "u000000$r" "role0000$(( r + 1 ))"
+        timed "user revoke" "$largest" "" \
+            "$HTAUTHZ" -d "$cli/big.db" user revoke "u000000$r" "role0000$(( r + 1 ))"
+        timed "user disable" "$largest" "" \
+            "$HTAUTHZ" -d "$cli/big.db" user disable "u000000$r"
+        timed "ip block" "$largest" "" \
+            "$HTAUTHZ" -d "$cli/big.db" ip block "198.51.100.$r" --reason bench
+        timed "ip unblock" "$largest" "" \
+            "$HTAUTHZ" -d "$cli/big.db" ip unblock "198.51.100.$r"
+        timed "role grant" "$largest" "" \
+            "$HTAUTHZ" -d "$cli/big.db" role grant "role0000$r" "cli:perm$r"
+        timed "token issue" "$largest" "" \
+            "$HTAUTHZ" -d "$cli/big.db" token issue "u000000$r"
+        timed "check" "$largest" "" \
+            "$HTAUTHZ" -d "$cli/big.db" check "$FX_VALID" "$FX_PERM"
+    done
+fi
+
+# Anything alarming in the error logs: crashes, database errors.
+for root in "$RUNDIR"/*/; do
+    [ -f "$root/logs/error.log" ] || continue
+    n=$(grep -cE 'exit signal|AH00052|AZS0501|AZS06' "$root/logs/error.log" || true)
+    [ "$n" = 0 ] || raw alarm "$(basename "$root")" "$n" \
+        "$(grep -E 'exit signal|AH00052|AZS0501|AZS06' "$root/logs/error.log" | head -n 1)"
+done
+
+raw meta "load after" "$(cut -d' ' -f1-3 /proc/loadavg)"
+python3 "$bench/report.py" "$RAW" | tee "$REPORT"
+cp "$REPORT" "$out/latest-$mode.txt"
+log "report: $REPORT (raw: $RAW)"
+[ "$CHECK_FAILS" = 0 ] || { log "$CHECK_FAILS check(s) failed: see the report"; exit 1; }
