@@ -118,6 +118,12 @@ apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user);
 apr_status_t azs_req_block(request_rec *r, const char *ip,
                            const azs_cidr_t *addr, azs_block_t **b);
 
+/* The token with this hash and its user (both NULL when unknown),
+ * memoized per thread until the next write.  APR_EGENERAL after
+ * azs_db_fault. */
+apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
+                           azs_token_t **t, azs_user_t **u);
+
 /* mod_azs_authn.c */
 extern const authn_provider azs_authn_provider;
 int azs_check_basic_syntax(request_rec *r);

@@ -57,11 +57,9 @@ static int invalid_token(request_rec *r, azs_reason why, const char *user,
 int azs_bearer_authn(request_rec *r)
 {
     azs_req *q;
-    azs_store_t *st;
     azs_token_t *t;
-    azs_user_t u;
+    azs_user_t *u;
     azs_reason state;
-    azs_rc rc;
     unsigned char hash[AZS_SHA256_LEN];
     const char *header, *token, *why, *id;
     apr_int64_t now = apr_time_sec(r->request_time);
@@ -84,23 +82,17 @@ int azs_bearer_authn(request_rec *r)
         azs_log_denial(r, HTTP_BAD_REQUEST, AZS_MALFORMED, NULL, why);
         return HTTP_BAD_REQUEST;
     }
-    if (!(st = azs_db(r))) {
+    azs_token_hash(hash, token);
+    if (azs_req_token(r, hash, &t, &u) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    azs_token_hash(hash, token);
-    t = apr_pcalloc(r->pool, sizeof(*t));
-    rc = azs_token_get(st, hash, t, r->pool);
-    if (rc == AZS_NOTFOUND) {
+    if (!t) {
         /* No id to name: a short prefix of the stored hash lets the admin
          * match repeated attempts without the token itself. */
         return invalid_token(r, AZS_TOKEN_UNKNOWN, NULL,
                              apr_psprintf(r->pool, "token sha256:"
                                           "%02x%02x%02x%02x", hash[0],
                                           hash[1], hash[2], hash[3]));
-    }
-    if (rc != AZS_OK) {
-        azs_db_fault(r, "looking up the token");
-        return HTTP_INTERNAL_SERVER_ERROR;
     }
     id = apr_psprintf(r->pool, "token %" APR_INT64_T_FMT, t->id);
     if (t->revoked) {
@@ -109,12 +101,7 @@ int azs_bearer_authn(request_rec *r)
     if (t->expires && t->expires <= now) {
         return invalid_token(r, AZS_TOKEN_EXPIRED, t->user, id);
     }
-    rc = azs_user_get(st, t->user, &u, r->pool);
-    if (rc != AZS_OK) {
-        azs_db_fault(r, "looking up the token's user");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if ((state = azs_account_state(&u, now)) != AZS_GRANTED) {
+    if ((state = azs_account_state(u, now)) != AZS_GRANTED) {
         return invalid_token(r, state, t->user, id);
     }
     q = azs_req_get(r);

@@ -19,6 +19,13 @@ typedef struct {
     azs_block_t b;
 } azs_memo_block;
 
+/* A token and its user, as of one generation. */
+typedef struct {
+    azs_rc rc;               /* AZS_OK or AZS_NOTFOUND */
+    azs_token_t t;
+    azs_user_t u;
+} azs_memo_token;
+
 /* A user's roles and permissions as of one generation of one file. */
 typedef struct {
     int found;
@@ -37,6 +44,7 @@ typedef struct {
     apr_pool_t *memo_pool;
     apr_hash_t *memo;        /* user name -> azs_memo * */
     apr_hash_t *blocks;      /* client address -> azs_memo_block * */
+    apr_hash_t *tokens;      /* token hash -> azs_memo_token * */
     const char *memo_db;
     apr_int64_t memo_gen;
 } azs_thread;
@@ -216,10 +224,11 @@ static apr_hash_t *memo_for(azs_thread *t, azs_store_t *st, apr_int64_t gen)
 
     if (!t->memo || t->memo_gen != gen || strcmp(t->memo_db, id) != 0
         || apr_hash_count(t->memo) + apr_hash_count(t->blocks)
-           >= AZS_MEMO_MAX) {
+           + apr_hash_count(t->tokens) >= AZS_MEMO_MAX) {
         apr_pool_clear(t->memo_pool);
         t->memo = apr_hash_make(t->memo_pool);
         t->blocks = apr_hash_make(t->memo_pool);
+        t->tokens = apr_hash_make(t->memo_pool);
         t->memo_db = apr_pstrdup(t->memo_pool, id);
         t->memo_gen = gen;
     }
@@ -311,6 +320,51 @@ apr_status_t azs_req_block(request_rec *r, const char *ip,
     }
     if (m->blocked) {
         *b = apr_pmemdup(r->pool, &m->b, sizeof(m->b));
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
+                           azs_token_t **t_out, azs_user_t **u_out)
+{
+    azs_store_t *st;
+    azs_thread *t;
+    azs_memo_token *m;
+    apr_int64_t gen;
+    azs_rc rc;
+
+    *t_out = NULL;
+    *u_out = NULL;
+    if (!(st = azs_db(r)) || !(t = thread_get())
+        || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    /* Keyed by the token's hash, never the token.  Revocation, expiry set
+     * by htauthz, and any change to the user are writes: they empty it. */
+    memo_for(t, st, gen);
+    m = apr_hash_get(t->tokens, hash, AZS_SHA256_LEN);
+    if (!m) {
+        m = apr_pcalloc(t->memo_pool, sizeof(*m));
+        rc = azs_token_get(st, hash, &m->t, t->memo_pool);
+        if (rc == AZS_OK) {
+            rc = azs_user_get(st, m->t.user, &m->u, t->memo_pool);
+        }
+        if (rc != AZS_OK && rc != AZS_NOTFOUND) {
+            azs_db_fault(r, "looking up the token");
+            return APR_EGENERAL;
+        }
+        m->rc = rc;
+        apr_hash_set(t->tokens, apr_pmemdup(t->memo_pool, hash,
+                                            AZS_SHA256_LEN),
+                     AZS_SHA256_LEN, m);
+    }
+    if (m->rc == AZS_OK) {
+        /* Copies: the memo may be emptied by a later request of this
+         * thread while this one still logs. */
+        *t_out = apr_pmemdup(r->pool, &m->t, sizeof(m->t));
+        (*t_out)->user = apr_pstrdup(r->pool, m->t.user);
+        (*t_out)->scopes = apr_array_copy(r->pool, m->t.scopes);
+        *u_out = apr_pmemdup(r->pool, &m->u, sizeof(m->u));
     }
     return APR_SUCCESS;
 }
