@@ -71,6 +71,12 @@ for mpm in $mpms; do
     t_mpm=$SECONDS
     for c in "${cases[@]}"; do
         name=$(basename "$c" .sh)
+        # The reliability cases (load, restarts, churn) are the heaviest:
+        # under the first MPM only, unless asked for all.
+        if [ "${name#rel_}" != "$name" ] && [ "$mpm" != "${mpms%% *}" ] \
+           && [ -z "${AZS_REL_ALL_MPMS:-}" ]; then
+            continue
+        fi
         echo "# --- $name ($mpm)"
         before=$(grep -c '^not ok' "$results")
         AZS_MPM=$mpm timeout -k 5 "$case_timeout" bash "$c"

@@ -6,7 +6,7 @@ Loopback only: it talks to 127.0.0.1:PORT and nothing else.
 
     loadgen.py --port P --spec SPEC.json [--clients N] [--duration S]
                [--requests K] [--stop FILE] [--ready FILE]
-               [--mode keepalive|fresh|mixed] [--retry-stale] [--pace S]
+               [--mode keepalive|fresh|mixed] [--retry-stale] [--pace S] [--rotate]
                [--out OUT.json]
 
 SPEC.json is a list of targets; client i uses target i % len(SPEC):
@@ -16,7 +16,8 @@ SPEC.json is a list of targets; client i uses target i % len(SPEC):
 
 "auth" is the Authorization header value (omitted: none), "expect" the
 status every answer must have, "echo" (optional) the value the
-X-Remote-User response header must carry.
+X-Remote-User response header must carry.  --rotate: every client cycles
+through all the targets instead.
 
 Modes: keepalive reuses one connection per client; fresh opens a new
 connection for every request; mixed gives even clients keep-alive and odd
@@ -55,6 +56,8 @@ def main():
     ap.add_argument("--mode", default="keepalive",
                     choices=["keepalive", "fresh", "mixed"])
     ap.add_argument("--retry-stale", action="store_true")
+    ap.add_argument("--rotate", action="store_true",
+                    help="each client cycles through all targets")
     ap.add_argument("--pace", type=float, default=0.0,
                     help="seconds each client sleeps between requests")
     ap.add_argument("--timeout", type=float, default=15.0)
@@ -85,13 +88,7 @@ def main():
         return bool(a.stop) and os.path.exists(a.stop)
 
     def client(i):
-        t = spec[i % len(spec)]
         keep = a.mode == "keepalive" or (a.mode == "mixed" and i % 2 == 0)
-        hdrs = {}
-        if t.get("auth"):
-            hdrs["Authorization"] = t["auth"]
-        if not keep:
-            hdrs["Connection"] = "close"
         conn = None
         reused = False
         n = 0
@@ -99,6 +96,12 @@ def main():
         while not stop_now() and (a.requests == 0 or n < a.requests):
             if n and a.pace > 0:
                 time.sleep(a.pace)
+            t = spec[(i + (n if a.rotate else 0)) % len(spec)]
+            hdrs = {}
+            if t.get("auth"):
+                hdrs["Authorization"] = t["auth"]
+            if not keep:
+                hdrs["Connection"] = "close"
             n += 1
             attempt = 0
             while True:

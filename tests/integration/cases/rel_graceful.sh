@@ -39,6 +39,19 @@ azs_conf <<'EOF'
     AuthBasicProvider authz_status
     Require valid-user
 </Location>
+# Headroom: during a graceful restart the old generation's children keep
+# their scoreboard slots until their connections end.
+<IfModule mpm_prefork_module>
+    MaxRequestWorkers 32
+</IfModule>
+<IfModule mpm_worker_module>
+    ServerLimit 16
+    MaxRequestWorkers 64
+</IfModule>
+<IfModule mpm_event_module>
+    ServerLimit 16
+    MaxRequestWorkers 64
+</IfModule>
 EOF
 azs_allow_log 'AZS0501: 500 db-error: user "gr1" for "/admin/"'
 azs_start || azs_bail "httpd starts"
@@ -46,7 +59,7 @@ pid=$AZS_PID
 
 stop=$AZS_ROOT/load.stop ready=$AZS_ROOT/load.ready out=$AZS_ROOT/load.json
 "$AZS_PYTHON" "$LOADGEN" --port "$AZS_PORT" --spec "$spec" \
-    --clients "$clients" --mode mixed --retry-stale --pace 0.01 \
+    --clients "$clients" --mode mixed --retry-stale --pace "${REL_PACE:-0.01}" \
     --stop "$stop" --ready "$ready" --max-seconds "${REL_MAX_SECONDS:-120}" \
     --out "$out" >/dev/null &
 load=$!

@@ -107,6 +107,7 @@ timeout 60 "$AZS_PYTHON" "$drv" "$AZS_PORT" "$HTAUTHZ" "$AZS_DB" "$tok" \
     "$tok_id" > "$results" 2> "$AZS_ROOT/propagate.err"
 expect_true "the driver ran all 4 scenarios" \
     test "$(wc -l < "$results")" = 4
+# shellcheck disable=SC2154  # r_* are set by the eval
 while IFS= read -r line; do
     eval "$("$AZS_PYTHON" -c '
 import json, shlex, sys
