@@ -44,7 +44,7 @@ typedef struct {
 
 #define AZS_CACHE_DEFAULT    16384
 #define AZS_HASHES_DEFAULT   4
-#define AZS_HASH_WAIT        apr_time_from_msec(100)
+#define AZS_HASH_WAIT        apr_time_from_sec(5)
 
 /* A denial waiting for the final status: mod_authz_core combines the
  * results of several Require lines, so a provider's "no" is logged only if
@@ -69,6 +69,8 @@ typedef struct {
     apr_hash_t *roles;
     apr_hash_t *perms;
     azs_token_t *token;      /* Bearer: the token that authenticated */
+    const char *basic_user;  /* the Basic user, before mod_auth_basic sets
+                              * r->user: for the log lines */
     int cache_hit;           /* the Basic check found the login cached */
     int hash_slot;           /* holds a password-check slot */
     apr_int64_t gen;         /* the database generation, read once */

@@ -109,19 +109,19 @@ static apr_status_t slot_release(void *data)
 
 /*
  * Admission, before mod_auth_basic decodes anything: a login the cache
- * knows goes straight through; any other needs a password-check slot,
- * and when none frees up in AZS_HASH_WAIT the answer is 503 with
- * Retry-After - so a flood of wrong passwords cannot hold every worker
- * thread while returning clients wait behind it.
+ * knows goes straight through, taking no slot; any other waits for a
+ * password-check slot, and when none frees up in AZS_HASH_WAIT the answer
+ * is 503 with Retry-After rather than an unbounded queue.
  */
 static int basic_admit(request_rec *r, const char *user,
                        const char *password)
 {
     azs_req *q = azs_req_get(r);
-    azs_store_t *st = azs_db(r);
+    azs_store_t *st;
     apr_int64_t gen;
 
-    if (!st) {
+    q->basic_user = user;
+    if (!(st = azs_db(r))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
@@ -160,6 +160,9 @@ int azs_check_basic_syntax(request_rec *r)
                       "credentials for \"%s\"",
                       azs_escape(r->pool, r->uri, 256));
         return DECLINED;   /* mod_auth_basic sends the challenge */
+    }
+    if (!azs_auth_scheme_is(header, "Basic")) {
+        return DECLINED;   /* another scheme: mod_auth_basic's 401 */
     }
     why = azs_basic_decode(r->pool, header, &user, &password);
     if (why) {

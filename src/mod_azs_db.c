@@ -155,7 +155,8 @@ azs_store_t *azs_db(request_rec *r)
         return q->st;
     }
     if (!(t = thread_get())) {
-        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR, r->user,
+        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
+                       r->user ? r->user : q->basic_user,
                        "no thread-local storage");
         return NULL;
     }
@@ -173,7 +174,7 @@ azs_store_t *azs_db(request_rec *r)
             != AZS_OK) {
             apr_pool_destroy(sp);
             azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
-                           r->user, err);
+                           r->user ? r->user : q->basic_user, err);
             return NULL;
         }
         apr_hash_set(t->stores, apr_pstrdup(sp, path), APR_HASH_KEY_STRING,
@@ -189,7 +190,8 @@ void azs_db_fault(request_rec *r, const char *what)
     azs_req *q = azs_req_get(r);
     azs_thread *t = thread_get();
 
-    azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR, r->user,
+    azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
+                   r->user ? r->user : q->basic_user,
                    apr_pstrcat(r->pool, what, ": ",
                                q->st ? azs_store_error(q->st) : "no handle",
                                NULL));

@@ -13,7 +13,7 @@
 #include "apr_strings.h"
 
 #define AZS_LOG_MAX 256   /* bytes of user-controlled text shown */
-#define AZS_DB_LINES_PER_SEC 5
+#define AZS_DB_LINES_PER_SEC 20
 
 /* db-error lines are rate-limited per process: a broken database under
  * load must not fill the disk.  Atomics only; the count is approximate

@@ -445,7 +445,7 @@ static int writer_lock(cli_t *c)
 {
     const char *path = apr_pstrcat(c->p, c->db, ".lock", NULL);
     int waited;
-
+    apr_time_t deadline;
     struct stat sb;
 
     c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -460,9 +460,9 @@ static int writer_lock(cli_t *c)
         return fail(EX_FAIL, "cannot chown lock file %s: %s", path,
                     strerror(errno));
     }
-    for (waited = 0; flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0;
-         waited += 10) {
-        if (errno != EWOULDBLOCK || waited >= CLI_BUSY_MS) {
+    deadline = apr_time_now() + apr_time_from_msec(CLI_BUSY_MS);
+    for (waited = 0; flock(c->lock_fd, LOCK_EX | LOCK_NB) != 0; waited++) {
+        if (errno != EWOULDBLOCK || apr_time_now() >= deadline) {
             return fail(EX_FAIL, "database %s is busy: another htauthz "
                         "is writing (%s)", c->db, errno == EWOULDBLOCK
                         ? "timed out" : strerror(errno));

@@ -53,7 +53,7 @@ azs_conf <<'EOF'
     MaxRequestWorkers 64
 </IfModule>
 EOF
-azs_allow_log 'AZS0501: 500 db-error: user "gr1" for "/admin/"'
+azs_allow_log 'AZS0501: 500 db-error: (user "gr1" )?for "/admin/"'
 azs_start || azs_bail "httpd starts"
 pid=$AZS_PID
 
