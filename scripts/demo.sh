@@ -57,7 +57,6 @@ PidFile "$root/httpd.pid"
 ErrorLog "$root/logs/error.log"
 LogLevel warn
 LoadModule mpm_event_module $mods/mod_mpm_event.so
-LoadModule unixd_module $mods/mod_unixd.so
 LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule authz_core_module $mods/mod_authz_core.so
 LoadModule auth_basic_module $mods/mod_auth_basic.so
