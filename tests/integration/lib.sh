@@ -90,6 +90,7 @@ AZS_T0=$SECONDS
 # httpd's own routine authentication lines; every case accepts them.
 AZS_LOG_ALLOW_DEFAULT=(
     'AH00558:'              # could not determine the server name
+    'AH01614:'              # mod_auth_basic: another authentication scheme
     'AH01617:'              # mod_auth_basic: password mismatch
     'AH01618:'              # mod_auth_basic: user not found
     'AH01630:'              # mod_authz_core: client denied by configuration
