@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential autoconf automake libtool pkg-config apache2 apache2-dev
       libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libsqlite3-dev
-      sqlite3 libcmocka-dev curl python3 ca-certificates clang
+      sqlite3 libcmocka-dev curl python3 ca-certificates openssl clang
       libclang-rt-14-dev"
 missing=
 for p in $pkgs; do
