@@ -10,7 +10,9 @@ static int is_control(unsigned char c)
     return c < 0x20 || c == 0x7f;
 }
 
-const char *azs_user_name_invalid(const char *name)
+/* One scan for both kinds of name; they differ in ':' and ' ' only. */
+static const char *name_invalid(const char *name, int colon_ok,
+                                int space_ok)
 {
     const unsigned char *s = (const unsigned char *)name;
     apr_size_t n;
@@ -22,14 +24,22 @@ const char *azs_user_name_invalid(const char *name)
         if (n >= AZS_NAME_MAX) {
             return "name is longer than 255 bytes";
         }
-        if (s[n] == ':') {
+        if (s[n] == ':' && !colon_ok) {
             return "name contains ':'";
         }
         if (is_control(s[n])) {
             return "name contains a control character";
         }
+        if (s[n] == ' ' && !space_ok) {
+            return "name contains whitespace";
+        }
     }
     return NULL;
+}
+
+const char *azs_user_name_invalid(const char *name)
+{
+    return name_invalid(name, 0, 1);
 }
 
 /* ':' is allowed: the same rule serves permission names, and PRODUCT.md
@@ -37,24 +47,7 @@ const char *azs_user_name_invalid(const char *name)
  * Basic credentials are split at the first colon. */
 const char *azs_role_name_invalid(const char *name)
 {
-    const unsigned char *s = (const unsigned char *)name;
-    apr_size_t n;
-
-    if (!name || !*name) {
-        return "name is empty";
-    }
-    for (n = 0; s[n]; n++) {
-        if (n >= AZS_NAME_MAX) {
-            return "name is longer than 255 bytes";
-        }
-        if (is_control(s[n])) {
-            return "name contains a control character";
-        }
-        if (s[n] == ' ') {
-            return "name contains whitespace";
-        }
-    }
-    return NULL;
+    return name_invalid(name, 1, 0);
 }
 
 const char *azs_password_invalid(const char *pw)

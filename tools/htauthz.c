@@ -1240,36 +1240,33 @@ static int cmd_user_show(cli_t *c, int argc, const char *const *argv)
 
 /* ---- role --------------------------------------------------------------- */
 
-static int cmd_role_add(cli_t *c, int argc, const char *const *argv)
+/* role add / del ROLE: one name, one write. */
+static int role_one(cli_t *c, const char *cmd, int argc,
+                    const char *const *argv,
+                    azs_rc (*op)(azs_store_t *, const char *))
 {
     args_t a;
     const char *role;
     int code;
 
-    if ((code = parse_args(c, "role add", argc, argv, NULL, 1, 1, &a))) {
+    if ((code = parse_args(c, cmd, argc, argv, NULL, 1, 1, &a))) {
         return code;
     }
     role = POS(&a, 0);
     if ((code = check_role_name(c, "role", role)) || (code = begin_write(c))) {
         return end(c, code);
     }
-    return end(c, rc_fail(c, azs_role_add(c->st, role), role_what(c, role)));
+    return end(c, rc_fail(c, op(c->st, role), role_what(c, role)));
+}
+
+static int cmd_role_add(cli_t *c, int argc, const char *const *argv)
+{
+    return role_one(c, "role add", argc, argv, azs_role_add);
 }
 
 static int cmd_role_del(cli_t *c, int argc, const char *const *argv)
 {
-    args_t a;
-    const char *role;
-    int code;
-
-    if ((code = parse_args(c, "role del", argc, argv, NULL, 1, 1, &a))) {
-        return code;
-    }
-    role = POS(&a, 0);
-    if ((code = check_role_name(c, "role", role)) || (code = begin_write(c))) {
-        return end(c, code);
-    }
-    return end(c, rc_fail(c, azs_role_del(c->st, role), role_what(c, role)));
+    return role_one(c, "role del", argc, argv, azs_role_del);
 }
 
 /* role grant / revoke / inherit / disinherit ROLE X...: one transaction
