@@ -28,7 +28,8 @@ static const command_rec azs_cmds[] = {
                   "(default 16384), or Off"),
     AP_INIT_TAKE1("AuthzStatusHashLimit", azs_cmd_hash_limit, NULL,
                   RSRC_CONF,
-                  "password hashes verified at once per child (default 4)"),
+                  "costly password hashes verified at once in the whole "
+                  "server (default: half the CPUs, at least 1)"),
     {NULL}
 };
 

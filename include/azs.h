@@ -12,6 +12,8 @@
 #ifndef AZS_H
 #define AZS_H
 
+#include <sys/types.h>
+
 #include <apr_pools.h>
 #include <apr_tables.h>
 #include <apr_hash.h>
@@ -151,6 +153,13 @@ azs_rc azs_password_hash(apr_pool_t *p, const char *pw, int cost,
  * apr_password_validate).  A bcrypt hash never matches a password longer
  * than 72 bytes: no silent truncation. */
 int azs_password_verify(const char *pw, const char *hash);
+/* Does verifying this hash cost real CPU (anything but {SHA})? */
+int azs_hash_costly(const char *hash);
+/* azs_password_verify, but a costly hash is verified on a thread of its
+ * own at idle CPU priority (SCHED_IDLE, Linux), so requests that need no
+ * hash are never queued behind one; the caller waits for the answer.
+ * *idle (may be NULL) tells whether the priority was lowered. */
+int azs_password_verify_idle(const char *pw, const char *hash, int *idle);
 /* Is this a hash format we accept on import? */
 int azs_hash_supported(const char *hash);
 /* A fixed bcrypt hash (cost AZS_BCRYPT_COST) of a secret nobody knows:
@@ -198,6 +207,13 @@ azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
                          sqlite3_stmt **s);
 
 azs_rc azs_store_begin(azs_store_t *st);     /* BEGIN IMMEDIATE */
+/* A read transaction: the reads between begin and end see one snapshot
+ * and pay for SQLite's file locking once instead of once per statement.
+ * begin returns 1 when it opened one (the caller must end it), 0 when one
+ * was already open or none could be (reads then run one by one). */
+int azs_store_read_begin(azs_store_t *st);
+void azs_store_read_end(azs_store_t *st);
+int azs_store_in_read(azs_store_t *st);
 azs_rc azs_store_commit(azs_store_t *st);
 void azs_store_rollback(azs_store_t *st);
 
@@ -262,8 +278,18 @@ azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
  * one for unknown users), then checks the account state.  Returns the
  * reason; *u is filled when the user exists.  AZS_DB_ERROR on a store
  * fault (azs_store_error says why). */
+typedef int (*azs_verify_fn)(const char *pw, const char *hash, void *ctx);
+/* verify (NULL: azs_password_verify) checks the password against the
+ * stored hash, or against azs_dummy_hash for an unknown user: 1 match,
+ * 0 no match, -1 not checked (AZS_BUSY). */
 azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
-                     apr_int64_t now, azs_user_t *u, apr_pool_t *p);
+                     apr_int64_t now, azs_user_t *u, apr_pool_t *p,
+                     azs_verify_fn verify, void *ctx);
+/* The second half of azs_login, for a caller that looked the user up
+ * itself: found 0 means unknown (the dummy hash is verified). */
+azs_reason azs_login_verify(int found, const azs_user_t *u, const char *pw,
+                            apr_int64_t now, azs_verify_fn verify,
+                            void *ctx);
 
 /* Account state alone (for tokens and cached credentials). */
 azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now);
@@ -276,25 +302,37 @@ azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now);
  * password - never the password itself - and holds the database
  * generation it was verified at: any write to the database bumps the
  * generation, so every change (password, disable, delete, role, block)
- * makes every entry stale at once.  Thread-safe.
- *
- * It also bounds how many hashes the process verifies at once, so a flood
- * of wrong passwords queues behind that bound while cached clients go on. */
+ * makes every entry stale at once.  Thread-safe. */
 typedef struct azs_cache azs_cache_t;
 
-/* entries 0: no table (the hash bound still applies). */
-azs_rc azs_cache_create(azs_cache_t **c, apr_size_t entries, int max_hashes,
-                        apr_pool_t *p);
+/* entries 0: no table (every lookup misses). */
+azs_rc azs_cache_create(azs_cache_t **c, apr_size_t entries, apr_pool_t *p);
 /* 1 when this login was verified at generation gen and the account has
  * not expired at now. */
 int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
                   const char *pw, apr_int64_t gen, apr_int64_t now);
 void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
                    const char *pw, apr_int64_t gen, apr_int64_t expires);
-/* Takes one of the max_hashes slots, waiting at most wait for one: 1 when
- * taken (give it back with azs_cache_hash_leave), 0 when none came. */
-int azs_cache_hash_enter(azs_cache_t *c, apr_interval_time_t wait);
-void azs_cache_hash_leave(azs_cache_t *c);
+
+/* ---- the server-wide bound on costly hashes (azs_gate.c) -------------- */
+
+/* A System V semaphore shared by every process forked after it is made:
+ * at most limit holders at once, a sleeping wait with a deadline, and
+ * whatever a dying process held is given back (SEM_UNDO).  Removed when
+ * p is destroyed in the process that created it. */
+typedef struct azs_gate azs_gate_t;
+
+azs_rc azs_gate_create(azs_gate_t **g, int limit, apr_pool_t *p,
+                       const char **err);
+/* Hands the semaphore to the user the children run as. */
+azs_rc azs_gate_owner(azs_gate_t *g, uid_t uid, gid_t gid);
+/* 1: taken (give it back with azs_gate_leave); 0: none came free within
+ * wait; -1: the semaphore is gone (removed by a restart).  A NULL gate
+ * always admits. */
+int azs_gate_enter(azs_gate_t *g, apr_interval_time_t wait);
+void azs_gate_leave(azs_gate_t *g);
+/* Free places now (for tests and diagnostics), -1 when gone. */
+int azs_gate_value(azs_gate_t *g);
 
 /* ---- administration (azs_admin.c), used by htauthz ------------------- */
 

@@ -43,7 +43,6 @@ typedef struct {
 } azs_server_conf;
 
 #define AZS_CACHE_DEFAULT    16384
-#define AZS_HASHES_DEFAULT   4
 #define AZS_HASH_WAIT        apr_time_from_sec(5)
 
 /* A denial waiting for the final status: mod_authz_core combines the
@@ -72,10 +71,17 @@ typedef struct {
     const char *basic_user;  /* the Basic user, before mod_auth_basic sets
                               * r->user: for the log lines */
     int cache_hit;           /* the Basic check found the login cached */
-    int hash_slot;           /* holds a password-check slot */
+    int gated;               /* 1: holds a place under AuthzStatusHashLimit
+                              * (-1: counted, the limit being gone) */
+    int gate_cleanup;
+    const char *pre_user;    /* the Basic user the admission looked up */
+    int pre_found;
+    azs_user_t pre_u;
     apr_int64_t gen;         /* the database generation, read once */
     int gen_read;
     azs_store_t *gen_st;
+    azs_store_t *txn;        /* the read transaction this request opened */
+    int txn_cleanup;
     azs_pending pending;
 } azs_req;
 
@@ -95,6 +101,13 @@ const char *azs_db_path(request_rec *r);
 
 /* mod_auth_basic, found in post_config (before the children start). */
 extern module *azs_basic_module;
+/* The server-wide bound on costly hashes (AuthzStatusHashLimit), made in
+ * post_config, in the parent, before the children are forked. */
+extern azs_gate_t *azs_gate;
+/* Requests of this child waiting for or running a costly hash (atomic),
+ * and how many of them may wait: all of the child's threads but one. */
+extern volatile apr_uint32_t azs_hashers;
+extern apr_uint32_t azs_hashers_max;
 
 /* mod_azs_db.c: one read-only handle per thread and database file, and
  * the process's verified-credential cache (NULL until child_init). */
@@ -108,7 +121,10 @@ azs_store_t *azs_db(request_rec *r);
 /* Logs db-error with the store's reason and drops the handle so the next
  * request opens the file again. */
 void azs_db_fault(request_rec *r, const char *what);
-/* The database's generation, read once per request. */
+/* Ends the read transaction this request opened, if any. */
+void azs_req_read_end(request_rec *r);
+/* The database's generation, read once per request, in the read
+ * transaction the request's later reads share. */
 apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
                                 apr_int64_t *gen);
 /* Loads r->user's roles and permissions into the memo.  APR_SUCCESS,
@@ -129,6 +145,8 @@ apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
 /* mod_azs_authn.c */
 extern const authn_provider azs_authn_provider;
 int azs_check_basic_syntax(request_rec *r);
+/* Gives back the request's place under AuthzStatusHashLimit, if held. */
+void azs_gate_release(request_rec *r);
 
 /* mod_azs_authz.c */
 extern const authz_provider azs_authz_role_provider;

@@ -1,6 +1,6 @@
 /*
- * azs_cache.c - the verified-credential cache and the bound on concurrent
- * hash verifications (see azs.h for the invalidation rule).
+ * azs_cache.c - the verified-credential cache (see azs.h for the
+ * invalidation rule).
  *
  * The table is direct-mapped: a collision replaces the older entry, which
  * costs one extra verification and never a wrong answer, since the whole
@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include <apr_general.h>
-#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 
 #include "azs.h"
@@ -27,27 +26,21 @@ struct azs_cache {
     apr_size_t size;
     cache_entry *table;
     apr_thread_mutex_t *lock;
-    apr_thread_cond_t *hash_free;
-    int max_hashes;
-    int hashing;
 };
 
-azs_rc azs_cache_create(azs_cache_t **out, apr_size_t entries, int max_hashes,
-                        apr_pool_t *p)
+azs_rc azs_cache_create(azs_cache_t **out, apr_size_t entries, apr_pool_t *p)
 {
     azs_cache_t *c = apr_pcalloc(p, sizeof(*c));
 
     if (apr_generate_random_bytes(c->secret, sizeof(c->secret))
             != APR_SUCCESS
         || apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p)
-            != APR_SUCCESS
-        || apr_thread_cond_create(&c->hash_free, p) != APR_SUCCESS) {
+            != APR_SUCCESS) {
         return AZS_INVALID;
     }
     c->size = entries;
     c->table = entries ? apr_pcalloc(p, entries * sizeof(cache_entry))
                        : NULL;
-    c->max_hashes = max_hashes > 0 ? max_hashes : 1;
     *out = c;
     return AZS_OK;
 }
@@ -114,46 +107,5 @@ void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
     e.expires = expires;
     apr_thread_mutex_lock(c->lock);
     c->table[slot(c, e.key)] = e;
-    apr_thread_mutex_unlock(c->lock);
-}
-
-int azs_cache_hash_enter(azs_cache_t *c, apr_interval_time_t wait)
-{
-    apr_time_t deadline = apr_time_now() + wait;
-    int taken = 0;
-
-    if (!c) {
-        return 1;
-    }
-    /* A bounded wait: a worker thread that waits is a worker that serves
-     * nobody, so a flood of wrong passwords gets a quick 503 instead of
-     * filling every thread of the child. */
-    apr_thread_mutex_lock(c->lock);
-    for (;;) {
-        apr_time_t now;
-
-        if (c->hashing < c->max_hashes) {
-            c->hashing++;
-            taken = 1;
-            break;
-        }
-        now = apr_time_now();
-        if (now >= deadline) {
-            break;
-        }
-        apr_thread_cond_timedwait(c->hash_free, c->lock, deadline - now);
-    }
-    apr_thread_mutex_unlock(c->lock);
-    return taken;
-}
-
-void azs_cache_hash_leave(azs_cache_t *c)
-{
-    if (!c) {
-        return;
-    }
-    apr_thread_mutex_lock(c->lock);
-    c->hashing--;
-    apr_thread_cond_signal(c->hash_free);
     apr_thread_mutex_unlock(c->lock);
 }

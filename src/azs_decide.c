@@ -39,27 +39,47 @@ azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now)
     return AZS_GRANTED;
 }
 
-azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
-                     apr_int64_t now, azs_user_t *u, apr_pool_t *p)
+static int verify_plain(const char *pw, const char *hash, void *ctx)
 {
-    azs_rc rc = azs_user_get(st, user, u, p);
+    return azs_password_verify(pw, hash);
+}
+
+azs_reason azs_login_verify(int found, const azs_user_t *u, const char *pw,
+                            apr_int64_t now, azs_verify_fn verify,
+                            void *ctx)
+{
     int ok;
 
-    if (rc == AZS_NOTFOUND) {
+    if (!verify) {
+        verify = verify_plain;
+    }
+    if (!found) {
         /* Same work as for a real user: the client must not learn which
          * names exist from the time the answer takes. */
-        azs_password_verify(pw, azs_dummy_hash);
-        return AZS_UNKNOWN_USER;
-    }
-    if (rc != AZS_OK) {
-        return AZS_DB_ERROR;
+        return verify(pw, azs_dummy_hash, ctx) < 0 ? AZS_BUSY
+                                                   : AZS_UNKNOWN_USER;
     }
     /* The hash is verified before the account state is looked at, for the
      * same reason; the state is reported only to whoever knows the
      * password, so the log says "disabled" only for the right person. */
-    ok = azs_password_verify(pw, u->hash);
+    ok = verify(pw, u->hash, ctx);
+    if (ok < 0) {
+        return AZS_BUSY;
+    }
     if (!ok) {
         return AZS_BAD_PASSWORD;
     }
     return azs_account_state(u, now);
+}
+
+azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
+                     apr_int64_t now, azs_user_t *u, apr_pool_t *p,
+                     azs_verify_fn verify, void *ctx)
+{
+    azs_rc rc = azs_user_get(st, user, u, p);
+
+    if (rc != AZS_OK && rc != AZS_NOTFOUND) {
+        return AZS_DB_ERROR;
+    }
+    return azs_login_verify(rc == AZS_OK, u, pw, now, verify, ctx);
 }

@@ -5,11 +5,16 @@
  * mod_authn_file and htpasswd use, so a hash htauthz writes or imports is
  * one httpd accepts, and the reverse.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE            /* SCHED_IDLE */
+#endif
+#include <sched.h>
 #include <string.h>
 
 #include <apr_general.h>
 #include <apr_md5.h>
 #include <apr_strings.h>
+#include <apr_thread_proc.h>
 
 #include "azs.h"
 
@@ -79,4 +84,85 @@ int azs_hash_supported(const char *hash)
     /* Plain text, DES crypt and the rest are refused: they would be
      * accepted by apr_password_validate, but are not worth protecting. */
     return 0;
+}
+
+int azs_hash_costly(const char *hash)
+{
+    /* {SHA} is one SHA-1 block: cheaper than starting a thread. */
+    return strncmp(hash, "{SHA}", 5) != 0;
+}
+
+#if APR_HAS_THREADS
+typedef struct {
+    const char *pw;
+    const char *hash;
+    int ok;
+    int idle;                 /* the thread got SCHED_IDLE */
+} verify_job;
+
+static void *APR_THREAD_FUNC verify_thread(apr_thread_t *t, void *data)
+{
+    verify_job *job = data;
+#ifdef SCHED_IDLE
+    struct sched_param sp;
+
+    /* Linux schedules threads, so this thread alone drops to idle
+     * priority: any runnable normal thread preempts it at once.  A thread
+     * cannot climb back from SCHED_IDLE without privilege, hence a thread
+     * of its own for each hash. */
+    memset(&sp, 0, sizeof(sp));
+    job->idle = sched_setscheduler(0, SCHED_IDLE, &sp) == 0;
+#endif
+    job->ok = azs_password_verify(job->pw, job->hash);
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+#endif
+
+int azs_password_verify_idle(const char *pw, const char *hash, int *idle)
+{
+#if APR_HAS_THREADS
+    verify_job job;
+    apr_allocator_t *alloc;
+    apr_pool_t *tp;
+    apr_thread_t *t;
+    apr_status_t rv;
+
+    if (idle) {
+        *idle = 0;
+    }
+    if (!azs_hash_costly(hash)) {
+        return azs_password_verify(pw, hash);
+    }
+    job.pw = pw;
+    job.hash = hash;
+    job.ok = 0;
+    job.idle = 0;
+    /* A root pool with an allocator of its own: the thread frees its pool
+     * when it exits, and must not touch the caller's allocator. */
+    if (apr_allocator_create(&alloc) != APR_SUCCESS) {
+        return azs_password_verify(pw, hash);
+    }
+    if (apr_pool_create_unmanaged_ex(&tp, NULL, alloc) != APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        return azs_password_verify(pw, hash);
+    }
+    apr_allocator_owner_set(alloc, tp);
+    if (apr_thread_create(&t, NULL, verify_thread, &job, tp)
+        != APR_SUCCESS) {
+        apr_pool_destroy(tp);
+        return azs_password_verify(pw, hash);
+    }
+    apr_thread_join(&rv, t);
+    apr_pool_destroy(tp);
+    if (idle) {
+        *idle = job.idle;
+    }
+    return job.ok;
+#else
+    if (idle) {
+        *idle = 0;
+    }
+    return azs_password_verify(pw, hash);
+#endif
 }

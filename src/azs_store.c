@@ -333,6 +333,42 @@ void azs_store_rollback(azs_store_t *st)
     }
 }
 
+int azs_store_read_begin(azs_store_t *st)
+{
+    sqlite3_stmt *s;
+    int rc;
+
+    if (!st->db || !sqlite3_get_autocommit(st->db)
+        || azs_store_prepare(st, "BEGIN", &s) != AZS_OK) {
+        return 0;
+    }
+    rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE;
+}
+
+void azs_store_read_end(azs_store_t *st)
+{
+    sqlite3_stmt *s;
+    int rc = SQLITE_ERROR;
+
+    if (!st->db || sqlite3_get_autocommit(st->db)) {
+        return;
+    }
+    if (azs_store_prepare(st, "COMMIT", &s) == AZS_OK) {
+        rc = sqlite3_step(s);
+        sqlite3_reset(s);
+    }
+    if (rc != SQLITE_DONE) {
+        sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+}
+
+int azs_store_in_read(azs_store_t *st)
+{
+    return st->db && !sqlite3_get_autocommit(st->db);
+}
+
 static const char *col_text(apr_pool_t *p, sqlite3_stmt *s, int i)
 {
     const unsigned char *t = sqlite3_column_text(s, i);

@@ -4,7 +4,90 @@
  */
 #include "mod_azs.h"
 
+#include "apr_atomic.h"
 #include "apr_strings.h"
+
+static apr_status_t gate_cleanup(void *data)
+{
+    azs_req *q = data;
+
+    if (q->gated) {
+        if (q->gated > 0) {
+            azs_gate_leave(azs_gate);
+        }
+        apr_atomic_dec32(&azs_hashers);
+        q->gated = 0;
+    }
+    return APR_SUCCESS;
+}
+
+void azs_gate_release(request_rec *r)
+{
+    gate_cleanup(azs_req_get(r));
+}
+
+/* A place under AuthzStatusHashLimit, held until the hash is done (or the
+ * request is): 0 when none came free in AZS_HASH_WAIT. */
+static int gate_take(request_rec *r, azs_req *q)
+{
+    int rc;
+
+    if (q->gated) {
+        return 1;
+    }
+    /* Waiting holds a worker thread, and a client's connection stays with
+     * its child: one thread of each child never waits, so a flood of
+     * logins cannot stall the clients the child already serves.  Past
+     * that, a place is taken only if one is free at once. */
+    if (apr_atomic_inc32(&azs_hashers) >= azs_hashers_max) {
+        rc = azs_gate_enter(azs_gate, 0);
+    }
+    else {
+        rc = azs_gate_enter(azs_gate, AZS_HASH_WAIT);
+    }
+    if (rc == 0) {
+        apr_atomic_dec32(&azs_hashers);
+        return 0;
+    }
+    if (rc < 0) {
+        /* Removed by a restart while this child finishes: the new
+         * generation's children are bound by the new one. */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0111: the hash "
+                      "limit of the previous configuration is gone");
+    }
+    q->gated = rc;              /* -1: counted here, no place to give back */
+    if (!q->gate_cleanup) {
+        apr_pool_cleanup_register(r->pool, q, gate_cleanup,
+                                  apr_pool_cleanup_null);
+        q->gate_cleanup = 1;
+    }
+    return 1;
+}
+
+/* A costly hash runs under the server-wide limit, on an idle-priority
+ * thread, and outside the read transaction (a long snapshot would hold
+ * back SQLite's checkpoints). */
+static int verify(const char *pw, const char *hash, void *ctx)
+{
+    request_rec *r = ctx;
+    azs_req *q = azs_req_get(r);
+    int idle = 0, ok;
+
+    if (!azs_hash_costly(hash)) {
+        return azs_password_verify(pw, hash);
+    }
+    azs_req_read_end(r);
+    if (!gate_take(r, q)) {
+        return -1;
+    }
+    ok = azs_password_verify_idle(pw, hash, &idle);
+    gate_cleanup(q);
+    if (!idle) {
+        ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "password hash "
+                      "verified at normal priority");
+    }
+    return ok;
+}
 
 static authn_status azs_check_password(request_rec *r, const char *user,
                                        const char *password)
@@ -34,19 +117,14 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         q->pending.status = 0;
         return AUTH_GRANTED;
     }
-    if (!q->hash_slot) {
-        if (!azs_cache_hash_enter(azs_cache, AZS_HASH_WAIT)) {
-            /* Not through the Basic admission (a form login): a provider
-             * can answer no 503, only an error. */
-            azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_BUSY, user,
-                           "every password-check slot is taken");
-            return AUTH_GENERAL_ERROR;
-        }
-        q->hash_slot = 1;
+    if (q->pre_user && strcmp(q->pre_user, user) == 0) {
+        /* Looked up by the Basic admission, in this read transaction. */
+        u = q->pre_u;
+        why = azs_login_verify(q->pre_found, &u, password, now, verify, r);
     }
-    why = azs_login(st, user, password, now, &u, r->pool);
-    azs_cache_hash_leave(azs_cache);
-    q->hash_slot = 0;
+    else {
+        why = azs_login(st, user, password, now, &u, r->pool, verify, r);
+    }
     switch (why) {
     case AZS_GRANTED:
         azs_cache_put(azs_cache, azs_store_id(st), user, password, gen,
@@ -61,6 +139,12 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         return AUTH_GRANTED;
     case AZS_DB_ERROR:
         azs_db_fault(r, "looking up the user");
+        return AUTH_GENERAL_ERROR;
+    case AZS_BUSY:
+        /* Not through the Basic admission (a form login): a provider can
+         * answer no 503, only an error. */
+        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_BUSY, user,
+                       "every password-hash place is taken");
         return AUTH_GENERAL_ERROR;
     default:
         /* Logged only if the request ends in 401: another provider in the
@@ -96,22 +180,12 @@ static int basic_uses_us(request_rec *r)
     return 0;
 }
 
-static apr_status_t slot_release(void *data)
-{
-    azs_req *q = data;
-
-    if (q->hash_slot) {
-        azs_cache_hash_leave(azs_cache);
-        q->hash_slot = 0;
-    }
-    return APR_SUCCESS;
-}
-
 /*
  * Admission, before mod_auth_basic decodes anything: a login the cache
- * knows goes straight through, taking no slot; any other waits for a
- * password-check slot, and when none frees up in AZS_HASH_WAIT the answer
- * is 503 with Retry-After rather than an unbounded queue.
+ * knows goes straight through; one that will cost a hash (bcrypt and the
+ * like, or an unknown user's dummy hash) first waits for a place under
+ * AuthzStatusHashLimit, and when none frees up in AZS_HASH_WAIT the
+ * answer is 503 with Retry-After rather than an unbounded queue.
  */
 static int basic_admit(request_rec *r, const char *user,
                        const char *password)
@@ -119,6 +193,7 @@ static int basic_admit(request_rec *r, const char *user,
     azs_req *q = azs_req_get(r);
     azs_store_t *st;
     apr_int64_t gen;
+    azs_rc rc;
 
     q->basic_user = user;
     if (!(st = azs_db(r))) {
@@ -132,15 +207,20 @@ static int basic_admit(request_rec *r, const char *user,
         q->cache_hit = 1;
         return DECLINED;
     }
-    if (!azs_cache_hash_enter(azs_cache, AZS_HASH_WAIT)) {
+    rc = azs_user_get(st, user, &q->pre_u, r->pool);
+    if (rc != AZS_OK && rc != AZS_NOTFOUND) {
+        azs_db_fault(r, "looking up the user");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    q->pre_found = rc == AZS_OK;
+    q->pre_user = user;
+    if ((!q->pre_found || azs_hash_costly(q->pre_u.hash))
+        && !gate_take(r, q)) {
         azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_BUSY, user,
-                       "every password-check slot is taken");
+                       "every password-hash place is taken");
         apr_table_setn(r->err_headers_out, "Retry-After", "1");
         return HTTP_SERVICE_UNAVAILABLE;
     }
-    q->hash_slot = 1;
-    apr_pool_cleanup_register(r->pool, q, slot_release,
-                              apr_pool_cleanup_null);
     return DECLINED;
 }
 

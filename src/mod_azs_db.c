@@ -12,6 +12,11 @@
 
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
+#include "ap_mpm.h"
+#include "unixd.h"
+
+#include <errno.h>
+#include <unistd.h>
 
 /* A client address's blocklist verdict, as of one generation. */
 typedef struct {
@@ -51,10 +56,14 @@ typedef struct {
 
 /* Written in post_config, in the parent, before any child exists. */
 module *azs_basic_module;
+azs_gate_t *azs_gate;
 
 /* Written once in child_init, before the child serves; read-only after. */
 static apr_threadkey_t *thread_key;
 azs_cache_t *azs_cache;
+apr_uint32_t azs_hashers_max = 1;
+/* Changed only with apr_atomic. */
+volatile apr_uint32_t azs_hashers;
 
 static void thread_destroy(void *data)
 {
@@ -68,8 +77,38 @@ static void thread_destroy(void *data)
 int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
+    azs_server_conf *sc = ap_get_module_config(s->module_config,
+                                               &authz_status_module);
+    const char *err = NULL;
+    int limit = sc->max_hashes;
+
     ap_add_version_component(pconf, "mod_authz_status/" AZS_VERSION);
     azs_basic_module = ap_find_linked_module("mod_auth_basic.c");
+    if (limit == AZS_UNSET) {
+        /* Half the CPUs: a flood of wrong passwords leaves the other half
+         * to everything else. */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+        limit = cpus >= 4 ? (int)(cpus / 2) : 1;
+    }
+    /* One per configuration generation: a restart clears pconf, which
+     * removes it, and makes the next. */
+    azs_gate = NULL;
+    if (azs_gate_create(&azs_gate, limit, pconf, &err) != AZS_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0604: cannot create "
+                     "the semaphore of AuthzStatusHashLimit (%s)", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (geteuid() == 0
+        && azs_gate_owner(azs_gate, ap_unixd_config.user_id,
+                          ap_unixd_config.group_id) != AZS_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s, "AZS0605: cannot "
+                     "hand the semaphore of AuthzStatusHashLimit to the "
+                     "user httpd runs as");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0606: at most %d "
+                 "costly password hashes at once", limit);
     return OK;
 }
 
@@ -79,12 +118,17 @@ void azs_child_init(apr_pool_t *pchild, server_rec *s)
                                                &authz_status_module);
     int entries = sc->cache_entries == AZS_UNSET ? AZS_CACHE_DEFAULT
                                                  : sc->cache_entries;
-    int hashes = sc->max_hashes == AZS_UNSET ? AZS_HASHES_DEFAULT
-                                             : sc->max_hashes;
     apr_status_t rv = apr_threadkey_private_create(&thread_key,
                                                    thread_destroy, pchild);
+    int threads = 1;
 
-    if (azs_cache_create(&azs_cache, (apr_size_t)entries, hashes, pchild)
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
+        || threads < 2) {
+        threads = 2;
+    }
+    azs_hashers_max = (apr_uint32_t)(threads - 1);
+
+    if (azs_cache_create(&azs_cache, (apr_size_t)entries, pchild)
         != AZS_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0603: cannot create "
                      "the credential cache; running without it");
@@ -161,6 +205,12 @@ azs_store_t *azs_db(request_rec *r)
         return NULL;
     }
     st = apr_hash_get(t->stores, path, APR_HASH_KEY_STRING);
+    if (st && !r->main && !r->prev && azs_store_in_read(st)) {
+        /* A request from the connection has no outer request that could
+         * own a transaction: one still open is left over, and ending it
+         * keeps this request from reading an old snapshot. */
+        azs_store_read_end(st);
+    }
     if (st && azs_store_stale(st)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0602: %s was "
                       "replaced or removed: opening it again", path);
@@ -195,10 +245,28 @@ void azs_db_fault(request_rec *r, const char *what)
                    apr_pstrcat(r->pool, what, ": ",
                                q->st ? azs_store_error(q->st) : "no handle",
                                NULL));
+    /* Closing the handle ends its transaction too. */
+    q->txn = NULL;
     if (q->st && t) {
         store_drop(t, q->st_path, q->st);
     }
     q->st = NULL;
+}
+
+static apr_status_t read_end(void *data)
+{
+    azs_req *q = data;
+
+    if (q->txn) {
+        azs_store_read_end(q->txn);
+        q->txn = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+void azs_req_read_end(request_rec *r)
+{
+    read_end(azs_req_get(r));
 }
 
 apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
@@ -207,6 +275,17 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
     azs_req *q = azs_req_get(r);
 
     if (!q->gen_read || q->gen_st != st) {
+        /* The request's reads share one snapshot, from the generation on;
+         * it ends with the request (or before a costly hash), so no later
+         * request of this thread can see an old one. */
+        if (!q->txn && azs_store_read_begin(st)) {
+            q->txn = st;
+            if (!q->txn_cleanup) {
+                apr_pool_cleanup_register(r->pool, q, read_end,
+                                          apr_pool_cleanup_null);
+                q->txn_cleanup = 1;
+            }
+        }
         if (azs_store_generation(st, &q->gen) != AZS_OK) {
             azs_db_fault(r, "reading the generation");
             return APR_EGENERAL;

@@ -112,11 +112,11 @@ int azs_clear_pending(request_rec *r)
      * provider in the list, another line of <RequireAny>). */
     if (q) {
         q->pending.status = 0;
-        if (q->hash_slot) {
-            /* Admitted for a check that another provider made. */
-            azs_cache_hash_leave(azs_cache);
-            q->hash_slot = 0;
-        }
+        /* Admitted for a check that another provider made. */
+        azs_gate_release(r);
+        /* Nothing more is read: the snapshot must not outlive the
+         * checks (a long download would hold back checkpoints). */
+        azs_req_read_end(r);
     }
     return DECLINED;
 }

@@ -390,6 +390,13 @@ azs_graceful() {
 
 _azs_cleanup() {
     [ -n "$AZS_PID" ] && azs_stop
+    # run.sh scans every case's logs for every recorded secret at the end.
+    if [ -n "${AZS_SUITE_LOGS:-}" ] && [ -n "$AZS_ROOT" ] \
+       && [ -d "$AZS_LOG_DIR" ]; then
+        local keep
+        keep=$(mktemp -d "$AZS_SUITE_LOGS/logs/$AZS_CASE.$AZS_MPM.XXXXXX") \
+            && cp -p "$AZS_LOG_DIR"/*log* "$keep"/ 2>/dev/null
+    fi
     if [ -n "$AZS_ROOT" ] && [ -d "$AZS_ROOT" ]; then
         if [ "${AZS_KEEP:-0}" = 1 ]; then
             printf '# kept ServerRoot %s\n' "$AZS_ROOT"
@@ -413,12 +420,32 @@ azs_db_fixperms() {
     return 0
 }
 
+# azs_secret STRING... - records passwords and tokens for the scan of every
+# log after the whole suite (run.sh); short ones (under 8 bytes) would
+# match ordinary words and are left out.  Each one's base64 is scanned too.
+azs_secret() {
+    [ -n "${AZS_SUITE_LOGS:-}" ] || return 0
+    local s
+    for s in "$@"; do
+        [ ${#s} -ge 8 ] && printf '%s\n' "$s" >> "$AZS_SUITE_LOGS/secrets"
+    done
+    return 0
+}
+
 # htauthz on the case's database; fixes ownership afterwards.  Output is
-# htauthz's; returns its exit status.
+# htauthz's; returns its exit status.  An issued token is recorded as a
+# secret.
 azs_htauthz() {
-    local rc
-    "$HTAUTHZ" -d "$AZS_DB" "$@"
-    rc=$?
+    local rc out
+    if [ "${1:-}" = token ] && [ "${2:-}" = issue ]; then
+        out=$("$HTAUTHZ" -d "$AZS_DB" "$@")
+        rc=$?
+        azs_secret "$(printf '%s\n' "$out" | head -n 1)"
+        [ -n "$out" ] && printf '%s\n' "$out"
+    else
+        "$HTAUTHZ" -d "$AZS_DB" "$@"
+        rc=$?
+    fi
     azs_db_fixperms
     return "$rc"
 }
@@ -432,6 +459,7 @@ azs_db_init() {
 azs_user_add() {
     local name=$1 pw=$2
     shift 2
+    azs_secret "$pw" "$name:$pw"
     printf '%s\n' "$pw" | azs_htauthz user add "$name" --password-stdin "$@" \
         >/dev/null || _azs_die "htauthz user add $name failed"
 }
@@ -686,6 +714,7 @@ expect_log_count() {
 expect_no_secret() {
     local desc=$1 s pats=()
     shift
+    azs_secret "$@"
     for s in "$@"; do
         pats+=(-e "$s" -e "$(printf '%s' "$s" | base64 -w 0)")
     done

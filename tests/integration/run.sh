@@ -56,8 +56,13 @@ fi
 [ ${#cases[@]} -gt 0 ] || { echo "Bail out! no cases"; exit 99; }
 
 results=$(mktemp "${TMPDIR:-/tmp}/azs-it-results.XXXXXX") || exit 99
-trap 'rm -f "$results"' EXIT
-export AZS_RESULTS=$results
+# Every case leaves its logs and the secrets it used here, for one scan of
+# all the logs against all the secrets once the suite is done.
+AZS_SUITE_LOGS=$(mktemp -d "${TMPDIR:-/tmp}/azs-it-logs.XXXXXX") || exit 99
+mkdir -p "$AZS_SUITE_LOGS/logs" && : > "$AZS_SUITE_LOGS/secrets"
+chmod -R a+rwX "$AZS_SUITE_LOGS"
+trap 'rm -f "$results"; rm -rf "$AZS_SUITE_LOGS"' EXIT
+export AZS_RESULTS=$results AZS_SUITE_LOGS
 
 # A failure the case could not record itself.
 fail_line() {
@@ -100,6 +105,32 @@ for mpm in $mpms; do
     done
     echo "# MPM $mpm: $((SECONDS - t_mpm))s"
 done
+
+# No password or token, nor its base64, in any log of any case.
+nsec=$(sort -u "$AZS_SUITE_LOGS/secrets" | grep -c .)
+nlog=$(find "$AZS_SUITE_LOGS/logs" -type f | wc -l)
+echo "# --- secrets scan (all cases)"
+if [ "$nsec" -eq 0 ] || [ "$nlog" -eq 0 ]; then
+    fail_line "secrets scan: nothing to scan ($nsec secrets, $nlog logs)"
+    failed+=("secrets-scan")
+else
+    pats=$AZS_SUITE_LOGS/patterns
+    sort -u "$AZS_SUITE_LOGS/secrets" | grep . | while IFS= read -r s; do
+        printf '%s\n' "$s"
+        printf '%s' "$s" | base64 -w 0
+        echo
+    done > "$pats"
+    hits=$(find "$AZS_SUITE_LOGS/logs" -type f -exec grep -F -l -f "$pats" {} +)
+    n=$(($(wc -l < "$results") + 1))
+    if [ -z "$hits" ]; then
+        echo "ok" >> "$results"
+        echo "ok $n - secrets scan: $nsec passwords and tokens, none in" \
+             "$nlog logs of the whole suite"
+    else
+        fail_line "secrets scan: a password or token is in: $hits"
+        failed+=("secrets-scan")
+    fi
+fi
 
 total=$(wc -l < "$results")
 nfail=$(grep -c '^not ok' "$results")

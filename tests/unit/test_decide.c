@@ -3,6 +3,10 @@
  */
 #include "unit.h"
 
+/* The default verifier: azs_password_verify. */
+#define LOGIN(st, name, pw, now, u, p) \
+    azs_login(st, name, pw, now, u, p, NULL, NULL)
+
 static azs_store_t *with_users(unit_fx *fx)
 {
     azs_store_t *st = unit_store(fx);
@@ -36,23 +40,23 @@ static void login_reasons(void **state)
     azs_store_t *st = with_users(fx);
     azs_user_t u;
 
-    assert_int_equal(azs_login(st, "alice", "right", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "alice", "right", 2000, &u, fx->pool),
                      AZS_GRANTED);
     assert_string_equal(u.name, "alice");
-    assert_int_equal(azs_login(st, "alice", "wrong", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "alice", "wrong", 2000, &u, fx->pool),
                      AZS_BAD_PASSWORD);
-    assert_int_equal(azs_login(st, "nobody", "right", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "nobody", "right", 2000, &u, fx->pool),
                      AZS_UNKNOWN_USER);
-    assert_int_equal(azs_login(st, "Alice", "right", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "Alice", "right", 2000, &u, fx->pool),
                      AZS_UNKNOWN_USER);
-    assert_int_equal(azs_login(st, "dis", "right", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "dis", "right", 2000, &u, fx->pool),
                      AZS_ACCOUNT_DISABLED);
-    assert_int_equal(azs_login(st, "exp", "right", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "exp", "right", 2000, &u, fx->pool),
                      AZS_ACCOUNT_EXPIRED);
-    assert_int_equal(azs_login(st, "later", "right", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "later", "right", 2000, &u, fx->pool),
                      AZS_GRANTED);
     /* expiry is inclusive: at the instant itself the account is over */
-    assert_int_equal(azs_login(st, "later", "right", 5000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "later", "right", 5000, &u, fx->pool),
                      AZS_ACCOUNT_EXPIRED);
 }
 
@@ -62,9 +66,9 @@ static void state_only_for_the_right_password(void **state)
     azs_store_t *st = with_users(fx);
     azs_user_t u;
 
-    assert_int_equal(azs_login(st, "dis", "wrong", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "dis", "wrong", 2000, &u, fx->pool),
                      AZS_BAD_PASSWORD);
-    assert_int_equal(azs_login(st, "exp", "wrong", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "exp", "wrong", 2000, &u, fx->pool),
                      AZS_BAD_PASSWORD);
 }
 
@@ -77,9 +81,49 @@ static void store_fault_is_db_error(void **state)
     /* a schema that lost its table: the query cannot even be prepared */
     assert_int_equal(sqlite3_exec(azs_store_db(st), "DROP TABLE users",
                                   NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(azs_login(st, "alice", "right", 2000, &u, fx->pool),
+    assert_int_equal(LOGIN(st, "alice", "right", 2000, &u, fx->pool),
                      AZS_DB_ERROR);
     assert_non_null(strstr(azs_store_error(st), "no such table"));
+}
+
+/* A verifier that records what it was asked. */
+typedef struct {
+    int calls;
+    const char *hash;
+} seen_t;
+
+static int recording_verify(const char *pw, const char *hash, void *ctx)
+{
+    seen_t *seen = ctx;
+
+    seen->calls++;
+    seen->hash = hash;
+    return azs_password_verify_idle(pw, hash, NULL);
+}
+
+static void login_goes_through_the_verifier(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = with_users(fx);
+    azs_user_t u;
+    seen_t seen = {0, NULL};
+
+    assert_int_equal(azs_login(st, "alice", "right", 2000, &u, fx->pool,
+                               recording_verify, &seen), AZS_GRANTED);
+    assert_int_equal(seen.calls, 1);
+    assert_string_equal(seen.hash, u.hash);
+    assert_int_equal(azs_login(st, "alice", "wrong", 2000, &u, fx->pool,
+                               recording_verify, &seen), AZS_BAD_PASSWORD);
+    /* an unknown user costs a hash too, the dummy one */
+    assert_int_equal(azs_login(st, "nobody", "right", 2000, &u, fx->pool,
+                               recording_verify, &seen), AZS_UNKNOWN_USER);
+    assert_int_equal(seen.calls, 3);
+    assert_ptr_equal(seen.hash, azs_dummy_hash);
+    /* and a disabled one is told apart only after the hash */
+    assert_int_equal(azs_login(st, "dis", "right", 2000, &u, fx->pool,
+                               recording_verify, &seen),
+                     AZS_ACCOUNT_DISABLED);
+    assert_int_equal(seen.calls, 4);
 }
 
 static void reason_names_are_the_log_keywords(void **state)
@@ -112,6 +156,8 @@ int main(void)
                                         unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(store_fault_is_db_error, unit_setup,
                                         unit_teardown),
+        cmocka_unit_test_setup_teardown(login_goes_through_the_verifier,
+                                        unit_setup, unit_teardown),
         cmocka_unit_test(reason_names_are_the_log_keywords),
     };
     int rc;

@@ -3,6 +3,8 @@
  * and that bcrypt's 72-byte limit never truncates silently.
  * The fixed hashes below were made by htpasswd and openssl passwd.
  */
+#include <sched.h>
+
 #include "unit.h"
 
 #define PW "p\xc3\xa4ssword"   /* UTF-8, to keep bytes honest */
@@ -93,6 +95,37 @@ static void imported_formats_verify(void **state)
     }
 }
 
+/* The idle-priority verifier gives the same answers, and a costly hash
+ * really ran at idle priority (this is Linux). */
+static void idle_verify_agrees(void **state)
+{
+    static const char *const hashes[] = {
+        "$2y$04$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$apr1$SE1JLZYc$CCNJ.YO3LoI4nZ6vXTiT70",
+        "{SHA}I7dElEdfX4dJgLdnbVEeI9iG2mQ=",
+        "$6$saltsalt$rVIyJtXnL0mXUCLepstXWqeOv9JVyd7nOH8wn0BvOU5lCiAviUJLx"
+        "XZ5CkPgq6XNTHV22yG4mV0IO9gqPL5WQ."
+    };
+    size_t i;
+    int idle;
+
+    for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
+        int costly = azs_hash_costly(hashes[i]);
+
+        idle = -1;
+        assert_true(azs_password_verify_idle(PW, hashes[i], &idle));
+        assert_int_equal(idle, costly);
+        assert_false(azs_password_verify_idle("password", hashes[i], &idle));
+        assert_false(azs_password_verify_idle("", hashes[i], NULL));
+    }
+    assert_false(azs_hash_costly("{SHA}I7dElEdfX4dJgLdnbVEeI9iG2mQ="));
+    assert_true(azs_hash_costly(azs_dummy_hash));
+    assert_false(azs_password_verify_idle("x", azs_dummy_hash, &idle));
+    assert_true(idle);
+    /* the caller's own priority is untouched */
+    assert_int_equal(sched_getscheduler(0), SCHED_OTHER);
+}
+
 static void weak_or_broken_formats_refused(void **state)
 {
     /* plain text and DES crypt: apr_password_validate would accept them */
@@ -129,6 +162,7 @@ int main(void)
                                         unit_setup, unit_teardown),
         cmocka_unit_test(no_truncation_past_72_bytes),
         cmocka_unit_test(imported_formats_verify),
+        cmocka_unit_test(idle_verify_agrees),
         cmocka_unit_test(weak_or_broken_formats_refused),
         cmocka_unit_test(constant_time_equal),
     };
