@@ -333,6 +333,8 @@ int azs_gate_enter(azs_gate_t *g, apr_interval_time_t wait);
 void azs_gate_leave(azs_gate_t *g);
 /* Free places now (for tests and diagnostics), -1 when gone. */
 int azs_gate_value(azs_gate_t *g);
+/* The System V id (what ipcs shows), -1 when gone. */
+int azs_gate_id(azs_gate_t *g);
 
 /* ---- administration (azs_admin.c), used by htauthz ------------------- */
 

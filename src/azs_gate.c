@@ -139,3 +139,8 @@ int azs_gate_value(azs_gate_t *g)
 {
     return g && g->id >= 0 ? semctl(g->id, 0, GETVAL) : -1;
 }
+
+int azs_gate_id(azs_gate_t *g)
+{
+    return g ? g->id : -1;
+}

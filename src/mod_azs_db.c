@@ -108,7 +108,8 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0606: at most %d "
-                 "costly password hashes at once", limit);
+                 "costly password hashes at once (semaphore %d)", limit,
+                 azs_gate_id(azs_gate));
     return OK;
 }
 

@@ -271,21 +271,24 @@ DocumentRoot "$AZS_DOCROOT"
     MaxSpareServers 4
     MaxRequestWorkers 16
 </IfModule>
+# Threaded children have Debian's 25 threads: a child keeps one thread that
+# never waits for a password hash (README, "Password hashes under load"),
+# so children smaller than a case's client count would shed new logins.
 <IfModule mpm_worker_module>
     StartServers 2
     ServerLimit 4
-    ThreadsPerChild 8
-    MinSpareThreads 8
-    MaxSpareThreads 32
-    MaxRequestWorkers 32
+    ThreadsPerChild 25
+    MinSpareThreads 25
+    MaxSpareThreads 75
+    MaxRequestWorkers 100
 </IfModule>
 <IfModule mpm_event_module>
     StartServers 2
     ServerLimit 4
-    ThreadsPerChild 8
-    MinSpareThreads 8
-    MaxSpareThreads 32
-    MaxRequestWorkers 32
+    ThreadsPerChild 25
+    MinSpareThreads 25
+    MaxSpareThreads 75
+    MaxRequestWorkers 100
 </IfModule>
 
 # ---- case configuration ----
