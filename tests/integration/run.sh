@@ -107,25 +107,34 @@ for mpm in $mpms; do
 done
 
 # No password or token, nor its base64, in any log of any case.
+# scan_logs PATTERNS DIR - the files under DIR holding any pattern
+scan_logs() {
+    find "$2" -type f -exec grep -F -l -f "$1" {} +
+}
 nsec=$(sort -u "$AZS_SUITE_LOGS/secrets" | grep -c .)
 nlog=$(find "$AZS_SUITE_LOGS/logs" -type f | wc -l)
 echo "# --- secrets scan (all cases)"
-if [ "$nsec" -eq 0 ] || [ "$nlog" -eq 0 ]; then
-    fail_line "secrets scan: nothing to scan ($nsec secrets, $nlog logs)"
+pats=$AZS_SUITE_LOGS/patterns
+sort -u "$AZS_SUITE_LOGS/secrets" | grep . | while IFS= read -r s; do
+    printf '%s\n' "$s"
+    printf '%s' "$s" | base64 -w 0
+    echo
+done > "$pats"
+# The scan must find a secret planted in a log of its own first.
+plant=$AZS_SUITE_LOGS/plant
+mkdir -p "$plant"
+printf 'GET /%s HTTP/1.1\n' "$(sed -n 2p "$pats")" > "$plant/access.log"
+if [ "$nsec" -eq 0 ] || [ "$nlog" -eq 0 ] \
+   || [ -z "$(scan_logs "$pats" "$plant")" ]; then
+    fail_line "secrets scan: cannot scan ($nsec secrets, $nlog logs, or a planted one not found)"
     failed+=("secrets-scan")
 else
-    pats=$AZS_SUITE_LOGS/patterns
-    sort -u "$AZS_SUITE_LOGS/secrets" | grep . | while IFS= read -r s; do
-        printf '%s\n' "$s"
-        printf '%s' "$s" | base64 -w 0
-        echo
-    done > "$pats"
-    hits=$(find "$AZS_SUITE_LOGS/logs" -type f -exec grep -F -l -f "$pats" {} +)
+    hits=$(scan_logs "$pats" "$AZS_SUITE_LOGS/logs")
     n=$(($(wc -l < "$results") + 1))
     if [ -z "$hits" ]; then
         echo "ok" >> "$results"
-        echo "ok $n - secrets scan: $nsec passwords and tokens, none in" \
-             "$nlog logs of the whole suite"
+        echo "ok $n - secrets scan: $nsec passwords and tokens (and their" \
+             "base64), none in $nlog logs of the whole suite"
     else
         fail_line "secrets scan: a password or token is in: $hits"
         failed+=("secrets-scan")
