@@ -30,6 +30,10 @@ static const command_rec azs_cmds[] = {
                   RSRC_CONF,
                   "costly password hashes verified at once in the whole "
                   "server (default: half the CPUs, at least 1)"),
+    AP_INIT_TAKE1("AuthzStatusHashPriority", azs_cmd_hash_priority, NULL,
+                  RSRC_CONF,
+                  "idle (default): costly hashes run at idle CPU priority; "
+                  "normal: at the priority of the request"),
     {NULL}
 };
 

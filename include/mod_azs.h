@@ -40,6 +40,7 @@ typedef struct {
 typedef struct {
     int cache_entries;       /* AuthzStatusCache; AZS_UNSET: default */
     int max_hashes;          /* AuthzStatusHashLimit */
+    int hash_idle;           /* AuthzStatusHashPriority idle (default) */
 } azs_server_conf;
 
 #define AZS_CACHE_DEFAULT    16384
@@ -93,6 +94,8 @@ void *azs_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 const char *azs_cmd_database(cmd_parms *cmd, void *conf, const char *arg);
 const char *azs_cmd_cache(cmd_parms *cmd, void *conf, const char *arg);
 const char *azs_cmd_hash_limit(cmd_parms *cmd, void *conf, const char *arg);
+const char *azs_cmd_hash_priority(cmd_parms *cmd, void *conf,
+                                  const char *arg);
 const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on);
 const char *azs_set_authz_forbidden(cmd_parms *cmd, int on);
 void azs_forbidden_off_for_request(request_rec *r);
@@ -107,6 +110,8 @@ extern azs_gate_t *azs_gate;
 /* Requests of this child waiting for or running a costly hash (atomic),
  * and how many of them may wait: all of the child's threads but one. */
 extern volatile apr_uint32_t azs_hashers;
+/* AuthzStatusHashPriority: 1 idle, 0 normal (set in post_config). */
+extern int azs_hash_idle;
 extern apr_uint32_t azs_hashers_max;
 
 /* mod_azs_db.c: one read-only handle per thread and database file, and

@@ -65,7 +65,7 @@ static int gate_take(request_rec *r, azs_req *q)
 }
 
 /* A costly hash runs under the server-wide limit, on an idle-priority
- * thread, and outside the read transaction (a long snapshot would hold
+ * thread (AuthzStatusHashPriority), and outside the read transaction (a long snapshot would hold
  * back SQLite's checkpoints). */
 static int verify(const char *pw, const char *hash, void *ctx)
 {
@@ -80,9 +80,14 @@ static int verify(const char *pw, const char *hash, void *ctx)
     if (!gate_take(r, q)) {
         return -1;
     }
-    ok = azs_password_verify_idle(pw, hash, &idle);
+    if (azs_hash_idle) {
+        ok = azs_password_verify_idle(pw, hash, &idle);
+    }
+    else {
+        ok = azs_password_verify(pw, hash);
+    }
     gate_cleanup(q);
-    if (!idle) {
+    if (azs_hash_idle && !idle) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "password hash "
                       "verified at normal priority");
     }

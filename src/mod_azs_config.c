@@ -34,6 +34,7 @@ void *azs_create_server_conf(apr_pool_t *p, server_rec *s)
 
     c->cache_entries = AZS_UNSET;
     c->max_hashes = AZS_UNSET;
+    c->hash_idle = AZS_UNSET;
     return c;
 }
 
@@ -46,6 +47,8 @@ void *azs_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
                                                        : add->cache_entries;
     c->max_hashes = add->max_hashes == AZS_UNSET ? base->max_hashes
                                                  : add->max_hashes;
+    c->hash_idle = add->hash_idle == AZS_UNSET ? base->hash_idle
+                                               : add->hash_idle;
     return c;
 }
 
@@ -86,6 +89,29 @@ const char *azs_cmd_hash_limit(cmd_parms *cmd, void *conf, const char *arg)
     const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
 
     return err ? err : positive(cmd, arg, 1024, &c->max_hashes);
+}
+
+const char *azs_cmd_hash_priority(cmd_parms *cmd, void *conf,
+                                  const char *arg)
+{
+    azs_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                              &authz_status_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err) {
+        return err;
+    }
+    if (ap_cstr_casecmp(arg, "idle") == 0) {
+        c->hash_idle = 1;
+    }
+    else if (ap_cstr_casecmp(arg, "normal") == 0) {
+        c->hash_idle = 0;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s takes idle or normal, not '%s'",
+                            cmd->cmd->name, arg);
+    }
+    return NULL;
 }
 
 azs_dir_conf *azs_dir(request_rec *r)

@@ -57,6 +57,7 @@ typedef struct {
 /* Written in post_config, in the parent, before any child exists. */
 module *azs_basic_module;
 azs_gate_t *azs_gate;
+int azs_hash_idle = 1;
 
 /* Written once in child_init, before the child serves; read-only after. */
 static apr_threadkey_t *thread_key;
@@ -83,6 +84,7 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     int limit = sc->max_hashes;
 
     ap_add_version_component(pconf, "mod_authz_status/" AZS_VERSION);
+    azs_hash_idle = sc->hash_idle != 0;
     azs_basic_module = ap_find_linked_module("mod_auth_basic.c");
     if (limit == AZS_UNSET) {
         /* Half the CPUs: a flood of wrong passwords leaves the other half
@@ -195,6 +197,7 @@ azs_store_t *azs_db(request_rec *r)
     azs_store_t *st;
     apr_pool_t *sp;
     const char *err = NULL;
+    azs_rc rc;
 
     if (q->st && q->st_path == path) {
         return q->st;
@@ -221,8 +224,16 @@ azs_store_t *azs_db(request_rec *r)
     if (!st) {
         /* Each handle has a subpool, so dropping one frees it all. */
         apr_pool_create(&sp, t->pool);
-        if (azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, &err)
-            != AZS_OK) {
+        rc = azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, &err);
+        if (rc != AZS_OK && err && strstr(err, "unable to open")) {
+            /* SQLITE_CANTOPEN: htauthz run by root creates -shm and -wal
+             * before it hands them to the database's owner, and an open
+             * in that instant is refused; 10 ms later it is not. */
+            apr_pool_clear(sp);
+            apr_sleep(apr_time_from_msec(10));
+            rc = azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, &err);
+        }
+        if (rc != AZS_OK) {
             apr_pool_destroy(sp);
             azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
                            r->user ? r->user : q->basic_user, err);

@@ -146,6 +146,29 @@ EOF
 configtest_fails "Require role with a broken expression fails" \
     '[Ee]xpr|[Pp]arse'
 
+# The server-wide settings: in the main server only, with their values.
+azs_conf_reset
+azs_conf <<'EOF'
+AuthzStatusCache 1024
+AuthzStatusHashLimit 2
+AuthzStatusHashPriority normal
+EOF
+configtest_passes "AuthzStatusCache, HashLimit and HashPriority: Syntax OK"
+for bad in "AuthzStatusHashLimit 0" "AuthzStatusHashLimit many" \
+           "AuthzStatusHashPriority high" "AuthzStatusCache -1"; do
+    azs_conf_reset
+    printf '%s\n' "$bad" | azs_conf
+    configtest_fails "$bad fails" "${bad%% *}"
+done
+azs_conf_reset
+azs_conf <<'EOF'
+<Location "/x">
+    AuthzStatusHashPriority idle
+</Location>
+EOF
+configtest_fails "AuthzStatusHashPriority inside <Location> fails" \
+    'not allowed'
+
 azs_conf_reset
 azs_conf <<'EOF'
 AuthzStatusNoSuchDirective On

@@ -104,8 +104,11 @@ expect_true "0 lost changes: $got_perms writer grants (expected $exp_perms)" \
     test "$got_perms" = "$exp_perms"
 ic=$(sqlite3 -readonly "$AZS_DB" 'PRAGMA integrity_check' 2>&1)
 expect_true "PRAGMA integrity_check: $ic" test "$ic" = ok
-expect_true "httpd answered reads meanwhile ($(field requests) >= 20)" \
-    test "$(field requests)" -ge 20
+# Each write empties the login caches, so most reads cost a bcrypt hash,
+# which runs at idle priority beside the writers (README, "Password hashes
+# under load"): the count shows reads went on, not how fast.
+expect_true "httpd answered reads meanwhile ($(field requests) >= 10)" \
+    test "$(field requests)" -ge 10
 expect_true "0 failed reads ($(field failed))" test "$(field failed)" = 0
 
 # ---- DB.lock held by another process ---------------------------------------------
