@@ -55,7 +55,7 @@ typedef enum {
     AZS_MISSING_PERMISSION,
     AZS_IP_BLOCKED,
     AZS_DB_ERROR,
-    AZS_BUSY            /* 503: every password-check slot was taken */
+    AZS_BUSY            /* 503: no place under AuthzStatusHashLimit */
 } azs_reason;
 
 /* "unknown-user", "bad-password", ... */
