@@ -30,6 +30,9 @@
 #define AZS_TOKEN_LEN        (sizeof(AZS_TOKEN_PREFIX) - 1 + 32)
 #define AZS_SHA256_LEN       32
 #define AZS_BUSY_TIMEOUT_MS  2000  /* module: answer 500 after this, never hang */
+#define AZS_READ_CACHE_KB    512   /* page cache of each read-only handle */
+#define AZS_XSTR(x) #x
+#define AZS_STR(x) AZS_XSTR(x)
 
 typedef enum {
     AZS_OK = 0,

@@ -39,7 +39,10 @@ typedef struct {
     apr_hash_t *perms;
 } azs_memo;
 
-#define AZS_MEMO_MAX 4096    /* users remembered per thread */
+/* Entries (users, addresses, tokens) remembered per thread: a user with
+ * many roles costs a few KB, and a child has 25 threads, so the bound is
+ * what keeps a child's memory flat when many users come and go. */
+#define AZS_MEMO_MAX 32
 
 typedef struct {
     apr_pool_t *pool;        /* unmanaged: lives as long as the thread */

@@ -129,6 +129,24 @@ static void readonly_handle_cannot_write(void **state)
                      NULL), SQLITE_READONLY);
 }
 
+/* httpd's handles keep a small page cache, whatever the database size. */
+static void readonly_handle_has_a_small_page_cache(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx), *ro = NULL;
+    const char *err = NULL;
+    sqlite3_stmt *s;
+
+    azs_store_close(st);
+    assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
+                     AZS_OK);
+    assert_int_equal(sqlite3_prepare_v2(azs_store_db(ro),
+                     "PRAGMA cache_size", -1, &s, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(s, 0), -AZS_READ_CACHE_KB);
+    sqlite3_finalize(s);
+}
+
 static void generation_bumps_on_every_table(void **state)
 {
     unit_fx *fx = *state;
@@ -390,6 +408,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(init_creates_current_schema,
                                         unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(
+            readonly_handle_has_a_small_page_cache, unit_setup,
+            unit_teardown),
         cmocka_unit_test_setup_teardown(readonly_open_never_creates,
                                         unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(unknown_version_refused,
