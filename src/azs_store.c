@@ -209,6 +209,13 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
     sqlite3_busy_timeout(st->db, busy_timeout_ms);
     sqlite3_extended_result_codes(st->db, 1);
     rc = pragma_int(st->db, "PRAGMA user_version", &version);
+    if ((rc & 0xff) == SQLITE_CANTOPEN && readonly) {
+        /* htauthz run by root creates -shm and -wal before it hands them
+         * to the database's owner: a first read in that instant cannot
+         * open them, and one 10 ms later can. */
+        apr_sleep(apr_time_from_msec(10));
+        rc = pragma_int(st->db, "PRAGMA user_version", &version);
+    }
     if (rc != SQLITE_OK) {
         *err = apr_psprintf(p, "cannot read %s: %s", path,
                             sqlite3_errmsg(st->db));

@@ -65,8 +65,8 @@ static int gate_take(request_rec *r, azs_req *q)
 }
 
 /* A costly hash runs under the server-wide limit, on an idle-priority
- * thread (AuthzStatusHashPriority), and outside the read transaction (a long snapshot would hold
- * back SQLite's checkpoints). */
+ * thread (AuthzStatusHashPriority), and outside the read transaction (a
+ * long snapshot would hold back SQLite's checkpoints). */
 static int verify(const char *pw, const char *hash, void *ctx)
 {
     request_rec *r = ctx;
@@ -111,9 +111,12 @@ static authn_status azs_check_password(request_rec *r, const char *user,
     if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return AUTH_GENERAL_ERROR;
     }
+    /* The Basic admission already asked the cache (pre_user set: it
+     * missed); a form login has not. */
     if (q->cache_hit
-        || azs_cache_get(azs_cache, azs_store_id(st), user, password, gen,
-                         now)) {
+        || (!q->pre_user
+            && azs_cache_get(azs_cache, azs_store_id(st), user, password,
+                             gen, now))) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0107: password "
                       "accepted (verified earlier at generation %"
                       APR_INT64_T_FMT "): user \"%s\" for \"%s\"", gen,

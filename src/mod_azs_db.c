@@ -200,7 +200,6 @@ azs_store_t *azs_db(request_rec *r)
     azs_store_t *st;
     apr_pool_t *sp;
     const char *err = NULL;
-    azs_rc rc;
 
     if (q->st && q->st_path == path) {
         return q->st;
@@ -227,16 +226,8 @@ azs_store_t *azs_db(request_rec *r)
     if (!st) {
         /* Each handle has a subpool, so dropping one frees it all. */
         apr_pool_create(&sp, t->pool);
-        rc = azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, &err);
-        if (rc != AZS_OK && err && strstr(err, "unable to open")) {
-            /* SQLITE_CANTOPEN: htauthz run by root creates -shm and -wal
-             * before it hands them to the database's owner, and an open
-             * in that instant is refused; 10 ms later it is not. */
-            apr_pool_clear(sp);
-            apr_sleep(apr_time_from_msec(10));
-            rc = azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, &err);
-        }
-        if (rc != AZS_OK) {
+        if (azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, &err)
+            != AZS_OK) {
             apr_pool_destroy(sp);
             azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
                            r->user ? r->user : q->basic_user, err);
