@@ -223,6 +223,12 @@ void azs_store_rollback(azs_store_t *st);
 /* Bumped by triggers on every change to any table: a cache keyed by it is
  * invalidated by the next request after any write. */
 azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen);
+/* 1 (and the generation) when no transaction has committed to the file
+ * since a read transaction of this handle read that generation, known
+ * without a transaction: SQLite's WAL-index header, in shared memory, is
+ * the same as before that one began.  0 when it may have changed, or when
+ * it cannot tell (not in WAL mode, first read): read the generation. */
+int azs_store_unchanged(azs_store_t *st, apr_int64_t *gen);
 
 typedef struct {
     apr_int64_t id;

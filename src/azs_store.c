@@ -53,6 +53,8 @@ static const char *const queries[Q_COUNT] = {
     " WHERE bits = ?1 AND net = ?2 AND (expires = 0 OR expires > ?3)"
 };
 
+#define AZS_WAL_HDR 48
+
 struct azs_store {
     sqlite3 *db;
     const char *path;
@@ -72,6 +74,18 @@ struct azs_store {
     apr_int64_t bits_gen;
     int nbits;
     int bits[129];
+    /* The WAL-index header (https://www.sqlite.org/walformat.html): the
+     * two 48-byte copies at the start of the -shm file, in the mapping
+     * SQLite made for this handle, valid while the handle is open (a
+     * reader's SHARED lock keeps any other process from leaving WAL mode
+     * or removing the file).  NULL: not in WAL mode, or not known yet. */
+    const volatile unsigned char *shm;
+    int shm_checked;
+    /* The header read before the read transaction that read generation
+     * hdr_gen began; pending: read before the one now open. */
+    unsigned char hdr[AZS_WAL_HDR], pending[AZS_WAL_HDR];
+    int hdr_ok, pending_ok;
+    apr_int64_t hdr_gen;
 };
 
 const char *azs_store_error(azs_store_t *st)
@@ -110,6 +124,8 @@ static apr_status_t store_cleanup(void *data)
         sqlite3_finalize(apr_hash_this_val(hi));
     }
     apr_hash_clear(st->prepared);
+    st->shm = NULL;
+    st->hdr_ok = st->pending_ok = 0;
     if (st->db) {
         sqlite3_close_v2(st->db);
         st->db = NULL;
@@ -348,6 +364,59 @@ void azs_store_rollback(azs_store_t *st)
     }
 }
 
+/* Finds the WAL-index this handle's first read transaction mapped: in a
+ * read transaction, once per handle.  Only for a database in WAL mode
+ * (for another, xShmMap would create the shared memory). */
+static void wal_map(azs_store_t *st)
+{
+    sqlite3_stmt *s;
+    sqlite3_file *f = NULL;
+    void volatile *p = NULL;
+    int wal = 0;
+
+    st->shm_checked = 1;
+    if (azs_store_prepare(st, "PRAGMA main.journal_mode", &s) != AZS_OK) {
+        return;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *m = sqlite3_column_text(s, 0);
+
+        wal = m && strcmp((const char *)m, "wal") == 0;
+    }
+    sqlite3_reset(s);
+    if (!wal
+        || sqlite3_file_control(st->db, "main", SQLITE_FCNTL_FILE_POINTER,
+                                &f) != SQLITE_OK
+        || !f || !f->pMethods || f->pMethods->iVersion < 2
+        || !f->pMethods->xShmMap
+        || f->pMethods->xShmMap(f, 0, 32768, 0, &p) != SQLITE_OK || !p) {
+        return;
+    }
+    st->shm = p;
+}
+
+/* Copies the WAL-index header as SQLite's own readers do: the first copy,
+ * a barrier, the second; they differ while a writer updates them (it
+ * writes the second first).  0 when they differ, when the index is not
+ * initialized, or when there is no WAL-index. */
+static int wal_header(azs_store_t *st, unsigned char out[AZS_WAL_HDR])
+{
+    unsigned char second[AZS_WAL_HDR];
+    size_t i;
+
+    if (!st->shm) {
+        return 0;
+    }
+    for (i = 0; i < AZS_WAL_HDR; i++) {
+        out[i] = st->shm[i];
+    }
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    for (i = 0; i < AZS_WAL_HDR; i++) {
+        second[i] = st->shm[AZS_WAL_HDR + i];
+    }
+    return memcmp(out, second, AZS_WAL_HDR) == 0 && out[12] != 0;
+}
+
 int azs_store_read_begin(azs_store_t *st)
 {
     sqlite3_stmt *s;
@@ -357,8 +426,15 @@ int azs_store_read_begin(azs_store_t *st)
         || azs_store_prepare(st, "BEGIN", &s) != AZS_OK) {
         return 0;
     }
+    /* Before BEGIN: the snapshot the transaction takes at its first read
+     * is then at least as new as this header (never older, which would
+     * let azs_store_unchanged vouch for a generation it did not see). */
+    st->pending_ok = wal_header(st, st->pending);
     rc = sqlite3_step(s);
     sqlite3_reset(s);
+    if (rc != SQLITE_DONE) {
+        st->pending_ok = 0;
+    }
     return rc == SQLITE_DONE;
 }
 
@@ -367,6 +443,7 @@ void azs_store_read_end(azs_store_t *st)
     sqlite3_stmt *s;
     int rc = SQLITE_ERROR;
 
+    st->pending_ok = 0;
     if (!st->db || sqlite3_get_autocommit(st->db)) {
         return;
     }
@@ -413,7 +490,32 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
         r = db_fail(st, rc);
     }
     sqlite3_reset(s);
+    if (r != AZS_OK) {
+        st->hdr_ok = st->pending_ok = 0;
+        return r;
+    }
+    if (st->pending_ok && !sqlite3_get_autocommit(st->db)) {
+        memcpy(st->hdr, st->pending, sizeof(st->hdr));
+        st->hdr_gen = *gen;
+        st->hdr_ok = 1;
+        st->pending_ok = 0;
+    }
+    else if (!st->shm_checked && !sqlite3_get_autocommit(st->db)) {
+        wal_map(st);
+    }
     return r;
+}
+
+int azs_store_unchanged(azs_store_t *st, apr_int64_t *gen)
+{
+    unsigned char now[AZS_WAL_HDR];
+
+    if (!st->hdr_ok || !wal_header(st, now)
+        || memcmp(now, st->hdr, sizeof(now)) != 0) {
+        return 0;
+    }
+    *gen = st->hdr_gen;
+    return 1;
 }
 
 azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,

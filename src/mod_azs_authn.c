@@ -201,7 +201,6 @@ static int basic_admit(request_rec *r, const char *user,
     azs_req *q = azs_req_get(r);
     azs_store_t *st;
     apr_int64_t gen;
-    azs_rc rc;
 
     q->basic_user = user;
     if (!(st = azs_db(r))) {
@@ -215,12 +214,15 @@ static int basic_admit(request_rec *r, const char *user,
         q->cache_hit = 1;
         return DECLINED;
     }
-    rc = azs_user_get(st, user, &q->pre_u, r->pool);
-    if (rc != AZS_OK && rc != AZS_NOTFOUND) {
-        azs_db_fault(r, "looking up the user");
+    /* From the thread's memo while nothing changed (authorization then
+     * finds the user's roles there too). */
+    if (azs_req_user(r, q, user) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    q->pre_found = rc == AZS_OK;
+    q->pre_found = q->user_found;
+    q->pre_u = q->u;
+    q->pre_u.name = apr_pstrdup(r->pool, q->u.name);   /* NULL stays NULL */
+    q->pre_u.hash = apr_pstrdup(r->pool, q->u.hash);
     q->pre_user = user;
     if ((!q->pre_found || azs_hash_costly(q->pre_u.hash))
         && !gate_take(r, q)) {

@@ -7,6 +7,12 @@
  * The handle is checked against the file on every request (a stat), so a
  * database that was deleted or replaced by rename is opened again, and it
  * is dropped after any SQLite fault, so httpd recovers by itself.
+ *
+ * What a thread looked up (users with their roles and permissions, tokens,
+ * blocklist verdicts) it remembers for one generation of one file.  While
+ * SQLite's WAL-index header says no transaction has committed since the
+ * handle last read the generation (azs_store_unchanged), a request served
+ * from that memory makes no SQLite call at all.
  */
 #include "mod_azs.h"
 
@@ -280,6 +286,16 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
 {
     azs_req *q = azs_req_get(r);
 
+    if ((!q->gen_read || q->gen_st != st) && !q->txn
+        && azs_store_unchanged(st, &q->gen)) {
+        /* Nothing committed since this handle last read the generation:
+         * what the thread remembers for it still holds, and a request
+         * that finds everything there reads nothing (no lock, no
+         * transaction).  One that does not reads the newest data, never
+         * older than the generation. */
+        q->gen_read = 1;
+        q->gen_st = st;
+    }
     if (!q->gen_read || q->gen_st != st) {
         /* The request's reads share one snapshot, from the generation on;
          * it ends with the request (or before a costly hash), so no later

@@ -5,6 +5,8 @@
 #include "unit.h"
 
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void sql(azs_store_t *st, const char *q)
 {
@@ -181,6 +183,128 @@ static void generation_bumps_on_every_table(void **state)
             fail_msg("no generation bump for: %s", writes[i]);
         }
     }
+}
+
+/* What httpd does at the start of a request that has no transaction: a
+ * real read of the generation, in a read transaction. */
+static apr_int64_t real_read(azs_store_t *ro)
+{
+    apr_int64_t gen = -1;
+
+    assert_int_equal(azs_store_read_begin(ro), 1);
+    assert_int_equal(azs_store_generation(ro, &gen), AZS_OK);
+    azs_store_read_end(ro);
+    return gen;
+}
+
+/* The property httpd relies on: whenever the handle says nothing changed,
+ * the generation it gives is the file's generation now. */
+static int check_unchanged(azs_store_t *ro, azs_store_t *rw)
+{
+    apr_int64_t fast = -1, now = -2;
+
+    if (!azs_store_unchanged(ro, &fast)) {
+        return 0;
+    }
+    assert_int_equal(azs_store_generation(rw, &now), AZS_OK);
+    assert_int_equal(fast, now);
+    return 1;
+}
+
+/* A write by another process, as htauthz makes one: its own connection,
+ * closed when it exits. */
+static void write_elsewhere(const char *path, const char *q)
+{
+    pid_t pid = fork();
+    int status = -1;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *db = NULL;
+        int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+
+        sqlite3_busy_timeout(db, 2000);
+        if (rc == SQLITE_OK) {
+            rc = sqlite3_exec(db, q, NULL, NULL, NULL);
+        }
+        sqlite3_close(db);
+        _exit(rc == SQLITE_OK ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void unchanged_until_a_commit(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *rw = unit_store(fx), *ro = NULL;
+    const char *err = NULL;
+    apr_int64_t g1, g2, fast = -1;
+
+    assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
+                     AZS_OK);
+    /* Nothing read yet: it cannot tell. */
+    assert_int_equal(azs_store_unchanged(ro, &fast), 0);
+    real_read(ro);                 /* finds the WAL-index */
+    g1 = real_read(ro);            /* remembers its header */
+    assert_int_equal(check_unchanged(ro, rw), 1);
+    assert_int_equal(check_unchanged(ro, rw), 1);
+
+    /* A commit by another handle of this process. */
+    sql(rw, "INSERT INTO roles (name) VALUES ('a')");
+    assert_int_equal(check_unchanged(ro, rw), 0);
+    g2 = real_read(ro);
+    assert_true(g2 > g1);
+    assert_int_equal(check_unchanged(ro, rw), 1);
+
+    /* A transaction rolled back changes nothing. */
+    sql(rw, "BEGIN IMMEDIATE");
+    sql(rw, "INSERT INTO roles (name) VALUES ('b')");
+    sql(rw, "ROLLBACK");
+    assert_int_equal(check_unchanged(ro, rw), 1);
+
+    /* Commits by other processes (htauthz), also after checkpoints that
+     * restart the WAL: never a stale "unchanged". */
+    write_elsewhere(fx->db, "INSERT INTO roles (name) VALUES ('c')");
+    assert_int_equal(check_unchanged(ro, rw), 0);
+    assert_true(real_read(ro) > g2);
+    assert_int_equal(check_unchanged(ro, rw), 1);
+    sql(rw, "PRAGMA wal_checkpoint(TRUNCATE)");
+    check_unchanged(ro, rw);
+    real_read(ro);
+    write_elsewhere(fx->db, "UPDATE roles SET name = 'd' WHERE name = 'c'");
+    assert_int_equal(check_unchanged(ro, rw), 0);
+    real_read(ro);
+    assert_int_equal(check_unchanged(ro, rw), 1);
+    write_elsewhere(fx->db, "PRAGMA wal_checkpoint(RESTART);"
+                    "DELETE FROM roles WHERE name = 'd'");
+    assert_int_equal(check_unchanged(ro, rw), 0);
+
+    /* A failed read forgets what it knew. */
+    real_read(ro);
+    assert_int_equal(check_unchanged(ro, rw), 1);
+    sql(rw, "DELETE FROM meta WHERE key = 'generation'");
+    assert_int_equal(azs_store_read_begin(ro), 1);
+    assert_int_equal(azs_store_generation(ro, &fast), AZS_DBERR);
+    azs_store_read_end(ro);
+    assert_int_equal(azs_store_unchanged(ro, &fast), 0);
+}
+
+/* Without a WAL-index (rollback journal), every request reads. */
+static void unchanged_needs_wal_mode(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *rw = unit_store(fx), *ro = NULL;
+    const char *err = NULL;
+    apr_int64_t fast = -1;
+
+    sql(rw, "PRAGMA journal_mode = DELETE");
+    assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
+                     AZS_OK);
+    real_read(ro);
+    real_read(ro);
+    assert_int_equal(azs_store_unchanged(ro, &fast), 0);
 }
 
 static void user_get_found_and_not(void **state)
@@ -424,6 +548,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(readonly_handle_cannot_write,
                                         unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(generation_bumps_on_every_table,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(unchanged_until_a_commit,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(unchanged_needs_wal_mode,
                                         unit_setup, unit_teardown),
         cmocka_unit_test_setup_teardown(user_get_found_and_not,
                                         unit_setup, unit_teardown),
