@@ -81,7 +81,7 @@ def main():
     out = []
     p = out.append
     p("mod_authz_status benchmark (bench/run.sh), mode %s" % meta.get("mode"))
-    for k in ("host", "httpd", "module", "source", "wrk", "fixtures"):
+    for k in ("host", "httpd", "module", "source", "wrk", "pin", "fixtures"):
         if k in meta:
             p("  %-9s %s" % (k + ":", meta[k]))
     if "load before" in meta:

@@ -17,6 +17,8 @@
 #   --many             also cycle through many users    BENCH_MANY=1
 #                      (on by default with --full)
 #   --no-extras        skip targets 5, 6 and 7          BENCH_EXTRAS=0
+#   --pin              httpd on CPU 0, wrk on CPU 1     BENCH_PIN=1
+#                      (steadier ratios on a shared machine)
 #   --fresh            regenerate the fixtures          BENCH_FRESH=1
 #   --keep             keep the server roots            BENCH_KEEP=1
 # Other environment: BENCH_WORK (fixtures and server roots, default
@@ -40,6 +42,7 @@ MANY=${BENCH_MANY:-}
 EXTRAS=${BENCH_EXTRAS:-1}
 FRESH=${BENCH_FRESH:-0}
 KEEP=${BENCH_KEEP:-0}
+PIN=${BENCH_PIN:-0}
 ROLES=${BENCH_ROLES:-10000}
 GRANTS=${BENCH_GRANTS:-100000}
 BLOCKS=${BENCH_BLOCKS:-100000}
@@ -66,6 +69,7 @@ while [ $# -gt 0 ]; do
     --no-extras) EXTRAS=0 ;;
     --fresh) FRESH=1 ;;
     --keep) KEEP=1 ;;
+    --pin) PIN=1 ;;
     -h|--help) usage ;;
     *) echo "run.sh: unknown option $1" >&2; usage ;;
     esac
@@ -93,6 +97,15 @@ done
 if [ ! -f "$MODULE" ] || [ ! -x "$HTAUTHZ" ]; then
     echo "run.sh: building (no $MODULE or $HTAUTHZ)" >&2
     AZS_BUILD=$BUILD bash "$top/scripts/build.sh"
+fi
+
+# --pin: the server and the client on separate CPUs, so that neither
+# steals the other's time slices (every configuration, ceiling included).
+SRV_PIN=() CLI_PIN=()
+if [ "$PIN" = 1 ]; then
+    command -v taskset >/dev/null || { echo "run.sh: --pin needs taskset" >&2; exit 1; }
+    [ "$(nproc)" -ge 2 ] || { echo "run.sh: --pin needs 2 CPUs" >&2; exit 1; }
+    SRV_PIN=(taskset -c 0) CLI_PIN=(taskset -c 1)
 fi
 
 RUN_USER= RUN_GROUP=
@@ -155,6 +168,7 @@ raw meta users "$USERS"
 raw meta duration "$DURATION"
 raw meta rounds "$ROUNDS"
 raw meta wrk "wrk -t$THREADS -c$CONNS -d${DURATION}s --timeout 30s"
+raw meta pin "$([ "$PIN" = 1 ] && echo 'httpd on CPU 0, wrk on CPU 1' || echo no)"
 raw meta host "$(uname -sr), $(nproc) cores"
 raw meta httpd "$("$APACHE2" -v | sed -n 's/^Server version: //p')"
 raw meta module "$MODULE ($(date -r "$MODULE" '+%Y-%m-%d %H:%M:%S'))"
@@ -366,7 +380,7 @@ EOF
         conf_for "$name" "$fx"
     } > "$root/httpd.conf"
     PIDFILES+=("$root/httpd.pid")
-    if ! "$APACHE2" -f "$root/httpd.conf" -k start; then
+    if ! "${SRV_PIN[@]}" "$APACHE2" -f "$root/httpd.conf" -k start; then
         echo "httpd $key did not start; its configuration: $root/httpd.conf" >&2
         tail -n 20 "$root/logs/error.log" >&2 || true
         return 1
@@ -410,7 +424,7 @@ wait_idle() {
 wrk_run() {
     local url=$1 d=$2 c=$3 o
     shift 3
-    o=$(wrk -t"$THREADS" -c"$c" -d"${d}s" --timeout 30s "$@" "$url" 2>&1) || true
+    o=$("${CLI_PIN[@]}" wrk -t"$THREADS" -c"$c" -d"${d}s" --timeout 30s "$@" "$url" 2>&1) || true
     awk '
         /^Requests\/sec:/ { rps = $2 }
         / requests in / { total = $1 }
@@ -671,7 +685,7 @@ if [ "$EXTRAS" = 1 ]; then
         log "target 5: $T5_VALID_CONNS valid connection(s) alone, then beside $T5_ATTACK_CONNS sending wrong passwords"
         alone=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
         wait_idle "$RUNDIR/$key"
-        wrk -t1 -c"$T5_ATTACK_CONNS" -d"$(( DURATION + 4 ))s" --timeout 30s \
+        "${CLI_PIN[@]}" wrk -t1 -c"$T5_ATTACK_CONNS" -d"$(( DURATION + 4 ))s" --timeout 30s \
             -H "$bad" "$url" > "$RUNDIR/t5-attack.txt" 2>&1 &
         BGPIDS+=($!)
         sleep 2
@@ -696,7 +710,7 @@ if [ "$EXTRAS" = 1 ]; then
         stop_httpd "$root/httpd.pid"
         sleep 0.5
         t0=$(now_ms)
-        "$APACHE2" -f "$root/httpd.conf" -k start
+        "${SRV_PIN[@]}" "$APACHE2" -f "$root/httpd.conf" -k start
         t1=$(now_ms)
         t2= t3=
         for j in $(seq 1 1000); do
