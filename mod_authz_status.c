@@ -24,7 +24,8 @@ static const command_rec azs_cmds[] = {
                  "Off: answer 401 (httpd's default) instead of 403 to an "
                  "authenticated user who fails Require role/permission"),
     AP_INIT_TAKE1("AuthzStatusCache", azs_cmd_cache, NULL, RSRC_CONF,
-                  "entries in each child's cache of verified logins "
+                  "entries in the cache of verified logins, shared by all "
+                  "children "
                   "(default 16384), or Off"),
     AP_INIT_TAKE1("AuthzStatusHashLimit", azs_cmd_hash_limit, NULL,
                   RSRC_CONF,

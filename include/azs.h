@@ -305,16 +305,18 @@ azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now);
 
 /* ---- the verified-credential cache (azs_cache.c) ---------------------- */
 
-/* A per-process table of logins that passed the password check, so a
- * returning client does not pay for bcrypt on every request.  An entry is
- * keyed by HMAC-SHA256 (a random per-process key) of database, user and
- * password - never the password itself - and holds the database
- * generation it was verified at: any write to the database bumps the
- * generation, so every change (password, disable, delete, role, block)
- * makes every entry stale at once.  Thread-safe. */
+/* A table of logins that passed the password check, so a returning
+ * client does not pay for bcrypt on every request.  An entry is keyed by
+ * HMAC-SHA256 (a random key per table) of database, user and password -
+ * never the password itself - and holds the database generation it was
+ * verified at: any write to the database bumps the generation, so every
+ * change (password, disable, delete, role, block) makes every entry stale
+ * at once.  The table is in shared memory: made before fork(), it is one
+ * table for every process forked after.  Safe between threads and
+ * processes; nobody waits. */
 typedef struct azs_cache azs_cache_t;
 
-/* entries 0: no table (every lookup misses). */
+/* entries 0: no table (every lookup misses).  Freed with p. */
 azs_rc azs_cache_create(azs_cache_t **c, apr_size_t entries, apr_pool_t *p);
 /* 1 when this login was verified at generation gen and the account has
  * not expired at now. */

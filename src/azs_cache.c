@@ -4,43 +4,54 @@
  *
  * The table is direct-mapped: a collision replaces the older entry, which
  * costs one extra verification and never a wrong answer, since the whole
- * 256-bit key is compared.  One mutex guards it; the critical section is
- * a 48-byte copy.
+ * 256-bit key is compared.  It lives in anonymous shared memory made
+ * before httpd forks its children, so a login verified by one child is
+ * known to all.  Each slot is a sequence lock: readers never wait (a slot
+ * being written reads as a miss), and a writer that finds the slot taken
+ * by another skips its write, so no process ever waits for another.  A
+ * process killed in the middle of a write leaves that one slot missing.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <apr_general.h>
-#include <apr_thread_mutex.h>
+#include <apr_shm.h>
 
 #include "azs.h"
 
 typedef struct {
-    unsigned char key[AZS_SHA256_LEN];
-    apr_int64_t gen;          /* 0: empty */
-    apr_int64_t expires;      /* the account's expiry, 0: never */
-} cache_entry;
+    apr_uint32_t seq;          /* even: stable; odd: being written */
+    apr_uint32_t unused;
+    apr_uint64_t key[4];       /* the HMAC, as words read atomically */
+    apr_int64_t gen;           /* 0: empty */
+    apr_int64_t expires;       /* the account's expiry, 0: never */
+} cache_entry;                 /* 56 bytes */
 
 struct azs_cache {
-    unsigned char secret[32];
+    unsigned char secret[32];  /* one per table: every child has it */
     apr_size_t size;
-    cache_entry *table;
-    apr_thread_mutex_t *lock;
+    cache_entry *table;        /* in the shared memory */
 };
 
 azs_rc azs_cache_create(azs_cache_t **out, apr_size_t entries, apr_pool_t *p)
 {
     azs_cache_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_shm_t *shm = NULL;
 
     if (apr_generate_random_bytes(c->secret, sizeof(c->secret))
-            != APR_SUCCESS
-        || apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p)
-            != APR_SUCCESS) {
+        != APR_SUCCESS) {
         return AZS_INVALID;
     }
+    if (entries) {
+        /* Zeroed by the kernel; unmapped when p is cleared. */
+        if (apr_shm_create(&shm, entries * sizeof(cache_entry), NULL, p)
+            != APR_SUCCESS) {
+            return AZS_INVALID;
+        }
+        c->table = apr_shm_baseaddr_get(shm);
+        memset(c->table, 0, entries * sizeof(cache_entry));
+    }
     c->size = entries;
-    c->table = entries ? apr_pcalloc(p, entries * sizeof(cache_entry))
-                       : NULL;
     *out = c;
     return AZS_OK;
 }
@@ -80,32 +91,59 @@ static apr_size_t slot(const azs_cache_t *c, const unsigned char key[32])
 int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
                   const char *pw, apr_int64_t gen, apr_int64_t now)
 {
-    unsigned char key[AZS_SHA256_LEN];
-    cache_entry e;
+    apr_uint64_t key[4], seen[4];
+    apr_int64_t e_gen, e_expires;
+    apr_uint32_t s1, s2;
+    cache_entry *e;
+    int i;
 
     if (!c || !c->size) {
         return 0;
     }
-    cache_key(c, key, db, user, pw);
-    apr_thread_mutex_lock(c->lock);
-    e = c->table[slot(c, key)];
-    apr_thread_mutex_unlock(c->lock);
-    return e.gen != 0 && e.gen == gen && azs_equal(e.key, key, sizeof(key))
-           && (e.expires == 0 || e.expires > now);
+    cache_key(c, (unsigned char *)key, db, user, pw);
+    e = &c->table[slot(c, (unsigned char *)key)];
+    s1 = __atomic_load_n(&e->seq, __ATOMIC_ACQUIRE);
+    if (s1 & 1) {
+        return 0;
+    }
+    for (i = 0; i < 4; i++) {
+        seen[i] = __atomic_load_n(&e->key[i], __ATOMIC_RELAXED);
+    }
+    e_gen = __atomic_load_n(&e->gen, __ATOMIC_RELAXED);
+    e_expires = __atomic_load_n(&e->expires, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    s2 = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+    if (s1 != s2) {
+        return 0;   /* written meanwhile: what was read may be torn */
+    }
+    return e_gen != 0 && e_gen == gen && azs_equal(seen, key, sizeof(key))
+           && (e_expires == 0 || e_expires > now);
 }
 
 void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
                    const char *pw, apr_int64_t gen, apr_int64_t expires)
 {
-    cache_entry e;
+    apr_uint64_t key[4];
+    apr_uint32_t s;
+    cache_entry *e;
+    int i;
 
     if (!c || !c->size) {
         return;
     }
-    cache_key(c, e.key, db, user, pw);
-    e.gen = gen;
-    e.expires = expires;
-    apr_thread_mutex_lock(c->lock);
-    c->table[slot(c, e.key)] = e;
-    apr_thread_mutex_unlock(c->lock);
+    cache_key(c, (unsigned char *)key, db, user, pw);
+    e = &c->table[slot(c, (unsigned char *)key)];
+    s = __atomic_load_n(&e->seq, __ATOMIC_RELAXED);
+    if ((s & 1)
+        || !__atomic_compare_exchange_n(&e->seq, &s, s + 1, 0,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        return;     /* another writer has it: a cache may drop a write */
+    }
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    for (i = 0; i < 4; i++) {
+        __atomic_store_n(&e->key[i], key[i], __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&e->gen, gen, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->expires, expires, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->seq, s + 2, __ATOMIC_RELEASE);
 }

@@ -229,6 +229,7 @@ static int basic_admit(request_rec *r, const char *user,
         azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_BUSY, user,
                        "every password-hash place is taken");
         apr_table_setn(r->err_headers_out, "Retry-After", "1");
+        r->connection->keepalive = AP_CONN_CLOSE;
         return HTTP_SERVICE_UNAVAILABLE;
     }
     return DECLINED;

@@ -68,9 +68,11 @@ module *azs_basic_module;
 azs_gate_t *azs_gate;
 int azs_hash_idle = 1;
 
+/* Written in post_config, in the parent; the table it points to is shared
+ * memory, written with atomics only (azs_cache.c). */
+azs_cache_t *azs_cache;
 /* Written once in child_init, before the child serves; read-only after. */
 static apr_threadkey_t *thread_key;
-azs_cache_t *azs_cache;
 apr_uint32_t azs_hashers_max = 1;
 /* Changed only with apr_atomic. */
 volatile apr_uint32_t azs_hashers;
@@ -91,6 +93,8 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                                &authz_status_module);
     const char *err = NULL;
     int limit = sc->max_hashes;
+    int entries = sc->cache_entries == AZS_UNSET ? AZS_CACHE_DEFAULT
+                                                 : sc->cache_entries;
 
     ap_add_version_component(pconf, "mod_authz_status/" AZS_VERSION);
     azs_hash_idle = sc->hash_idle != 0;
@@ -121,15 +125,21 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0606: at most %d "
                  "costly password hashes at once (semaphore %d)", limit,
                  azs_gate_id(azs_gate));
+    /* The cache of verified logins, in shared memory: made before the
+     * children are forked, it is one table for all of them (a returning
+     * user is known whichever child takes the connection).  A restart
+     * makes a new one, with a new key. */
+    azs_cache = NULL;
+    if (azs_cache_create(&azs_cache, (apr_size_t)entries, pconf) != AZS_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0603: cannot create "
+                     "the credential cache; running without it");
+        azs_cache = NULL;
+    }
     return OK;
 }
 
 void azs_child_init(apr_pool_t *pchild, server_rec *s)
 {
-    azs_server_conf *sc = ap_get_module_config(s->module_config,
-                                               &authz_status_module);
-    int entries = sc->cache_entries == AZS_UNSET ? AZS_CACHE_DEFAULT
-                                                 : sc->cache_entries;
     apr_status_t rv = apr_threadkey_private_create(&thread_key,
                                                    thread_destroy, pchild);
     int threads = 1;
@@ -140,12 +150,6 @@ void azs_child_init(apr_pool_t *pchild, server_rec *s)
     }
     azs_hashers_max = (apr_uint32_t)(threads - 1);
 
-    if (azs_cache_create(&azs_cache, (apr_size_t)entries, pchild)
-        != AZS_OK) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0603: cannot create "
-                     "the credential cache; running without it");
-        azs_cache = NULL;
-    }
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0601: cannot create "
                      "thread-local storage; every request will fail");
