@@ -91,7 +91,11 @@ for mpm in $mpms; do
             77) echo "# ${name}[$mpm]: skipped" ;;
             124|137)
                 fail_line "${name}[$mpm]: timed out after ${case_timeout}s"
-                failed+=("${name}[$mpm]") ;;
+                failed+=("${name}[$mpm]")
+                # A case killed in the middle cannot stop its httpd: stop
+                # it here (TERM: its parent removes its semaphore).
+                pkill -TERM -f "/azs-it\.${name}\." 2>/dev/null && sleep 2
+                pkill -KILL -f "/azs-it\.${name}\." 2>/dev/null || true ;;
             1)
                 # A case that died before recording its failure (set -u,
                 # a helper's exit) still counts as one.
