@@ -43,13 +43,14 @@ azs_rc azs_cache_create(azs_cache_t **out, apr_size_t entries, apr_pool_t *p)
         return AZS_INVALID;
     }
     if (entries) {
-        /* Zeroed by the kernel; unmapped when p is cleared. */
+        /* Anonymous shared memory comes zeroed (every entry empty) and
+         * its pages are touched only as entries are used; unmapped when
+         * p is cleared. */
         if (apr_shm_create(&shm, entries * sizeof(cache_entry), NULL, p)
             != APR_SUCCESS) {
             return AZS_INVALID;
         }
         c->table = apr_shm_baseaddr_get(shm);
-        memset(c->table, 0, entries * sizeof(cache_entry));
     }
     c->size = entries;
     *out = c;
