@@ -75,9 +75,8 @@ typedef struct {
     int gated;               /* 1: holds a place under AuthzStatusHashLimit
                               * (-1: counted, the limit being gone) */
     int gate_cleanup;
-    const char *pre_user;    /* the Basic user the admission looked up */
-    int pre_found;
-    azs_user_t pre_u;
+    const char *pre_user;    /* the Basic user the admission looked up
+                              * (into user, user_found and u above) */
     apr_int64_t gen;         /* the database generation, read once */
     int gen_read;
     azs_store_t *gen_st;

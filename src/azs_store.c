@@ -375,7 +375,9 @@ static void wal_map(azs_store_t *st)
     int wal = 0;
 
     st->shm_checked = 1;
-    if (azs_store_prepare(st, "PRAGMA main.journal_mode", &s) != AZS_OK) {
+    /* Once per handle: not kept prepared. */
+    if (sqlite3_prepare_v2(st->db, "PRAGMA main.journal_mode", -1, &s,
+                           NULL) != SQLITE_OK) {
         return;
     }
     if (sqlite3_step(s) == SQLITE_ROW) {
@@ -383,7 +385,7 @@ static void wal_map(azs_store_t *st)
 
         wal = m && strcmp((const char *)m, "wal") == 0;
     }
-    sqlite3_reset(s);
+    sqlite3_finalize(s);
     if (!wal
         || sqlite3_file_control(st->db, "main", SQLITE_FCNTL_FILE_POINTER,
                                 &f) != SQLITE_OK

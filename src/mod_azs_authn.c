@@ -125,10 +125,10 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         q->pending.status = 0;
         return AUTH_GRANTED;
     }
-    if (q->pre_user && strcmp(q->pre_user, user) == 0) {
-        /* Looked up by the Basic admission, in this read transaction. */
-        u = q->pre_u;
-        why = azs_login_verify(q->pre_found, &u, password, now, verify, r);
+    if (q->pre_user && q->user && strcmp(q->user, user) == 0) {
+        /* Looked up by the Basic admission, for this generation. */
+        u = q->u;
+        why = azs_login_verify(q->user_found, &u, password, now, verify, r);
     }
     else {
         why = azs_login(st, user, password, now, &u, r->pool, verify, r);
@@ -219,12 +219,8 @@ static int basic_admit(request_rec *r, const char *user,
     if (azs_req_user(r, q, user) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    q->pre_found = q->user_found;
-    q->pre_u = q->u;
-    q->pre_u.name = apr_pstrdup(r->pool, q->u.name);   /* NULL stays NULL */
-    q->pre_u.hash = apr_pstrdup(r->pool, q->u.hash);
     q->pre_user = user;
-    if ((!q->pre_found || azs_hash_costly(q->pre_u.hash))
+    if ((!q->user_found || azs_hash_costly(q->u.hash))
         && !gate_take(r, q)) {
         azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_BUSY, user,
                        "every password-hash place is taken");
