@@ -14,11 +14,11 @@ static const command_rec azs_cmds[] = {
     AP_INIT_TAKE1("AuthzStatusDatabase", azs_cmd_database, NULL,
                   RSRC_CONF | ACCESS_CONF,
                   "the SQLite database managed by htauthz"),
-    AP_INIT_FLAG("AuthzStatusBlocklist", ap_set_flag_slot,
-                 (void *)APR_OFFSETOF(azs_dir_conf, blocklist),
+    AP_INIT_FLAG("AuthzStatusBlocklist", azs_cmd_blocklist, NULL,
                  ACCESS_CONF | OR_AUTHCFG,
                  "On: answer 403 to clients on the database's blocklist, "
-                 "before any credential is checked"),
+                 "before any credential is checked (.htaccess may turn it "
+                 "On, not Off)"),
     AP_INIT_FLAG("AuthzStatusForbiddenOnFailure", azs_cmd_forbidden, NULL,
                  ACCESS_CONF | OR_AUTHCFG,
                  "Off: answer 401 (httpd's default) instead of 403 to an "
@@ -41,8 +41,11 @@ static const command_rec azs_cmds[] = {
 static void azs_register_hooks(apr_pool_t *p)
 {
     /* Blocklisted clients are refused before anything else: no prompt,
-     * no hash.  This hook returns 403 or DECLINED, never OK, so it holds
-     * under every Satisfy mode. */
+     * no hash.  Both access hooks, because "Satisfy Any" skips the _ex
+     * ones when mod_access_compat allows the host; 403 or DECLINED, never
+     * OK, so it holds under every Satisfy mode. */
+    ap_hook_check_access(azs_block_check, NULL, NULL, APR_HOOK_FIRST,
+                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_access_ex(azs_block_check, NULL, NULL, APR_HOOK_FIRST,
                             AP_AUTH_INTERNAL_PER_CONF);
     /* Before mod_auth_basic: httpd's own Basic decoder is lenient, ours

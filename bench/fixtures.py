@@ -172,7 +172,8 @@ def build_azs(path, schema, users, hashval, nroles, ngrants, nblocks, now,
                    ((net, bits, text, now) for net, bits, text in blocks()))
     for stmt in triggers:
         db.execute(stmt)
-    db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+    db.execute("UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1"
+               " WHERE key = 'generation'")
     db.execute("COMMIT")
     for stmt in last:
         db.execute(stmt)

@@ -20,7 +20,7 @@
 #include <apr_time.h>
 #include <sqlite3.h>
 
-#define AZS_SCHEMA_VERSION   1
+#define AZS_SCHEMA_VERSION   2
 #define AZS_NAME_MAX         255   /* user, role and permission names */
 #define AZS_BCRYPT_COST      10    /* what htauthz writes */
 #define AZS_BCRYPT_MAX       72    /* bcrypt reads no more: longer is refused */

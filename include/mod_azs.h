@@ -15,6 +15,7 @@
 #include "http_protocol.h"
 #include "ap_expr.h"
 #include "mod_auth.h"
+#include "apr_portable.h"
 
 #include "azs.h"
 
@@ -57,13 +58,21 @@ typedef struct {
     const char *scope;       /* Bearer: what was needed, for the header */
 } azs_pending;
 
+/* A thread's open database (mod_azs_db.c), counted: a request that uses
+ * one keeps it open until the request ends. */
+typedef struct azs_handle azs_handle;
+
 /* What one request has learned: providers run several times per request
  * (mod_authz_core calls them before and after authentication), so the
- * user's roles and permissions are read once. */
+ * user's roles and permissions are read once.  Everything here either
+ * lives in the request's pool or is held by the request (the handle, the
+ * thread's memo sets) until its pool is gone. */
 typedef struct {
-    azs_store_t *st;         /* this thread's handle, while it lasts */
-    const char *st_path;
+    azs_handle *h;           /* the database this request reads now */
+    const char *st_path;     /* ... and its AuthzStatusDatabase */
+    const void *held_set;    /* the memo set last held (mod_azs_db.c) */
     const char *user;        /* whose roles are below */
+    azs_handle *user_h;      /* ... read from this database */
     int user_found;
     azs_user_t u;
     apr_hash_t *roles;
@@ -71,6 +80,8 @@ typedef struct {
     azs_token_t *token;      /* Bearer: the token that authenticated */
     const char *basic_user;  /* the Basic user, before mod_auth_basic sets
                               * r->user: for the log lines */
+    azs_handle *admit_h;     /* the database the Basic admission asked: its
+                              * answers below hold for that one only */
     int cache_hit;           /* the Basic check found the login cached */
     int gated;               /* 1: holds a place under AuthzStatusHashLimit
                               * (-1: counted, the limit being gone) */
@@ -79,9 +90,12 @@ typedef struct {
                               * (into user, user_found and u above) */
     apr_int64_t gen;         /* the database generation, read once */
     int gen_read;
-    azs_store_t *gen_st;
-    azs_store_t *txn;        /* the read transaction this request opened */
+    azs_handle *gen_h;
+    azs_handle *txn;         /* the read transaction this request opened */
+    apr_os_thread_t txn_thread;   /* ... on this thread */
     int txn_cleanup;
+    int block_status;        /* the blocklist's answer, once decided:
+                              * 0 not yet, else DECLINED or a status */
     azs_pending pending;
 } azs_req;
 
@@ -96,6 +110,7 @@ const char *azs_cmd_hash_limit(cmd_parms *cmd, void *conf, const char *arg);
 const char *azs_cmd_hash_priority(cmd_parms *cmd, void *conf,
                                   const char *arg);
 const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on);
+const char *azs_cmd_blocklist(cmd_parms *cmd, void *conf, int on);
 const char *azs_set_authz_forbidden(cmd_parms *cmd, int on);
 void azs_forbidden_off_for_request(request_rec *r);
 azs_dir_conf *azs_dir(request_rec *r);
@@ -122,6 +137,8 @@ void azs_child_init(apr_pool_t *pchild, server_rec *s);
 azs_req *azs_req_get(request_rec *r);
 /* The request's handle, opened if needed; NULL after logging db-error. */
 azs_store_t *azs_db(request_rec *r);
+/* The handle azs_db last gave this request (NULL: none). */
+azs_handle *azs_req_handle(request_rec *r);
 /* Logs db-error with the store's reason and drops the handle so the next
  * request opens the file again. */
 void azs_db_fault(request_rec *r, const char *what);

@@ -1,9 +1,13 @@
--- mod_authz_status database, schema version 1 (PRAGMA user_version).
+-- mod_authz_status database, schema version 2 (PRAGMA user_version).
 --
 -- The module opens this file read-only; every write comes from htauthz.
 -- Times are seconds since the epoch (UTC); 0 means "never"/"not".
--- Every change to any table bumps meta.generation through the triggers
--- below, so caches in httpd see every write on the next request.
+-- Every change to any table gives meta.generation a new random value
+-- through the triggers below, so caches in httpd see every write on the
+-- next request.  Random, not counted: a backup restored over the live
+-- file brings its old generation back, and a counter would then hand the
+-- next write a value that caches already hold answers for (version 1 did;
+-- htauthz init upgrades it).
 
 PRAGMA journal_mode = WAL;
 
@@ -90,51 +94,75 @@ CREATE TABLE blocklist (
     UNIQUE (bits, net)
 );
 
+-- triggers (htauthz init recreates everything from here on to upgrade)
 CREATE TRIGGER users_gi AFTER INSERT ON users BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER users_gu AFTER UPDATE ON users BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER users_gd AFTER DELETE ON users BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER roles_gi AFTER INSERT ON roles BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER roles_gu AFTER UPDATE ON roles BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER roles_gd AFTER DELETE ON roles BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER role_inherits_gi AFTER INSERT ON role_inherits BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER role_inherits_gd AFTER DELETE ON role_inherits BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER permissions_gi AFTER INSERT ON permissions BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER permissions_gu AFTER UPDATE ON permissions BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER permissions_gd AFTER DELETE ON permissions BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER role_permissions_gi AFTER INSERT ON role_permissions BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER role_permissions_gd AFTER DELETE ON role_permissions BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER user_roles_gi AFTER INSERT ON user_roles BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER user_roles_gd AFTER DELETE ON user_roles BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER tokens_gi AFTER INSERT ON tokens BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER tokens_gu AFTER UPDATE ON tokens BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER tokens_gd AFTER DELETE ON tokens BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER token_scopes_gi AFTER INSERT ON token_scopes BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER token_scopes_gd AFTER DELETE ON token_scopes BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER blocklist_gi AFTER INSERT ON blocklist BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER blocklist_gu AFTER UPDATE ON blocklist BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER blocklist_gd AFTER DELETE ON blocklist BEGIN
-    UPDATE meta SET value = value + 1 WHERE key = 'generation'; END;
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

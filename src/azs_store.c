@@ -66,6 +66,8 @@ struct azs_store {
     gid_t gid;
     off_t size;
     struct timespec mtime;
+    struct timespec ctime;   /* no one can set it: "cp -p" of a backup
+                              * keeps size and mtime, never ctime */
     char err[256];
     apr_pool_t *pool;
     apr_hash_t *prepared;    /* const char * (address) -> sqlite3_stmt * */
@@ -157,7 +159,9 @@ int azs_store_stale(azs_store_t *st)
            || sb.st_mode != st->mode || sb.st_uid != st->uid
            || sb.st_gid != st->gid || sb.st_size != st->size
            || sb.st_mtim.tv_sec != st->mtime.tv_sec
-           || sb.st_mtim.tv_nsec != st->mtime.tv_nsec;
+           || sb.st_mtim.tv_nsec != st->mtime.tv_nsec
+           || sb.st_ctim.tv_sec != st->ctime.tv_sec
+           || sb.st_ctim.tv_nsec != st->ctime.tv_nsec;
 }
 
 static int pragma_int(sqlite3 *db, const char *sql, int *value)
@@ -211,6 +215,7 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
     st->gid = sb.st_gid;
     st->size = sb.st_size;
     st->mtime = sb.st_mtim;
+    st->ctime = sb.st_ctim;
     st->id = apr_psprintf(p, "%s|%lu|%lu", path, (unsigned long)sb.st_dev,
                           (unsigned long)sb.st_ino);
     rc = sqlite3_open_v2(path, &st->db, flags, NULL);
@@ -261,6 +266,66 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
     return AZS_OK;
 }
 
+/* Runs sql in one write transaction. */
+static int exec_txn(sqlite3 *db, const char *sql, char **msg)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
+
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    rc = sqlite3_exec(db, sql, NULL, NULL, msg);
+    if (rc == SQLITE_OK) {
+        return sqlite3_exec(db, "COMMIT", NULL, NULL, msg);
+    }
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Version 1 counted generations (value + 1): its triggers are replaced by
+ * those of schema.sql, which draw a new random value on every write, and
+ * the generation itself gets one, all in one transaction. */
+static int upgrade_from_1(sqlite3 *db, char **msg)
+{
+    static const char *const names[] = {
+        "users", "roles", "role_inherits", "permissions",
+        "role_permissions", "user_roles", "tokens", "token_scopes",
+        "blocklist"
+    };
+    const char *triggers = strstr(azs_schema_sql, "CREATE TRIGGER");
+    const char *end = triggers ? strstr(triggers, "PRAGMA user_version")
+                               : NULL;
+    char *sql = NULL, *drops = sqlite3_mprintf("%s", "");
+    size_t i;
+    int rc;
+
+    for (i = 0; drops && i < sizeof(names) / sizeof(names[0]); i++) {
+        char *more = sqlite3_mprintf("%sDROP TRIGGER IF EXISTS %s_gi;"
+                                     "DROP TRIGGER IF EXISTS %s_gu;"
+                                     "DROP TRIGGER IF EXISTS %s_gd;",
+                                     drops, names[i], names[i], names[i]);
+
+        sqlite3_free(drops);
+        drops = more;
+    }
+    if (drops && end) {
+        sql = sqlite3_mprintf("%s%.*s"
+                              "UPDATE meta SET value = "
+                              "(random() & 0x3fffffffffffffff) + 1 "
+                              "WHERE key = 'generation';"
+                              "PRAGMA user_version = %d;", drops,
+                              (int)(end - triggers), triggers,
+                              AZS_SCHEMA_VERSION);
+    }
+    sqlite3_free(drops);
+    if (!sql) {
+        return SQLITE_NOMEM;
+    }
+    rc = exec_txn(db, sql, msg);
+    sqlite3_free(sql);
+    return rc;
+}
+
 azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
 {
     sqlite3 *db = NULL;
@@ -285,17 +350,11 @@ azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
         if (rc == SQLITE_OK) {
             sqlite3_free(msg);
             msg = NULL;
-            rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+            rc = exec_txn(db, azs_schema_sql, &msg);
         }
-        if (rc == SQLITE_OK) {
-            rc = sqlite3_exec(db, azs_schema_sql, NULL, NULL, &msg);
-            if (rc == SQLITE_OK) {
-                rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
-            }
-            else {
-                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-            }
-        }
+    }
+    else if (rc == SQLITE_OK && version == 1) {
+        rc = upgrade_from_1(db, &msg);
     }
     else if (rc == SQLITE_OK && version != AZS_SCHEMA_VERSION) {
         *err = apr_psprintf(p, "%s has schema version %d, this build "

@@ -102,6 +102,7 @@ static authn_status azs_check_password(request_rec *r, const char *user,
     apr_int64_t now = apr_time_sec(r->request_time), gen = 0;
     azs_user_t u;
     azs_reason why;
+    int admitted;
 
     if (!st) {
         return AUTH_GENERAL_ERROR;
@@ -112,9 +113,11 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         return AUTH_GENERAL_ERROR;
     }
     /* The Basic admission already asked the cache (pre_user set: it
-     * missed); a form login has not. */
-    if (q->cache_hit
-        || (!q->pre_user
+     * missed); a form login has not, nor has one through a provider alias
+     * with a database of its own (the admission asked another). */
+    admitted = q->admit_h && q->admit_h == azs_req_handle(r);
+    if ((admitted && q->cache_hit)
+        || ((!admitted || !q->pre_user)
             && azs_cache_get(azs_cache, azs_store_id(st), user, password,
                              gen, now))) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0107: password "
@@ -125,7 +128,8 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         q->pending.status = 0;
         return AUTH_GRANTED;
     }
-    if (q->pre_user && q->user && strcmp(q->user, user) == 0) {
+    if (admitted && q->pre_user && q->user && q->user_h == q->admit_h
+        && strcmp(q->user, user) == 0) {
         /* Looked up by the Basic admission, for this generation. */
         u = q->u;
         why = azs_login_verify(q->user_found, &u, password, now, verify, r);
@@ -209,6 +213,7 @@ static int basic_admit(request_rec *r, const char *user,
     if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    q->admit_h = azs_req_handle(r);
     if (azs_cache_get(azs_cache, azs_store_id(st), user, password, gen,
                       apr_time_sec(r->request_time))) {
         q->cache_hit = 1;

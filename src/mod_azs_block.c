@@ -1,15 +1,19 @@
 /*
  * mod_azs_block.c - AuthzStatusBlocklist: 403 before authentication.
  *
- * Runs as the first access_checker_ex hook and answers 403 or DECLINED,
- * never OK, so no Satisfy mode can let a blocked client through and no
- * password is hashed for it.
+ * Runs first in both access hooks, access_checker and access_checker_ex,
+ * and answers 403 or DECLINED, never OK.  Under "Satisfy Any" httpd skips
+ * the _ex hooks (and authentication) when every access_checker says yes
+ * (mod_access_compat's "Allow from"), and runs them when one says no: so
+ * a blocked client is refused in the first, and again in the second, and
+ * no Satisfy mode lets it through or hashes a password for it.  The
+ * verdict is decided once per request and logged once.
  */
 #include "mod_azs.h"
 
 #include "apr_strings.h"
 
-int azs_block_check(request_rec *r)
+static int block_decide(request_rec *r)
 {
     azs_dir_conf *c = azs_dir(r);
     azs_cidr_t addr;
@@ -38,4 +42,18 @@ int azs_block_check(request_rec *r)
                                 ip, b->id, b->text,
                                 azs_escape(r->pool, b->reason, 256)));
     return HTTP_FORBIDDEN;
+}
+
+int azs_block_check(request_rec *r)
+{
+    azs_req *q;
+
+    if (azs_dir(r)->blocklist != 1 || r->main) {
+        return DECLINED;   /* a subrequest's client is its main's */
+    }
+    q = azs_req_get(r);
+    if (!q->block_status) {
+        q->block_status = block_decide(r);
+    }
+    return q->block_status;
 }

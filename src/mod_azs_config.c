@@ -114,6 +114,21 @@ const char *azs_cmd_hash_priority(cmd_parms *cmd, void *conf,
     return NULL;
 }
 
+/* The blocklist is the server administrator's: an .htaccess file may
+ * turn it on for its subtree, never off (its author is not trusted with
+ * who may reach the server, only with who may read their files). */
+const char *azs_cmd_blocklist(cmd_parms *cmd, void *conf, int on)
+{
+    azs_dir_conf *c = conf;
+
+    if (!on && !(cmd->override & ACCESS_CONF)) {
+        return "AuthzStatusBlocklist Off is not allowed in .htaccess "
+               "files: the blocklist is set in the server configuration";
+    }
+    c->blocklist = on;
+    return NULL;
+}
+
 azs_dir_conf *azs_dir(request_rec *r)
 {
     return ap_get_module_config(r->per_dir_config, &authz_status_module);

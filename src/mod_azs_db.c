@@ -16,8 +16,10 @@
  */
 #include "mod_azs.h"
 
+#include "apr_atomic.h"
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
+#include "apr_portable.h"
 #include "ap_mpm.h"
 #include "unixd.h"
 
@@ -47,20 +49,52 @@ typedef struct {
 
 /* Entries (users, addresses, tokens) remembered per thread: a user with
  * many roles costs a few KB, and a child has 25 threads, so the bound is
- * what keeps a child's memory flat when many users come and go. */
+ * what keeps a child's memory flat when many users come and go.  The
+ * poisoned build keeps 4, so that sets are retired all the time. */
+#ifdef AZS_MEMO_POISON
+#define AZS_MEMO_MAX 4
+#else
 #define AZS_MEMO_MAX 32
+#endif
+
+/*
+ * What a thread remembers of one file at one generation.  Requests point
+ * into it (a user's roles, a token's scopes, a blocklist entry's text)
+ * instead of copying, so it is counted: the thread holds one reference
+ * while the set is its current one, and every request that took something
+ * from it holds one until the request's pool is gone.  A set is never
+ * emptied; the thread starts a new one and the last holder frees the old.
+ * It has a pool and an allocator of its own, so that holder may be any
+ * thread (under event, the thread that completes a request's write
+ * destroys its pool).
+ */
+typedef struct {
+    apr_pool_t *pool;
+    apr_hash_t *users;       /* user name -> azs_memo * */
+    apr_hash_t *blocks;      /* client address -> azs_memo_block * */
+    apr_hash_t *tokens;      /* token hash -> azs_memo_token * */
+    const char *db;          /* azs_store_id of the file */
+    apr_int64_t gen;
+    volatile apr_uint32_t refs;
+} azs_memo_set;
+
+/*
+ * A thread's open database, counted the same way: the thread's table of
+ * handles holds one reference, each request that uses it another.  A
+ * handle found stale (or after a fault) leaves the table at once, and is
+ * closed when the last request using it is done: a subrequest that
+ * reopens the file cannot close the handle its main request still reads.
+ */
+struct azs_handle {
+    azs_store_t *st;
+    apr_pool_t *pool;        /* its own allocator: freed by any thread */
+    volatile apr_uint32_t refs;
+};
 
 typedef struct {
     apr_pool_t *pool;        /* unmanaged: lives as long as the thread */
-    apr_hash_t *stores;      /* path -> azs_store_t * */
-    /* Roles and permissions of recent users, valid while the database's
-     * generation and identity stay the same: any write empties it. */
-    apr_pool_t *memo_pool;
-    apr_hash_t *memo;        /* user name -> azs_memo * */
-    apr_hash_t *blocks;      /* client address -> azs_memo_block * */
-    apr_hash_t *tokens;      /* token hash -> azs_memo_token * */
-    const char *memo_db;
-    apr_int64_t memo_gen;
+    apr_hash_t *stores;      /* path -> azs_handle * */
+    azs_memo_set *memo;      /* the current set, or NULL */
 } azs_thread;
 
 /* Written in post_config, in the parent, before any child exists. */
@@ -77,11 +111,122 @@ apr_uint32_t azs_hashers_max = 1;
 /* Changed only with apr_atomic. */
 volatile apr_uint32_t azs_hashers;
 
+#ifdef AZS_MEMO_POISON
+/* Overwrites what a request could still point to, so that a use after
+ * the set is gone reads garbage (and fails a test) instead of what
+ * happened to stay there.  The pool's memory is then freed for real,
+ * which AddressSanitizer reports if anything touches it. */
+static void poison_str(const char *s)
+{
+    if (s) {
+        memset((char *)s, 0xdb, strlen(s));
+    }
+}
+
+static void poison_table(apr_hash_t *h)
+{
+    apr_hash_index_t *hi;
+    const void *key;
+    void *val;
+
+    for (hi = apr_hash_first(NULL, h); hi; hi = apr_hash_next(hi)) {
+        apr_hash_this(hi, &key, NULL, &val);
+        poison_str(key);
+        poison_str(val);
+    }
+}
+
+static void poison_set(azs_memo_set *m)
+{
+    apr_hash_index_t *hi;
+    int i;
+
+    for (hi = apr_hash_first(NULL, m->users); hi; hi = apr_hash_next(hi)) {
+        azs_memo *e = apr_hash_this_val(hi);
+
+        poison_table(e->roles);
+        poison_table(e->perms);
+        poison_str(e->u.name);
+        poison_str(e->u.hash);
+        memset(e, 0xdb, sizeof(*e));
+    }
+    for (hi = apr_hash_first(NULL, m->tokens); hi; hi = apr_hash_next(hi)) {
+        azs_memo_token *e = apr_hash_this_val(hi);
+
+        if (e->rc == AZS_OK) {
+            for (i = 0; i < e->t.scopes->nelts; i++) {
+                poison_str(APR_ARRAY_IDX(e->t.scopes, i, const char *));
+            }
+            poison_str(e->t.user);
+            poison_str(e->t.label);
+            poison_str(e->u.name);
+            poison_str(e->u.hash);
+        }
+        memset(e, 0xdb, sizeof(*e));
+    }
+    for (hi = apr_hash_first(NULL, m->blocks); hi; hi = apr_hash_next(hi)) {
+        azs_memo_block *e = apr_hash_this_val(hi);
+
+        if (e->blocked) {
+            poison_str(e->b.text);
+            poison_str(e->b.reason);
+        }
+        memset(e, 0xdb, sizeof(*e));
+    }
+}
+#endif
+
+static void set_release(azs_memo_set *m)
+{
+    if (m && apr_atomic_dec32(&m->refs) == 0) {
+#ifdef AZS_MEMO_POISON
+        poison_set(m);
+#endif
+        apr_pool_destroy(m->pool);
+    }
+}
+
+static void handle_release(azs_handle *h)
+{
+    if (h && apr_atomic_dec32(&h->refs) == 0) {
+        apr_pool_destroy(h->pool);   /* closes the SQLite handle */
+    }
+}
+
+static apr_status_t set_cleanup(void *data)
+{
+    set_release(data);
+    return APR_SUCCESS;
+}
+
+static apr_status_t handle_cleanup(void *data)
+{
+    handle_release(data);
+    return APR_SUCCESS;
+}
+
+/* The request keeps m alive until its pool is gone. */
+static void hold_set(request_rec *r, azs_req *q, azs_memo_set *m)
+{
+    if (q->held_set != m) {
+        apr_atomic_inc32(&m->refs);
+        apr_pool_cleanup_register(r->pool, m, set_cleanup,
+                                  apr_pool_cleanup_null);
+        q->held_set = m;
+    }
+}
+
 static void thread_destroy(void *data)
 {
     azs_thread *t = data;
+    apr_hash_index_t *hi;
 
     if (t) {
+        set_release(t->memo);
+        for (hi = apr_hash_first(t->pool, t->stores); hi;
+             hi = apr_hash_next(hi)) {
+            handle_release(apr_hash_this_val(hi));
+        }
         apr_pool_destroy(t->pool);
     }
 }
@@ -176,7 +321,6 @@ static azs_thread *thread_get(void)
     t = apr_pcalloc(pool, sizeof(*t));
     t->pool = pool;
     t->stores = apr_hash_make(pool);
-    apr_pool_create(&t->memo_pool, pool);
     if (apr_threadkey_private_set(t, thread_key) != APR_SUCCESS) {
         apr_pool_destroy(pool);
         return NULL;
@@ -196,10 +340,43 @@ azs_req *azs_req_get(request_rec *r)
     return q;
 }
 
-static void store_drop(azs_thread *t, const char *path, azs_store_t *st)
+/* Takes the handle out of the thread's table; requests that use it keep
+ * it open until they end. */
+static void store_drop(azs_thread *t, const char *path, azs_handle *h)
 {
-    apr_hash_set(t->stores, path, APR_HASH_KEY_STRING, NULL);
-    azs_store_close(st);
+    if (apr_hash_get(t->stores, path, APR_HASH_KEY_STRING) == h) {
+        apr_hash_set(t->stores, path, APR_HASH_KEY_STRING, NULL);
+        handle_release(h);
+    }
+}
+
+static azs_handle *store_open(request_rec *r, azs_thread *t,
+                              const char *path, const char **err)
+{
+    apr_pool_t *sp;
+    azs_handle *h;
+    azs_store_t *st;
+
+    /* A pool and allocator of its own: closing it frees it all (a handle
+     * reopened once per request must not grow the child), from whichever
+     * thread lets go of it last. */
+    if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
+        *err = "out of memory";
+        return NULL;
+    }
+    apr_pool_tag(sp, "authz_status_db");
+    if (azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, err)
+        != AZS_OK) {
+        *err = apr_pstrdup(r->pool, *err);
+        apr_pool_destroy(sp);
+        return NULL;
+    }
+    h = apr_pcalloc(sp, sizeof(*h));
+    h->st = st;
+    h->pool = sp;
+    h->refs = 1;             /* the thread's table */
+    apr_hash_set(t->stores, apr_pstrdup(sp, path), APR_HASH_KEY_STRING, h);
+    return h;
 }
 
 azs_store_t *azs_db(request_rec *r)
@@ -207,12 +384,11 @@ azs_store_t *azs_db(request_rec *r)
     azs_req *q = azs_req_get(r);
     const char *path = azs_db_path(r);
     azs_thread *t;
-    azs_store_t *st;
-    apr_pool_t *sp;
+    azs_handle *h;
     const char *err = NULL;
 
-    if (q->st && q->st_path == path) {
-        return q->st;
+    if (q->h && q->st_path == path) {
+        return q->h->st;
     }
     if (!(t = thread_get())) {
         azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
@@ -220,35 +396,38 @@ azs_store_t *azs_db(request_rec *r)
                        "no thread-local storage");
         return NULL;
     }
-    st = apr_hash_get(t->stores, path, APR_HASH_KEY_STRING);
-    if (st && !r->main && !r->prev && azs_store_in_read(st)) {
+    h = apr_hash_get(t->stores, path, APR_HASH_KEY_STRING);
+    if (h && !r->main && !r->prev && azs_store_in_read(h->st)) {
         /* A request from the connection has no outer request that could
-         * own a transaction: one still open is left over, and ending it
-         * keeps this request from reading an old snapshot. */
-        azs_store_read_end(st);
+         * own a transaction: one still open is left over (its request's
+         * pool went away on another thread), and ending it keeps this
+         * request from reading an old snapshot. */
+        azs_store_read_end(h->st);
     }
-    if (st && azs_store_stale(st)) {
+    if (h && azs_store_stale(h->st)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0602: %s was "
                       "replaced or removed: opening it again", path);
-        store_drop(t, path, st);
-        st = NULL;
+        store_drop(t, path, h);
+        h = NULL;
     }
-    if (!st) {
-        /* Each handle has a subpool, so dropping one frees it all. */
-        apr_pool_create(&sp, t->pool);
-        if (azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, &err)
-            != AZS_OK) {
-            apr_pool_destroy(sp);
-            azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
-                           r->user ? r->user : q->basic_user, err);
-            return NULL;
-        }
-        apr_hash_set(t->stores, apr_pstrdup(sp, path), APR_HASH_KEY_STRING,
-                     st);
+    if (!h && !(h = store_open(r, t, path, &err))) {
+        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
+                       r->user ? r->user : q->basic_user, err);
+        return NULL;
     }
-    q->st = st;
+    /* Held until the request ends: what it read through this handle
+     * (its transaction, the generation it vouches for) stays valid. */
+    apr_atomic_inc32(&h->refs);
+    apr_pool_cleanup_register(r->pool, h, handle_cleanup,
+                              apr_pool_cleanup_null);
+    q->h = h;
     q->st_path = path;
-    return st;
+    return h->st;
+}
+
+azs_handle *azs_req_handle(request_rec *r)
+{
+    return azs_req_get(r)->h;
 }
 
 void azs_db_fault(request_rec *r, const char *what)
@@ -259,24 +438,34 @@ void azs_db_fault(request_rec *r, const char *what)
     azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
                    r->user ? r->user : q->basic_user,
                    apr_pstrcat(r->pool, what, ": ",
-                               q->st ? azs_store_error(q->st) : "no handle",
-                               NULL));
-    /* Closing the handle ends its transaction too. */
-    q->txn = NULL;
-    if (q->st && t) {
-        store_drop(t, q->st_path, q->st);
+                               q->h ? azs_store_error(q->h->st)
+                                    : "no handle", NULL));
+    if (q->txn) {
+        azs_store_read_end(q->txn->st);
+        q->txn = NULL;
     }
-    q->st = NULL;
+    /* The next request opens the file again; this one's hold closes the
+     * handle when it ends. */
+    if (q->h && t) {
+        store_drop(t, q->st_path, q->h);
+    }
+    q->h = NULL;
 }
 
+/* Ends the request's read transaction, on the thread that began it only:
+ * under event a request's pool may be destroyed by another thread while
+ * this one already serves the next request on the same handle.  A
+ * transaction left open that way is ended by the thread's next request
+ * (azs_db). */
 static apr_status_t read_end(void *data)
 {
     azs_req *q = data;
 
-    if (q->txn) {
-        azs_store_read_end(q->txn);
-        q->txn = NULL;
+    if (q->txn && apr_os_thread_equal(q->txn_thread,
+                                      apr_os_thread_current())) {
+        azs_store_read_end(q->txn->st);
     }
+    q->txn = NULL;
     return APR_SUCCESS;
 }
 
@@ -289,8 +478,12 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
                                 apr_int64_t *gen)
 {
     azs_req *q = azs_req_get(r);
+    azs_handle *h = q->h;
 
-    if ((!q->gen_read || q->gen_st != st) && !q->txn
+    if (!h || h->st != st) {
+        return APR_EGENERAL;   /* st is always the request's handle */
+    }
+    if ((!q->gen_read || q->gen_h != h) && !q->txn
         && azs_store_unchanged(st, &q->gen)) {
         /* Nothing committed since this handle last read the generation:
          * what the thread remembers for it still holds, and a request
@@ -298,14 +491,15 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
          * transaction).  One that does not reads the newest data, never
          * older than the generation. */
         q->gen_read = 1;
-        q->gen_st = st;
+        q->gen_h = h;
     }
-    if (!q->gen_read || q->gen_st != st) {
+    if (!q->gen_read || q->gen_h != h) {
         /* The request's reads share one snapshot, from the generation on;
          * it ends with the request (or before a costly hash), so no later
          * request of this thread can see an old one. */
         if (!q->txn && azs_store_read_begin(st)) {
-            q->txn = st;
+            q->txn = h;
+            q->txn_thread = apr_os_thread_current();
             if (!q->txn_cleanup) {
                 apr_pool_cleanup_register(r->pool, q, read_end,
                                           apr_pool_cleanup_null);
@@ -317,77 +511,102 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
             return APR_EGENERAL;
         }
         q->gen_read = 1;
-        q->gen_st = st;
+        q->gen_h = h;
     }
     *gen = q->gen;
     return APR_SUCCESS;
 }
 
-/* The thread's memo for this file at this generation, emptied when
- * either changed (or when it grew past its bound). */
-static apr_hash_t *memo_for(azs_thread *t, azs_store_t *st, apr_int64_t gen)
+/* The thread's current set for this file at this generation: a new one
+ * when either changed (or when the current one is full).  The request
+ * holds the set it is given, so nothing it takes from it can be freed
+ * under it, whatever a later lookup (or a subrequest) starts. */
+static azs_memo_set *memo_for(request_rec *r, azs_req *q, azs_thread *t,
+                              azs_store_t *st, apr_int64_t gen)
 {
     const char *id = azs_store_id(st);
+    azs_memo_set *m = t->memo;
+    apr_pool_t *pool;
 
-    if (!t->memo || t->memo_gen != gen || strcmp(t->memo_db, id) != 0
-        || apr_hash_count(t->memo) + apr_hash_count(t->blocks)
-           + apr_hash_count(t->tokens) >= AZS_MEMO_MAX) {
-        apr_pool_clear(t->memo_pool);
-        t->memo = apr_hash_make(t->memo_pool);
-        t->blocks = apr_hash_make(t->memo_pool);
-        t->tokens = apr_hash_make(t->memo_pool);
-        t->memo_db = apr_pstrdup(t->memo_pool, id);
-        t->memo_gen = gen;
+    if (!m || m->gen != gen || strcmp(m->db, id) != 0
+        || apr_hash_count(m->users) + apr_hash_count(m->blocks)
+           + apr_hash_count(m->tokens) >= AZS_MEMO_MAX) {
+        if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL)
+            != APR_SUCCESS) {
+            return NULL;
+        }
+        apr_pool_tag(pool, "authz_status_memo");
+        m = apr_pcalloc(pool, sizeof(*m));
+        m->pool = pool;
+        m->users = apr_hash_make(pool);
+        m->blocks = apr_hash_make(pool);
+        m->tokens = apr_hash_make(pool);
+        m->db = apr_pstrdup(pool, id);
+        m->gen = gen;
+        m->refs = 1;         /* the thread's */
+        set_release(t->memo);
+        t->memo = m;
     }
-    return t->memo;
+    hold_set(r, q, m);
+    return m;
+}
+
+/* The request's user memo is for one database: a provider alias with an
+ * AuthzStatusDatabase of its own asks another. */
+static int req_user_known(const azs_req *q, const char *user)
+{
+    return q->user && q->h && q->user_h == q->h && strcmp(q->user, user) == 0;
 }
 
 apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user)
 {
     azs_store_t *st;
     azs_thread *t;
+    azs_memo_set *set;
     azs_memo *m;
-    apr_hash_t *memo;
     apr_int64_t gen;
     azs_rc rc;
 
-    if (q->user && strcmp(q->user, user) == 0) {
-        return APR_SUCCESS;
-    }
     if (!(st = azs_db(r)) || !(t = thread_get())
         || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
-    memo = memo_for(t, st, gen);
-    m = apr_hash_get(memo, user, APR_HASH_KEY_STRING);
+    if (req_user_known(q, user)) {
+        return APR_SUCCESS;
+    }
+    if (!(set = memo_for(r, q, t, st, gen))) {
+        azs_db_fault(r, "no memory for the memo");
+        return APR_EGENERAL;
+    }
+    m = apr_hash_get(set->users, user, APR_HASH_KEY_STRING);
     if (!m) {
-        m = apr_pcalloc(t->memo_pool, sizeof(*m));
-        rc = azs_user_get(st, user, &m->u, t->memo_pool);
+        m = apr_pcalloc(set->pool, sizeof(*m));
+        rc = azs_user_get(st, user, &m->u, set->pool);
         if (rc == AZS_NOTFOUND) {
             /* Not ours (another authn provider): no roles, no
              * permissions. */
-            m->roles = apr_hash_make(t->memo_pool);
-            m->perms = apr_hash_make(t->memo_pool);
+            m->roles = apr_hash_make(set->pool);
+            m->perms = apr_hash_make(set->pool);
         }
         else if (rc == AZS_OK) {
             m->found = 1;
-            rc = azs_user_effective(st, m->u.id, t->memo_pool, &m->roles,
+            rc = azs_user_effective(st, m->u.id, set->pool, &m->roles,
                                     &m->perms);
         }
         if (rc != AZS_OK && rc != AZS_NOTFOUND) {
             azs_db_fault(r, "reading roles");
             return APR_EGENERAL;
         }
-        apr_hash_set(memo, apr_pstrdup(t->memo_pool, user),
+        apr_hash_set(set->users, apr_pstrdup(set->pool, user),
                      APR_HASH_KEY_STRING, m);
     }
-    /* Valid for this request's authorization, which runs on this thread
-     * before the thread serves anything else. */
+    /* The set is held by this request (memo_for): valid until it ends. */
     q->user_found = m->found;
     q->u = m->u;
     q->roles = m->roles;
     q->perms = m->perms;
     q->user = apr_pstrdup(r->pool, user);
+    q->user_h = q->h;
     return APR_SUCCESS;
 }
 
@@ -395,10 +614,11 @@ apr_status_t azs_req_block(request_rec *r, const char *ip,
                            const azs_cidr_t *addr, azs_block_t **b)
 {
     apr_int64_t now = apr_time_sec(r->request_time), gen;
+    azs_req *q = azs_req_get(r);
     azs_store_t *st;
     azs_thread *t;
+    azs_memo_set *set;
     azs_memo_block *m;
-    apr_hash_t *memo;
     azs_rc rc;
 
     *b = NULL;
@@ -406,27 +626,29 @@ apr_status_t azs_req_block(request_rec *r, const char *ip,
         || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
+    if (!(set = memo_for(r, q, t, st, gen))) {
+        azs_db_fault(r, "no memory for the memo");
+        return APR_EGENERAL;
+    }
     /* A verdict holds until any write; an entry that expires is looked
      * up again. */
-    memo_for(t, st, gen);
-    memo = t->blocks;
-    m = apr_hash_get(memo, ip, APR_HASH_KEY_STRING);
+    m = apr_hash_get(set->blocks, ip, APR_HASH_KEY_STRING);
     if (m && m->blocked && m->b.expires && m->b.expires <= now) {
         m = NULL;
     }
     if (!m) {
-        m = apr_pcalloc(t->memo_pool, sizeof(*m));
-        rc = azs_block_match(st, addr->net, now, &m->b, t->memo_pool);
+        m = apr_pcalloc(set->pool, sizeof(*m));
+        rc = azs_block_match(st, addr->net, now, &m->b, set->pool);
         if (rc != AZS_OK && rc != AZS_NOTFOUND) {
             azs_db_fault(r, "reading the blocklist");
             return APR_EGENERAL;
         }
         m->blocked = rc == AZS_OK;
-        apr_hash_set(memo, apr_pstrdup(t->memo_pool, ip),
+        apr_hash_set(set->blocks, apr_pstrdup(set->pool, ip),
                      APR_HASH_KEY_STRING, m);
     }
     if (m->blocked) {
-        *b = apr_pmemdup(r->pool, &m->b, sizeof(m->b));
+        *b = &m->b;
     }
     return APR_SUCCESS;
 }
@@ -434,8 +656,10 @@ apr_status_t azs_req_block(request_rec *r, const char *ip,
 apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
                            azs_token_t **t_out, azs_user_t **u_out)
 {
+    azs_req *q = azs_req_get(r);
     azs_store_t *st;
     azs_thread *t;
+    azs_memo_set *set;
     azs_memo_token *m;
     apr_int64_t gen;
     azs_rc rc;
@@ -446,32 +670,33 @@ apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
         || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
+    if (!(set = memo_for(r, q, t, st, gen))) {
+        azs_db_fault(r, "no memory for the memo");
+        return APR_EGENERAL;
+    }
     /* Keyed by the token's hash, never the token.  Revocation, expiry set
-     * by htauthz, and any change to the user are writes: they empty it. */
-    memo_for(t, st, gen);
-    m = apr_hash_get(t->tokens, hash, AZS_SHA256_LEN);
+     * by htauthz, and any change to the user are writes: they start a new
+     * set. */
+    m = apr_hash_get(set->tokens, hash, AZS_SHA256_LEN);
     if (!m) {
-        m = apr_pcalloc(t->memo_pool, sizeof(*m));
-        rc = azs_token_get(st, hash, &m->t, t->memo_pool);
+        m = apr_pcalloc(set->pool, sizeof(*m));
+        rc = azs_token_get(st, hash, &m->t, set->pool);
         if (rc == AZS_OK) {
-            rc = azs_user_get(st, m->t.user, &m->u, t->memo_pool);
+            rc = azs_user_get(st, m->t.user, &m->u, set->pool);
         }
         if (rc != AZS_OK && rc != AZS_NOTFOUND) {
             azs_db_fault(r, "looking up the token");
             return APR_EGENERAL;
         }
         m->rc = rc;
-        apr_hash_set(t->tokens, apr_pmemdup(t->memo_pool, hash,
-                                            AZS_SHA256_LEN),
+        apr_hash_set(set->tokens, apr_pmemdup(set->pool, hash,
+                                              AZS_SHA256_LEN),
                      AZS_SHA256_LEN, m);
     }
     if (m->rc == AZS_OK) {
-        /* Copies: the memo may be emptied by a later request of this
-         * thread while this one still logs. */
-        *t_out = apr_pmemdup(r->pool, &m->t, sizeof(m->t));
-        (*t_out)->user = apr_pstrdup(r->pool, m->t.user);
-        (*t_out)->scopes = apr_array_copy(r->pool, m->t.scopes);
-        *u_out = apr_pmemdup(r->pool, &m->u, sizeof(m->u));
+        /* Not copied: the request holds the set (memo_for). */
+        *t_out = &m->t;
+        *u_out = &m->u;
     }
     return APR_SUCCESS;
 }

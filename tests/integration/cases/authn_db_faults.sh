@@ -132,12 +132,13 @@ azs_db_fixperms
 recovered "good copy renamed over the corrupt file"
 
 # ---- unknown schema version (an in-place upgrade by a newer htauthz) ----------------
+good_version=$(sqlite3 "$AZS_DB" 'PRAGMA user_version') || _azs_die "sqlite3 failed"
 sqlite3 "$AZS_DB" 'PRAGMA user_version=99' || _azs_die "sqlite3 failed"
 azs_db_fixperms
 fault "schema version 99" 'schema version 99'
-sqlite3 "$AZS_DB" 'PRAGMA user_version=1' || _azs_die "sqlite3 failed"
+sqlite3 "$AZS_DB" "PRAGMA user_version=$good_version" || _azs_die "sqlite3 failed"
 azs_db_fixperms
-recovered "schema version 1 again"
+recovered "schema version $good_version again"
 
 # ---- replaced by rename ---------------------------------------------------------------
 new=$AZS_DB_DIR/new.db
