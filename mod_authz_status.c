@@ -58,6 +58,8 @@ static void azs_register_hooks(apr_pool_t *p)
                               APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(azs_insert_error, NULL, NULL,
                                 APR_HOOK_MIDDLE);
+    ap_hook_insert_error_filter(azs_error_checks_done, NULL, NULL,
+                                APR_HOOK_LAST);
     /* A provider's "no" is logged when the request ends in it, not when
      * it is said: <RequireAny> and provider lists may overrule it. */
     ap_hook_fixups(azs_clear_pending, NULL, NULL, APR_HOOK_REALLY_FIRST);

@@ -187,6 +187,7 @@ void azs_log_denial(request_rec *r, int status, azs_reason reason,
 void azs_defer_denial(request_rec *r, int status, azs_reason reason,
                       const char *user, const char *detail);
 int azs_clear_pending(request_rec *r);
+void azs_error_checks_done(request_rec *r);
 int azs_log_transaction(request_rec *r);
 
 #endif /* MOD_AZS_H */

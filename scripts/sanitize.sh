@@ -2,7 +2,11 @@
 # Builds everything with AddressSanitizer and UndefinedBehaviorSanitizer in
 # _build-asan and runs the unit tests and the whole integration suite with
 # the instrumented module loaded into Debian's apache2 (the sanitizer
-# runtime preloaded).  Any sanitizer report fails the run.
+# runtime preloaded).  Any sanitizer report fails the run.  The module is
+# built with --enable-memo-poison: each thread remembers 4 entries instead
+# of 32, and a memo set that is let go of is overwritten, then freed (its
+# pool has an allocator of its own, so the sanitizer sees the free): a
+# request still pointing into it fails an assertion or a sanitizer check.
 #
 #   bash scripts/sanitize.sh [integration case...]
 set -eu
@@ -12,6 +16,7 @@ bash "$top/scripts/deps.sh"
 # configure takes CFLAGS and LDFLAGS from the environment.
 CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 LDFLAGS="-fsanitize=address,undefined" AZS_BUILD=$build \
+AZS_CONFIGURE_FLAGS="--enable-memo-poison ${AZS_CONFIGURE_FLAGS:-}" \
     bash "$top/scripts/build.sh"
 make -s -C "$build" -j"$(nproc)" check TESTS= >/dev/null   # builds the tests
 
@@ -21,6 +26,9 @@ chmod 1777 "$reports"
 # noise.  Everything else (overflows, use after free, UB) is fatal.
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:log_path=$reports/asan"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan"
+# Cases that bound memory skip that check (the quarantine holds freed
+# memory on purpose).
+export AZS_SANITIZER=asan
 
 echo "== unit tests (sanitized)"
 fail=0

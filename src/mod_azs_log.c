@@ -102,6 +102,17 @@ void azs_defer_denial(request_rec *r, int status, azs_reason reason,
     pd->detail = detail;
 }
 
+/* The checks are over: give back the hash place and end the read
+ * transaction now, on the request's thread.  The pool cleanups would do
+ * it too, but the snapshot must not outlive the checks (a long download
+ * would hold back checkpoints), and under event a pool may be destroyed
+ * by another thread, which must not touch this thread's SQLite handle. */
+static void checks_done(request_rec *r)
+{
+    azs_gate_release(r);
+    azs_req_read_end(r);
+}
+
 int azs_clear_pending(request_rec *r)
 {
     azs_req *q = ap_get_module_config(r->request_config,
@@ -112,13 +123,18 @@ int azs_clear_pending(request_rec *r)
      * provider in the list, another line of <RequireAny>). */
     if (q) {
         q->pending.status = 0;
-        /* Admitted for a check that another provider made. */
-        azs_gate_release(r);
-        /* Nothing more is read: the snapshot must not outlive the
-         * checks (a long download would hold back checkpoints). */
-        azs_req_read_end(r);
+        checks_done(r);
     }
     return DECLINED;
+}
+
+void azs_error_checks_done(request_rec *r)
+{
+    /* An error response (our 401/403/500 among them) is made on the
+     * request's thread, before the pool can go to another one. */
+    if (ap_get_module_config(r->request_config, &authz_status_module)) {
+        checks_done(r);
+    }
 }
 
 int azs_log_transaction(request_rec *r)

@@ -61,8 +61,14 @@ printf '# child %s: VmRSS %s KB after 300 reopens, %s KB after 2,300\n' \
     "$child" "$before" "$after"
 expect_true "every request during the reopens -> 200 ($bad not)" \
     [ "$bad" = 0 ]
-expect_true "2,000 reopens grow the child by less than 2 MB ($((after - before)) KB)" \
-    [ $((after - before)) -lt 2048 ]
+if [ -n "${AZS_SANITIZER:-}" ]; then
+    # AddressSanitizer keeps freed memory in quarantine (256 MB): resident
+    # size says nothing there; its use-after-free checks are what count.
+    printf '# memory bound not checked under the sanitizer\n'
+else
+    expect_true "2,000 reopens grow the child by less than 2 MB ($((after - before)) KB)" \
+        [ $((after - before)) -lt 2048 ]
+fi
 expect_true "the same child served every request" \
     [ "$(azs_child_pids | head -n 1)" = "$child" ]
 azs_done
