@@ -74,15 +74,20 @@ static const char usage_text[] =
 "token issue prints the token once, on the first line, then its id.\n"
 "\n"
 "import htpasswd keeps bcrypt, $apr1$, {SHA}, $5$ and $6$ hashes as they\n"
-"are; other lines are refused and reported with their line number.  A\n"
-"user already in the database gets the file's hash (roles, state and\n"
-"tokens are kept); a user named twice in the file keeps the first line.\n"
+"are; other lines, and hashes whose cost is above the limit, are refused\n"
+"and reported with their line number.  A user already in the database\n"
+"gets the file's hash (roles, state and tokens are kept); a user named\n"
+"twice in the file keeps the first line.\n"
 "import htgroup reads \"group: user1 user2\" lines: missing roles are\n"
 "created, listed users that exist become members.  Both exit 0 when\n"
 "anything was imported.\n"
 "\n"
+"The database, its -wal, -shm, -journal and .lock files, and an imported\n"
+"FILE must be regular files with one link: a symbolic link, a hard link\n"
+"or anything else found there is refused.\n"
+"\n"
 "Exit status: 0 success; 1 the operation failed (not found, already\n"
-"exists, refused name or password, denied for check); 2 usage error\n"
+"exists, refused name, password or file, denied for check); 2 usage error\n"
 "(unknown command or option, missing argument, malformed WHEN, ID or\n"
 "ADDRESS).\n";
 
@@ -93,6 +98,12 @@ typedef struct {
     int in_write;               /* a write transaction is open */
     int lock_fd;                /* <db>.lock, held by write commands */
     int in_read;                /* a read transaction is open */
+    int dir_fd;                 /* the database's directory, -1: not open */
+    const char *dir;            /* its path, as given */
+    const char *base;           /* the database's name in that directory */
+    const char *sqlpath;        /* what SQLite opens: the directory's real
+                                 * path and base */
+    struct stat db_sb;          /* the database, as last checked */
 } cli_t;
 
 /* ---- messages ----------------------------------------------------------- */
@@ -431,6 +442,171 @@ static int check_text(const char *what, const char *text)
     return EX_OK;
 }
 
+/* ---- files beside the database ------------------------------------------ */
+
+/*
+ * The database's directory belongs to httpd's user (SQLite needs to create
+ * -wal and -shm there), so whatever is found in it may have been planted:
+ * a symbolic or hard link to a file of root's, a link to a path where a
+ * file should not be, a FIFO.  htauthz, often run as root, creates and
+ * chowns what it finds there, so it uses only regular files with a single
+ * link.  Its own files (the lock, a new database) are opened with
+ * O_NOFOLLOW relative to the directory and checked on the descriptor; the
+ * files SQLite opens (the database, -wal, -shm, -journal) are checked just
+ * before it does, and SQLite then opens each with O_NOFOLLOW and refuses
+ * a link in the database's path (see the VFS below).  What is left is a
+ * hard link planted between the check and SQLite's open: the kernel's
+ * protected_hardlinks, on by default, keeps httpd's user from linking a
+ * file it cannot already write.
+ */
+
+/* Why the file sb describes is not used, or NULL. */
+static const char *file_unfit(const struct stat *sb)
+{
+    if (S_ISLNK(sb->st_mode)) {
+        return "is a symbolic link";
+    }
+    if (!S_ISREG(sb->st_mode)) {
+        return "is not a regular file";
+    }
+    if (sb->st_nlink != 1) {
+        return "has more than one hard link";
+    }
+    return NULL;
+}
+
+static int refuse_file(const char *path, const char *why)
+{
+    return fail(EX_FAIL, "%s %s; refusing to use it", path, why);
+}
+
+/* Opens path (relative to dir_fd) without following a link, and refuses
+ * what is not a regular file with one link (shown names it): EX_OK, or
+ * EX_FAIL once refused, or -1 with errno.  O_NONBLOCK: opening a FIFO
+ * must not hang (regular files ignore it). */
+static int open_checked(int dir_fd, const char *path, const char *shown,
+                        int flags, mode_t mode, int *fd)
+{
+    struct stat sb;
+    const char *why = NULL;
+    int err = 0;
+
+    *fd = openat(dir_fd, path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                 mode);
+    if (*fd < 0) {
+        return errno == ELOOP ? refuse_file(shown, "is a symbolic link")
+                              : -1;
+    }
+    if (fstat(*fd, &sb) != 0) {
+        err = errno;
+    }
+    else if ((why = file_unfit(&sb)) == NULL) {
+        return EX_OK;
+    }
+    close(*fd);
+    *fd = -1;
+    errno = err;
+    return why ? refuse_file(shown, why) : -1;
+}
+
+/* The database's directory, opened once; SQLite gets its real path, so
+ * that a link in it (refused by the VFS below) can only be one planted
+ * after this point.  -1 with errno when the directory cannot be opened. */
+static int db_locate(cli_t *c)
+{
+    const char *slash = strrchr(c->db, '/');
+    char *real;
+    int err;
+
+    if (c->dir_fd >= 0) {
+        return 0;
+    }
+    c->base = slash ? slash + 1 : c->db;
+    c->dir = !slash ? "." : slash == c->db ? "/"
+                    : apr_pstrndup(c->p, c->db, slash - c->db);
+    if ((real = realpath(c->dir, NULL)) == NULL) {
+        return -1;
+    }
+    c->sqlpath = apr_pstrcat(c->p, real, strcmp(real, "/") ? "/" : "",
+                             c->base, NULL);
+    c->dir_fd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    err = errno;
+    free(real);
+    errno = err;
+    return c->dir_fd < 0 ? -1 : 0;
+}
+
+/* Checks the database (*exists: found) and the files SQLite keeps
+ * beside it, before SQLite opens them. */
+static int db_check(cli_t *c, int *exists)
+{
+    static const char *const beside[] = { "-wal", "-shm", "-journal", NULL };
+    struct stat sb;
+    const char *why;
+    int i;
+
+    *exists = 0;
+    if (db_locate(c) != 0) {
+        return -1;
+    }
+    if (fstatat(c->dir_fd, c->base, &c->db_sb, AT_SYMLINK_NOFOLLOW) == 0) {
+        if ((why = file_unfit(&c->db_sb)) != NULL) {
+            return refuse_file(c->db, why);
+        }
+        *exists = 1;
+    }
+    else if (errno != ENOENT) {
+        return -1;
+    }
+    for (i = 0; beside[i]; i++) {
+        const char *name = apr_pstrcat(c->p, c->base, beside[i], NULL);
+
+        if (fstatat(c->dir_fd, name, &sb, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT) {
+                continue;
+            }
+            return fail(EX_FAIL, "cannot check %s%s: %s", c->db, beside[i],
+                        strerror(errno));
+        }
+        if ((why = file_unfit(&sb)) != NULL) {
+            return refuse_file(apr_pstrcat(c->p, c->db, beside[i], NULL),
+                               why);
+        }
+    }
+    return EX_OK;
+}
+
+/* SQLite's own VFS, except that a database path that goes through a
+ * symbolic link is refused, as SQLITE_OPEN_NOFOLLOW would refuse it, for
+ * every database this process opens: a link put in place of the database
+ * after db_check is not followed. */
+static sqlite3_vfs *vfs_os;
+static sqlite3_vfs vfs_nofollow;
+
+static int nofollow_full_pathname(sqlite3_vfs *vfs, const char *name,
+                                  int size, char *out)
+{
+    int rc = vfs_os->xFullPathname(vfs_os, name, size, out);
+
+    (void)vfs;
+    return rc == SQLITE_OK_SYMLINK ? SQLITE_CANTOPEN_SYMLINK : rc;
+}
+
+static int vfs_install(void)
+{
+    if ((vfs_os = sqlite3_vfs_find(NULL)) == NULL) {
+        return fail(EX_FAIL, "SQLite has no file system layer");
+    }
+    vfs_nofollow = *vfs_os;
+    vfs_nofollow.zName = "htauthz-nofollow";
+    vfs_nofollow.pNext = NULL;
+    vfs_nofollow.xFullPathname = nofollow_full_pathname;
+    if (sqlite3_vfs_register(&vfs_nofollow, 1) != SQLITE_OK) {
+        return fail(EX_FAIL, "cannot set up SQLite's file system layer");
+    }
+    return EX_OK;
+}
+
 /* ---- the store ---------------------------------------------------------- */
 
 /*
@@ -444,19 +620,22 @@ static int check_text(const char *what, const char *text)
 static int writer_lock(cli_t *c)
 {
     const char *path = apr_pstrcat(c->p, c->db, ".lock", NULL);
-    int waited;
+    int waited, code;
     apr_time_t deadline;
-    struct stat sb;
 
-    c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (c->lock_fd < 0) {
+    code = open_checked(c->dir_fd, apr_pstrcat(c->p, c->base, ".lock", NULL),
+                        path, O_RDWR | O_CREAT, 0600, &c->lock_fd);
+    if (code < 0) {
         return fail(EX_FAIL, "cannot open lock file %s: %s", path,
                     strerror(errno));
     }
+    if (code != EX_OK) {
+        return code;
+    }
     /* As SQLite does for -wal and -shm: root keeps the lock file owned by
      * the database's owner, so that owner can still write later. */
-    if (geteuid() == 0 && stat(c->db, &sb) == 0
-        && fchown(c->lock_fd, sb.st_uid, sb.st_gid) != 0) {
+    if (geteuid() == 0
+        && fchown(c->lock_fd, c->db_sb.st_uid, c->db_sb.st_gid) != 0) {
         return fail(EX_FAIL, "cannot chown lock file %s: %s", path,
                     strerror(errno));
     }
@@ -483,20 +662,24 @@ static void writer_unlock(cli_t *c)
 static int store_open(cli_t *c, int readonly)
 {
     const char *err = NULL;
-    struct stat sb;
+    int code, exists;
 
-    if (stat(c->db, &sb) != 0) {
-        if (errno == ENOENT) {
-            return fail(EX_FAIL, "database %s does not exist (create it "
-                        "with: htauthz -d %s init)", c->db, c->db);
-        }
+    code = db_check(c, &exists);
+    if (code < 0 && errno != ENOENT) {
         return fail(EX_FAIL, "cannot open database %s: %s", c->db,
                     strerror(errno));
+    }
+    if (code > 0) {
+        return code;
+    }
+    if (!exists) {
+        return fail(EX_FAIL, "database %s does not exist (create it "
+                    "with: htauthz -d %s init)", c->db, c->db);
     }
     if (!readonly && writer_lock(c) != EX_OK) {
         return EX_FAIL;
     }
-    if (azs_store_open(&c->st, c->db, readonly, CLI_BUSY_MS, c->p, &err)
+    if (azs_store_open(&c->st, c->sqlpath, readonly, CLI_BUSY_MS, c->p, &err)
         != AZS_OK) {
         return fail(EX_FAIL, "%s", err ? err : "cannot open the database");
     }
@@ -599,24 +782,115 @@ static const char *role_what(cli_t *c, const char *name)
 
 /* ---- passwords ---------------------------------------------------------- */
 
+/*
+ * Echo is off while the password is typed.  The signals that would stop
+ * or end the process there are caught (readpassphrase(3) does the same):
+ * the terminal gets its modes back first, then the signal does what it
+ * would have done; once continued after a stop, echo goes off again, the
+ * prompt is shown again and the reading goes on.
+ */
 static int tty_fd = -1;
-static struct termios tty_saved;
-static volatile sig_atomic_t tty_altered;
+static int tty_modes;                   /* tty_saved holds its modes */
+static struct termios tty_saved, tty_quiet;
+static const char *tty_prompt;          /* the prompt being answered */
+static volatile sig_atomic_t tty_caught;        /* 0, or a signal */
+static const int tty_signals[] = {
+    SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGTSTP, SIGTTIN, SIGTTOU
+};
+#define TTY_NSIGNALS (sizeof(tty_signals) / sizeof(tty_signals[0]))
+static struct sigaction tty_old[TTY_NSIGNALS];
 
-static void tty_restore(void)
+static void tty_catch(int sig)
 {
-    if (tty_altered) {
-        tcsetattr(tty_fd, TCSANOW, &tty_saved);
-        tty_altered = 0;
+    tty_caught = sig;
+}
+
+/* Without SA_RESTART, so that a read at the prompt returns EINTR. */
+static void tty_handle(int sig, struct sigaction *old)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = tty_catch;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, old);
+}
+
+/* A job in the background gets SIGTTOU for a tcsetattr: caught, it ends
+ * the attempt, and the stop comes at the next read. */
+static void tty_set(const struct termios *t)
+{
+    while (tcsetattr(tty_fd, TCSANOW, t) != 0 && errno == EINTR
+           && tty_caught != SIGTTOU) {
     }
 }
 
-/* Interrupted at the prompt: give the terminal its echo back. */
-static void tty_signal(int sig)
+/* Acts on a signal caught at the prompt, as described above. */
+static void tty_deliver(void)
 {
-    tty_restore();
-    signal(sig, SIG_DFL);
-    raise(sig);
+    int sig = tty_caught;
+    apr_size_t i;
+
+    for (i = 0; sig && i < TTY_NSIGNALS; i++) {
+        if (tty_signals[i] != sig) {
+            continue;
+        }
+        tty_set(&tty_saved);
+        tty_caught = 0;
+        sigaction(sig, &tty_old[i], NULL);
+        raise(sig);                     /* stops or ends the process */
+        tty_handle(sig, NULL);
+        tty_set(&tty_quiet);
+        if ((sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
+            && tty_prompt
+            && write(tty_fd, tty_prompt, strlen(tty_prompt)) < 0) {
+            /* the reading goes on without the prompt */
+        }
+    }
+}
+
+static int tty_open(void)
+{
+    apr_size_t i;
+
+    tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty_fd < 0) {
+        return -1;
+    }
+    tty_modes = tcgetattr(tty_fd, &tty_saved) == 0;
+    if (tty_modes) {
+        tty_quiet = tty_saved;
+        tty_quiet.c_lflag &= ~(ECHO | ECHONL);
+        tty_quiet.c_lflag |= ICANON;
+        tty_caught = 0;
+        for (i = 0; i < TTY_NSIGNALS; i++) {
+            tty_handle(tty_signals[i], &tty_old[i]);
+        }
+        tty_set(&tty_quiet);
+    }
+    return 0;
+}
+
+/* Echo back on, the signals as they were, and a signal caught after the
+ * last read is acted on now. */
+static void tty_close(void)
+{
+    apr_size_t i;
+
+    if (tty_modes) {
+        tty_set(&tty_saved);
+        for (i = 0; i < TTY_NSIGNALS; i++) {
+            sigaction(tty_signals[i], &tty_old[i], NULL);
+        }
+        if (tty_caught && tty_caught != SIGTTOU) {
+            raise(tty_caught);
+        }
+        tty_caught = 0;
+        tty_modes = 0;
+    }
+    tty_prompt = NULL;
+    close(tty_fd);
+    tty_fd = -1;
 }
 
 /* Reads one line from fd into buf (size bytes), without the line end.
@@ -630,8 +904,10 @@ static int read_line(int fd, char *buf, apr_size_t size, int *eof)
     *eof = 0;
     for (;;) {
         char ch;
-        ssize_t got = read(fd, &ch, 1);
+        ssize_t got;
 
+        tty_deliver();          /* a signal caught at the prompt */
+        got = read(fd, &ch, 1);
         if (got < 0 && errno == EINTR) {
             continue;
         }
@@ -669,11 +945,14 @@ static int prompt(const char *text, char *buf, apr_size_t size)
 {
     int got, eof;
 
-    if (write(tty_fd, text, strlen(text)) < 0) {
+    /* A write cut short by a signal: the reading shows the prompt again
+     * after a stop. */
+    tty_prompt = text;
+    if (write(tty_fd, text, strlen(text)) < 0 && errno != EINTR) {
         return -1;
     }
     got = read_line(tty_fd, buf, size, &eof);
-    if (write(tty_fd, "\n", 1) < 0) {
+    if (write(tty_fd, "\n", 1) < 0 && errno != EINTR) {
         return -1;
     }
     return got;
@@ -698,23 +977,9 @@ static int get_password(int from_stdin, char *buf, apr_size_t size)
         }
     }
     else {
-        tty_fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (tty_fd < 0) {
+        if (tty_open() != 0) {
             return usage("no terminal to read the password from; use "
                          "--password-stdin");
-        }
-        if (tcgetattr(tty_fd, &tty_saved) == 0) {
-            struct termios noecho = tty_saved;
-
-            noecho.c_lflag &= ~(ECHO | ECHONL);
-            noecho.c_lflag |= ICANON;
-            signal(SIGINT, tty_signal);
-            signal(SIGTERM, tty_signal);
-            signal(SIGQUIT, tty_signal);
-            signal(SIGHUP, tty_signal);
-            signal(SIGTSTP, tty_signal);
-            tty_altered = 1;
-            tcsetattr(tty_fd, TCSANOW, &noecho);
         }
         got = prompt("New password: ", buf, size);
         if (got >= 0) {
@@ -725,9 +990,7 @@ static int get_password(int from_stdin, char *buf, apr_size_t size)
                 got = -4;
             }
         }
-        tty_restore();
-        close(tty_fd);
-        tty_fd = -1;
+        tty_close();
         explicit_bzero(again, sizeof(again));
         if (got == -1) {
             return fail(EX_FAIL, "cannot read the password from the "
@@ -768,50 +1031,44 @@ static int new_hash(cli_t *c, int from_stdin, const char **hash)
 static int cmd_init(cli_t *c, int argc, const char *const *argv)
 {
     args_t a;
-    struct stat sb;
-    const char *err = NULL, *dir;
-    char *slash;
-    int code, created = 0;
+    const char *err = NULL;
+    int code, created = 0, exists, fd;
 
     if ((code = parse_args(c, "init", argc, argv, NULL, 0, 0, &a))) {
         return code;
     }
-    if (stat(c->db, &sb) != 0) {
+    if ((code = db_check(c, &exists)) > 0) {
+        return code;
+    }
+    if (code == EX_OK && !exists) {
         /* Created here, not by SQLite, so the mode is 0640 whatever the
          * umask: the -wal and -shm files take the mode of this file. */
-        int fd = open(c->db, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-
-        if (fd < 0) {
-            return fail(EX_FAIL, "cannot create %s: %s", c->db,
-                        strerror(errno));
+        code = open_checked(c->dir_fd, c->base, c->db,
+                            O_WRONLY | O_CREAT | O_EXCL, 0640, &fd);
+        if (code > 0) {
+            return code;
         }
-        fchmod(fd, 0640);
-        close(fd);
-        created = 1;
+        if (code == EX_OK) {
+            fchmod(fd, 0640);
+            close(fd);
+            created = 1;
+        }
     }
-    if (azs_store_init(c->db, c->p, &err) != AZS_OK) {
+    if (code < 0) {
+        return fail(EX_FAIL, "cannot create %s: %s", c->db, strerror(errno));
+    }
+    if (azs_store_init(c->sqlpath, c->p, &err) != AZS_OK) {
         if (created) {
-            unlink(c->db);
+            unlinkat(c->dir_fd, c->base, 0);
         }
         return fail(EX_FAIL, "%s", err ? err : "cannot initialize");
-    }
-    dir = apr_pstrdup(c->p, c->db);
-    slash = strrchr((char *)dir, '/');
-    if (!slash) {
-        dir = ".";
-    }
-    else if (slash == dir) {
-        dir = "/";
-    }
-    else {
-        *slash = '\0';
     }
     printf("%s %s (schema version %d)\n", c->db,
            created ? "created" : "is ready", AZS_SCHEMA_VERSION);
     printf("hint: httpd's user (www-data) needs read access to %s and "
            "write access to %s, where SQLite keeps the -wal and -shm "
            "files; for example: chgrp www-data %s %s && chmod g+w %s\n",
-           c->db, dir, c->db, dir, dir);
+           c->db, c->dir, c->db, c->dir, c->dir);
     return end(c, EX_OK);
 }
 
@@ -829,6 +1086,32 @@ static const char *user_state(const azs_user_t *u, apr_int64_t now)
     }
 }
 
+/*
+ * user add and user passwd look the user up before the prompt, so that
+ * nobody types a password in vain, but in a read of their own: the writer
+ * lock is taken only once the password is typed and hashed, or a prompt
+ * left waiting would hold up every other write (a revocation included).
+ * The write itself still refuses a user added or deleted in between.
+ */
+static int user_probe(cli_t *c, const char *name, int want)
+{
+    azs_user_t u;
+    azs_rc r;
+    int code = begin_read(c);
+
+    if (code == EX_OK) {
+        r = azs_user_get(c->st, name, &u, c->p);
+        if (r == AZS_DBERR) {
+            code = db_error(c);
+        }
+        else if ((r == AZS_OK) != want) {
+            code = rc_fail(c, want ? AZS_NOTFOUND : AZS_EXISTS,
+                           user_what(c, name));
+        }
+    }
+    return end(c, code);
+}
+
 static int cmd_user_add(cli_t *c, int argc, const char *const *argv)
 {
     static const optdef defs[] = {
@@ -836,7 +1119,6 @@ static int cmd_user_add(cli_t *c, int argc, const char *const *argv)
         {"--disabled", 0, 0}, {NULL, 0, 0}
     };
     args_t a;
-    azs_user_t u;
     const char *name, *when, *hash = NULL;
     apr_int64_t expires = 0;
     azs_rc r;
@@ -850,25 +1132,13 @@ static int cmd_user_add(cli_t *c, int argc, const char *const *argv)
         && (code = parse_when(c, "user add", when, &expires))) {
         return code;
     }
-    if ((code = check_user_name(c, name)) || (code = store_open(c, 0))) {
-        return code;
-    }
-    /* Before the prompt, so nobody types a password in vain; the insert
-     * below still refuses a user added in the meantime. */
-    r = azs_user_get(c->st, name, &u, c->p);
-    if (r != AZS_NOTFOUND) {
-        return end(c, r == AZS_OK ? rc_fail(c, AZS_EXISTS, user_what(c, name))
-                                  : db_error(c));
-    }
-    code = new_hash(c, apr_table_get(a.opt, "--password-stdin") != NULL,
-                    &hash);
-    if (code != EX_OK) {
+    if ((code = check_user_name(c, name))
+        || (code = user_probe(c, name, 0))
+        || (code = new_hash(c, apr_table_get(a.opt, "--password-stdin")
+                               != NULL, &hash))
+        || (code = begin_write(c))) {
         return end(c, code);
     }
-    if (azs_store_begin(c->st) != AZS_OK) {
-        return end(c, db_error(c));
-    }
-    c->in_write = 1;
     r = azs_user_add(c->st, name, hash,
                      apr_table_get(a.opt, "--disabled") != NULL, expires);
     return end(c, rc_fail(c, r, user_what(c, name)));
@@ -880,7 +1150,6 @@ static int cmd_user_passwd(cli_t *c, int argc, const char *const *argv)
         {"--password-stdin", 0, 0}, {NULL, 0, 0}
     };
     args_t a;
-    azs_user_t u;
     const char *name, *hash = NULL;
     azs_rc r;
     int code;
@@ -889,22 +1158,13 @@ static int cmd_user_passwd(cli_t *c, int argc, const char *const *argv)
         return code;
     }
     name = POS(&a, 0);
-    if ((code = check_user_name(c, name)) || (code = store_open(c, 0))) {
-        return code;
-    }
-    r = azs_user_get(c->st, name, &u, c->p);
-    if (r != AZS_OK) {
-        return end(c, rc_fail(c, r, user_what(c, name)));
-    }
-    code = new_hash(c, apr_table_get(a.opt, "--password-stdin") != NULL,
-                    &hash);
-    if (code != EX_OK) {
+    if ((code = check_user_name(c, name))
+        || (code = user_probe(c, name, 1))
+        || (code = new_hash(c, apr_table_get(a.opt, "--password-stdin")
+                               != NULL, &hash))
+        || (code = begin_write(c))) {
         return end(c, code);
     }
-    if (azs_store_begin(c->st) != AZS_OK) {
-        return end(c, db_error(c));
-    }
-    c->in_write = 1;
     r = azs_user_set_hash(c->st, name, hash);
     return end(c, rc_fail(c, r, user_what(c, name)));
 }
@@ -1940,9 +2200,50 @@ static char *trim(char *s)
     return s;
 }
 
-static FILE *open_input(const char *file)
+/* FILE, or standard input for "-".  Opened as the files beside the
+ * database are (see open_checked): root often runs the import, the file
+ * may sit in a directory someone else can write, and what root reads
+ * goes into a database httpd's user can read. */
+static int open_input(cli_t *c, const char *file, FILE **in)
 {
-    return strcmp(file, "-") ? fopen(file, "r") : stdin;
+    const char *shown = show_n(c->p, file, 0);
+    int fd, code, err;
+
+    if (!strcmp(file, "-")) {
+        *in = stdin;
+        return EX_OK;
+    }
+    code = open_checked(AT_FDCWD, file, shown, O_RDONLY, 0, &fd);
+    if (code == EX_OK && (*in = fdopen(fd, "r")) == NULL) {
+        err = errno;
+        close(fd);
+        errno = err;
+        code = -1;
+    }
+    if (code < 0) {
+        return fail(EX_FAIL, "cannot read %s: %s", shown, strerror(errno));
+    }
+    return code;
+}
+
+/* Why azs_hash_supported refused a hash: a scheme that is kept, but a
+ * malformed hash or one whose cost is above the limit (it would hold a
+ * CPU for every login attempt), or a scheme that is not kept at all. */
+static const char *hash_refusal(const char *hash)
+{
+    static const char *const kept[] = {
+        "$2y$", "$2a$", "$2b$", "$5$", "$6$", "$apr1$", "{SHA}", NULL
+    };
+    int i;
+
+    for (i = 0; kept[i]; i++) {
+        if (!strncmp(hash, kept[i], strlen(kept[i]))) {
+            return "password hash refused: malformed, or its cost (bcrypt "
+                   "cost, rounds= of $5$ and $6$) is above the limit";
+        }
+    }
+    return "unsupported password hash (bcrypt, $apr1$, {SHA}, $5$ and $6$ "
+           "are kept; plain text and crypt() are not)";
 }
 
 static int import_summary(cli_t *c, const char *file, long done,
@@ -1976,9 +2277,8 @@ static int cmd_import_htpasswd(cli_t *c, int argc, const char *const *argv)
         return code;
     }
     file = POS(&a, 0);
-    if (!(in = open_input(file))) {
-        return fail(EX_FAIL, "cannot read %s: %s", show_n(c->p, file, 0),
-                    strerror(errno));
+    if ((code = open_input(c, file, &in))) {
+        return code;
     }
     if ((code = begin_write(c))) {
         fclose(in);
@@ -2023,8 +2323,7 @@ static int cmd_import_htpasswd(cli_t *c, int argc, const char *const *argv)
             goto refuse;
         }
         if (!azs_hash_supported(hash)) {
-            why = "unsupported password hash (bcrypt, $apr1$, {SHA}, $5$ "
-                  "and $6$ are kept; plain text and crypt() are not)";
+            why = hash_refusal(hash);
             goto refuse;
         }
         if ((first = apr_hash_get(seen, name, APR_HASH_KEY_STRING))) {
@@ -2089,9 +2388,8 @@ static int cmd_import_htgroup(cli_t *c, int argc, const char *const *argv)
         return code;
     }
     file = POS(&a, 0);
-    if (!(in = open_input(file))) {
-        return fail(EX_FAIL, "cannot read %s: %s", show_n(c->p, file, 0),
-                    strerror(errno));
+    if ((code = open_input(c, file, &in))) {
+        return code;
     }
     if ((code = begin_write(c))) {
         fclose(in);
@@ -2293,8 +2591,15 @@ int main(int argc, const char *const *argv)
     }
     memset(&c, 0, sizeof(c));
     c.lock_fd = -1;
+    c.dir_fd = -1;
     apr_pool_create(&c.p, NULL);
-    code = run(&c, argc, argv);
+    code = vfs_install();
+    if (code == EX_OK) {
+        code = run(&c, argc, argv);
+    }
+    if (c.dir_fd >= 0) {
+        close(c.dir_fd);
+    }
     apr_pool_destroy(c.p);
     apr_terminate();
     return code;

@@ -4,10 +4,12 @@
 # Usage: tests/cli/cli.sh   (HTAUTHZ=path/to/htauthz, default
 # /work/build-cli/htauthz).  Prints "ok N - ..." / "not ok N - ..." and
 # exits non-zero when any check fails.  Needs sqlite3, python3 and
-# htpasswd (apache2-utils).
+# htpasswd (apache2-utils); the checks of files planted beside the
+# database need root and a www-data user.
 set -u
 
 HTAUTHZ=${HTAUTHZ:-/work/build-cli/htauthz}
+PTYJOB=$(dirname "$0")/ptyjob.py
 T=$(mktemp -d /tmp/azs-cli-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 DB=$T/test.db
@@ -528,6 +530,23 @@ check "import with nothing imported: exit 1" test "$rc" = 1
 err_has "import with nothing imported: says so" "nothing imported"
 check "import with nothing imported: unchanged" test "$before" = "$(dump)"
 unchanged "import: missing file" 1 import htpasswd "$T/nope"
+
+# A hash whose cost would hold a CPU for minutes per login attempt is
+# refused like an unsupported one: $6$ with a billion rounds, bcrypt at
+# cost 31.
+{
+    printf 'costly6:$6$rounds=999999999$saltsalt$%s\n' \
+        "$(head -c 86 /dev/zero | tr '\0' a)"
+    printf 'costly2:$2y$31$%s\n' "$(head -c 53 /dev/zero | tr '\0' b)"
+} >"$T/costly"
+before=$(dump)
+run import htpasswd "$T/costly"
+check "import of costly hashes: exit 1" test "$rc" = 1
+err_has "import: \$6\$ rounds=999999999 refused (line 1)" \
+    ':1: user "costly6": '
+err_has "import: bcrypt cost 31 refused (line 2)" ':2: user "costly2": '
+err_has "import of costly hashes: nothing imported" "nothing imported"
+check "import of costly hashes: unchanged" test "$before" = "$(dump)"
 unchanged "import: unknown kind" 2 import passwd "$T/htpasswd"
 
 # ---- import htgroup --------------------------------------------------------
@@ -564,6 +583,202 @@ for p in $pids; do
     wait "$p" || pfail=1
 done
 check "six concurrent writers all succeed" test "$pfail" = 0
+
+# ---- a password prompt holds no lock -------------------------------------
+
+# An admin at user add's prompt (or away from it) must not hold up other
+# writes, a revocation least of all: the lock is taken once the password
+# is typed.
+expect 0 "token to revoke while a prompt waits" token issue bob
+tid3=$(sed -n 2p "$T/out")
+python3 "$PTYJOB" "$T/tty" "expect:New password: " \
+    "sh:'$HTAUTHZ' role add during-prompt" \
+    "sh:'$HTAUTHZ' token revoke $tid3" \
+    "type:wait-pw-1\n" "expect:Re-type new password: " "type:wait-pw-1\n" \
+    -- "$HTAUTHZ" user add waiter >"$T/job" 2>&1
+# "sh: exit N in S s": both exit 0, before the 5 s a writer waits for
+# another would have run out.
+if awk '/^sh: /{n++; if ($3 != 0 || $5 >= 4) bad=1}
+        END {exit !(n == 2 && !bad)}' "$T/job"; then
+    ok "role add and token revoke during a prompt: done at once"
+else
+    notok "writes during a prompt: $(tr '\n' ' ' <"$T/job")"
+fi
+check "user added after the other writes" grep -qx "exit 0" "$T/job"
+echo "waiter:$(hash_of waiter)" >"$T/verify"
+check "the waiting user's password verifies" verify waiter wait-pw-1
+
+# The same with --password-stdin from a pipe that takes its time.
+mkfifo "$T/pwfifo"
+"$HTAUTHZ" user add stdin-waiter --password-stdin <"$T/pwfifo" \
+    >"$T/fifo.out" 2>&1 &
+fpid=$!
+exec 7>"$T/pwfifo"
+sleep 1
+start=$(date +%s.%N)
+run role add during-stdin
+end=$(date +%s.%N)
+secs=$(python3 -c "print('%.2f' % ($end - $start))")
+check "role add while --password-stdin waits: exit 0 in $secs s" \
+    python3 -c "import sys; sys.exit(0 if $rc == 0 and $secs < 4 else 1)"
+echo "stdin-pw" >&7
+exec 7>&-
+wait "$fpid"
+check "--password-stdin user added after the other write" test "$?" = 0
+
+# ---- suspended at the prompt ---------------------------------------------
+
+# SIGTSTP at the prompt (Ctrl-Z) gives the terminal its echo back while
+# the job is stopped; once continued, echo is off again, the prompt comes
+# again, and what was typed before and after counts.
+python3 "$PTYJOB" "$T/tty" "expect:New password: " "type:Zq7-part" stop \
+    cont "expect:New password: " "type:Xw4-rest\n" \
+    "expect:Re-type new password: " "type:Zq7-partXw4-rest\n" \
+    -- "$HTAUTHZ" user add suspended >"$T/job" 2>&1
+check "Ctrl-Z at the prompt stops the job" grep -qx stopped "$T/job"
+check "the prompt is shown again when it continues" \
+    test "$(grep -c '^timeout' "$T/job")" = 0
+check "no password echoed after the stop" \
+    test "$(grep -c -e Zq7 -e Xw4 "$T/tty")" = 0
+check "terminal left with echo on" grep -qF "[echo on]" "$T/tty"
+check "suspended user added" grep -qx "exit 0" "$T/job"
+echo "suspended:$(hash_of suspended)" >"$T/verify"
+check "the password typed across the stop verifies" \
+    verify suspended Zq7-partXw4-rest
+
+before=$(dump)
+python3 "$PTYJOB" "$T/tty" "expect:New password: " "type:Int-part" \
+    "signal:INT" \
+    -- "$HTAUTHZ" user add interrupted >"$T/job" 2>&1
+check "SIGINT at the prompt ends htauthz" grep -qx "exit 130" "$T/job"
+check "SIGINT at the prompt: terminal left with echo on" \
+    grep -qF "[echo on]" "$T/tty"
+check "SIGINT at the prompt: nothing changed" test "$before" = "$(dump)"
+
+# ---- files beside the database -------------------------------------------
+
+# The database's directory belongs to httpd's user (www-data), who can
+# plant links there.  htauthz, run as root, must neither follow them nor
+# hand what they point to over to the database's owner: it refuses, with
+# one line naming the file, and changes nothing.
+if [ "$(id -u)" = 0 ] && id www-data >/dev/null 2>&1; then
+    chmod 711 "$T"
+    W=$T/www
+    WDB=$W/authz.db
+    V=$T/root               # root's own files, out of www-data's reach
+    mkdir "$W" "$V"
+    chmod 700 "$V"
+    "$HTAUTHZ" -d "$WDB" init >/dev/null
+    chown -R www-data:www-data "$W"
+    as_www() {
+        if command -v setpriv >/dev/null; then
+            setpriv --reuid=www-data --regid=www-data --clear-groups -- "$@"
+        else
+            "$@"
+        fi
+    }
+    wdump() {
+        sqlite3 "$WDB" .dump
+    }
+    # planted DESC NAME HOW HTAUTHZ-ARGS...: NAME is made, by www-data, a
+    # symlink to root's file, a dangling symlink to where root has no
+    # file, or a FIFO; or, by root (protected_hardlinks keeps www-data
+    # from it), a hard link to root's file.  htauthz fails naming NAME,
+    # root's file keeps its owner, mode and content, nothing is created,
+    # and the database is unchanged.
+    planted() {
+        local desc=$1 name=$2 how=$3 before listing
+        shift 3
+        rm -f "$name" "$V/target" "$V/new"
+        printf "root's own\n" >"$V/target"
+        chmod 600 "$V/target"
+        before=$(wdump)
+        listing=$(ls -A "$W")
+        case $how in
+            symlink) as_www ln -s "$V/target" "$name" ;;
+            dangling) as_www ln -s "$V/new" "$name" ;;
+            fifo) as_www mkfifo "$name" ;;
+            hardlink) ln "$V/target" "$name" ;;
+        esac
+        expect 1 "$desc: refused" "$@"
+        err_has "$desc: the message names the file" "$name "
+        check "$desc: root's file unchanged" test \
+            "$(stat -c %U:%G:%a:%h "$V/target"):$(cat "$V/target")" = \
+            "root:root:600:$([ "$how" = hardlink ] && echo 2 || echo 1):root's own"
+        check "$desc: nothing created where the link points" \
+            test ! -e "$V/new"
+        rm -f "$name"
+        check "$desc: nothing created beside the database" \
+            test "$(ls -A "$W")" = "$listing"
+        check "$desc: database unchanged" test "$(wdump)" = "$before"
+    }
+    planted "lock file a symlink to root's file" "$WDB.lock" symlink \
+        -d "$WDB" role add "p$n"
+    err_has "lock symlink: says why" "is a symbolic link"
+    planted "lock file a dangling symlink" "$WDB.lock" dangling \
+        -d "$WDB" token revoke 1
+    planted "lock file a hard link to root's file" "$WDB.lock" hardlink \
+        -d "$WDB" role add "p$n"
+    err_has "lock hard link: says why" "more than one hard link"
+    planted "lock file a FIFO" "$WDB.lock" fifo -d "$WDB" role add "p$n"
+    err_has "lock FIFO: says why" "not a regular file"
+    planted "-wal a symlink to root's file" "$WDB-wal" symlink \
+        -d "$WDB" role add "p$n"
+    planted "-wal a dangling symlink" "$WDB-wal" dangling \
+        -d "$WDB" role add "p$n"
+    planted "-wal a hard link to root's file" "$WDB-wal" hardlink \
+        -d "$WDB" role add "p$n"
+    planted "-shm a symlink to root's file" "$WDB-shm" symlink \
+        -d "$WDB" role add "p$n"
+    planted "-shm a dangling symlink" "$WDB-shm" dangling \
+        -d "$WDB" role add "p$n"
+    planted "-shm a hard link to root's file" "$WDB-shm" hardlink \
+        -d "$WDB" role add "p$n"
+    planted "-shm a hard link, read command" "$WDB-shm" hardlink \
+        -d "$WDB" user list
+    planted "-journal a hard link to root's file" "$WDB-journal" hardlink \
+        -d "$WDB" role add "p$n"
+    planted "-wal planted before init" "$W/new.db-wal" hardlink \
+        -d "$W/new.db" init
+    check "init refused: no database created" test ! -e "$W/new.db"
+
+    # The database itself replaced by a link to root's database.
+    "$HTAUTHZ" -d "$V/root.db" init >/dev/null
+    mv "$WDB" "$W/real.db"
+    as_www ln -s "$V/root.db" "$WDB"
+    before=$(sqlite3 "$V/root.db" .dump)
+    expect 1 "database a symlink to root's database: refused" \
+        -d "$WDB" role add "p$n"
+    err_has "database symlink: names it" "$WDB is a symbolic link"
+    check "root's database unchanged" \
+        test "$(sqlite3 "$V/root.db" .dump)" = "$before"
+    rm -f "$WDB"
+    mv "$W/real.db" "$WDB"
+
+    # An import file planted as a link to a file of root's (/etc/shadow,
+    # say) would copy its hashes where www-data reads them.
+    htpasswd -nbB shadowed "root-only-pw" | head -1 >"$V/list"
+    as_www ln -s "$V/list" "$W/users.htpasswd"
+    before=$(wdump)
+    expect 1 "import from a symlink: refused" -d "$WDB" import htpasswd \
+        "$W/users.htpasswd"
+    err_has "import from a symlink: says why" "is a symbolic link"
+    check "import from a symlink: database unchanged" \
+        test "$(wdump)" = "$before"
+    rm -f "$W/users.htpasswd"
+
+    # What is legitimately there still works: the lock is kept owned by
+    # the database's owner, and a database reached through a symlinked
+    # directory is used.
+    expect 0 "write as root beside www-data's files" -d "$WDB" role add fine
+    check "lock file owned by the database's owner" \
+        test "$(stat -c %U "$WDB.lock")" = www-data
+    ln -s "$W" "$T/www-link"
+    expect 0 "database through a symlinked directory" \
+        -d "$T/www-link/authz.db" role add via-link
+else
+    ok "files beside the database # skip (needs root and www-data)"
+fi
 
 # ---- every stderr line is one line, JSON lists are valid when empty -------
 
