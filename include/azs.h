@@ -24,6 +24,8 @@
 #define AZS_NAME_MAX         255   /* user, role and permission names */
 #define AZS_BCRYPT_COST      10    /* what htauthz writes */
 #define AZS_BCRYPT_MAX       72    /* bcrypt reads no more: longer is refused */
+#define AZS_BCRYPT_COST_MAX  17    /* htpasswd -C's maximum; above: refused */
+#define AZS_SHA_CRYPT_ROUNDS_MAX 1000000  /* $5$/$6$ rounds=; above: refused */
 #define AZS_PASSWORD_MAX     1024  /* hard bound for any scheme */
 #define AZS_TOKEN_PREFIX     "azs_"
 #define AZS_TOKEN_RANDOM     24    /* bytes of entropy in a token: 192 bits */
@@ -163,11 +165,30 @@ int azs_hash_costly(const char *hash);
  * hash are never queued behind one; the caller waits for the answer.
  * *idle (may be NULL) tells whether the priority was lowered. */
 int azs_password_verify_idle(const char *pw, const char *hash, int *idle);
-/* Is this a hash format we accept on import? */
+/* Is this a hash we accept on import and verify at all?  Its format, and
+ * a cost within bounds: bcrypt 4..AZS_BCRYPT_COST_MAX, $5$/$6$ at most
+ * AZS_SHA_CRYPT_ROUNDS_MAX rounds, so no stored hash can hold a CPU and a
+ * hash place for minutes per attempt. */
 int azs_hash_supported(const char *hash);
+/* The same check: NULL when supported, else why not ("bcrypt cost above
+ * 17 ...", "malformed {SHA} hash"), for a message.  Never quotes it. */
+const char *azs_hash_invalid(const char *hash);
 /* A fixed bcrypt hash (cost AZS_BCRYPT_COST) of a secret nobody knows:
  * verified for unknown users so they cost the same time. */
 extern const char azs_dummy_hash[];
+
+/* The failure floor: a failed password check (unknown user, wrong
+ * password, disabled or expired account) returns no sooner than
+ * azs_fail_floor() after it started, whatever the stored hash costs, so
+ * the time of a 401 tells nothing about which names exist.  The floor is
+ * the most of a few verifications of azs_dummy_hash, measured once per
+ * process by the first caller (others wait for it); a process forked
+ * after it was measured inherits it.  Microseconds. */
+apr_interval_time_t azs_fail_floor(void);
+/* Microseconds on a clock that never jumps (CLOCK_MONOTONIC). */
+apr_time_t azs_clock(void);
+/* Sleeps until azs_fail_floor() after start (from azs_clock()). */
+void azs_fail_pad(apr_time_t start);
 
 /* ---- tokens (azs_token.c) -------------------------------------------- */
 
@@ -284,8 +305,9 @@ azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
 /* ---- decisions (azs_decide.c) ----------------------------------------- */
 
 /* Password login: looks the user up, always verifies a hash (the dummy
- * one for unknown users), then checks the account state.  Returns the
- * reason; *u is filled when the user exists.  AZS_DB_ERROR on a store
+ * one for unknown users), then checks the account state; a failure is
+ * answered no sooner than the failure floor (azs_login_verify).  Returns
+ * the reason; *u is filled when the user exists.  AZS_DB_ERROR on a store
  * fault (azs_store_error says why). */
 typedef int (*azs_verify_fn)(const char *pw, const char *hash, void *ctx);
 /* verify (NULL: azs_password_verify) checks the password against the
@@ -295,10 +317,19 @@ azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
                      apr_int64_t now, azs_user_t *u, apr_pool_t *p,
                      azs_verify_fn verify, void *ctx);
 /* The second half of azs_login, for a caller that looked the user up
- * itself: found 0 means unknown (the dummy hash is verified). */
+ * itself: found 0 means unknown (the dummy hash is verified).  Every
+ * failure (unknown user, bad password, disabled, expired) returns no
+ * sooner than azs_fail_floor() after the call began (azs_fail_pad);
+ * AZS_GRANTED and AZS_BUSY are not delayed. */
 azs_reason azs_login_verify(int found, const azs_user_t *u, const char *pw,
                             apr_int64_t now, azs_verify_fn verify,
                             void *ctx);
+/* Does this check need a place under the hash limit?  Yes for an unknown
+ * user (the dummy hash) and a costly hash; for a cheap one ({SHA}), yes
+ * exactly when the check will fail (the password is verified here), so a
+ * failure waits for a place, or gets 503, like an unknown user's. */
+int azs_login_needs_place(int found, const azs_user_t *u, const char *pw,
+                          apr_int64_t now);
 
 /* Account state alone (for tokens and cached credentials). */
 azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now);

@@ -48,6 +48,8 @@ azs_reason azs_login_verify(int found, const azs_user_t *u, const char *pw,
                             apr_int64_t now, azs_verify_fn verify,
                             void *ctx)
 {
+    apr_time_t start = azs_clock();
+    azs_reason why;
     int ok;
 
     if (!verify) {
@@ -56,20 +58,41 @@ azs_reason azs_login_verify(int found, const azs_user_t *u, const char *pw,
     if (!found) {
         /* Same work as for a real user: the client must not learn which
          * names exist from the time the answer takes. */
-        return verify(pw, azs_dummy_hash, ctx) < 0 ? AZS_BUSY
-                                                   : AZS_UNKNOWN_USER;
+        ok = verify(pw, azs_dummy_hash, ctx);
+        why = ok < 0 ? AZS_BUSY : AZS_UNKNOWN_USER;
     }
-    /* The hash is verified before the account state is looked at, for the
-     * same reason; the state is reported only to whoever knows the
-     * password, so the log says "disabled" only for the right person. */
-    ok = verify(pw, u->hash, ctx);
-    if (ok < 0) {
-        return AZS_BUSY;
+    else {
+        /* The hash is verified before the account state is looked at, for
+         * the same reason; the state is reported only to whoever knows the
+         * password, so the log says "disabled" only for the right
+         * person. */
+        ok = verify(pw, u->hash, ctx);
+        why = ok < 0 ? AZS_BUSY
+              : !ok ? AZS_BAD_PASSWORD
+              : azs_account_state(u, now);
     }
-    if (!ok) {
-        return AZS_BAD_PASSWORD;
+    /* Hashes differ in cost ({SHA} takes a microsecond, bcrypt-10 tens of
+     * milliseconds): every failure takes at least as long as the dummy
+     * hash, or a quick 401 would tell that the name exists.  A success
+     * answers at once; a refusal to verify at all (no hash place) is a
+     * 503 and verified nothing. */
+    if (why != AZS_GRANTED && why != AZS_BUSY) {
+        azs_fail_pad(start);
     }
-    return azs_account_state(u, now);
+    return why;
+}
+
+int azs_login_needs_place(int found, const azs_user_t *u, const char *pw,
+                          apr_int64_t now)
+{
+    if (!found || azs_hash_costly(u->hash)) {
+        return 1;
+    }
+    /* A cheap hash is checked here and now; what will fail must queue as
+     * the dummy hash would, or a full server would answer 503 for names
+     * that do not exist and 401 at once for those that do. */
+    return !azs_password_verify(pw, u->hash)
+           || azs_account_state(u, now) != AZS_GRANTED;
 }
 
 azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,

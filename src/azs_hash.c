@@ -8,8 +8,11 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE            /* SCHED_IDLE */
 #endif
+#include <errno.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <apr_general.h>
 #include <apr_md5.h>
@@ -17,6 +20,10 @@
 #include <apr_thread_proc.h>
 
 #include "azs.h"
+
+#if APR_HAS_THREADS
+#include <pthread.h>
+#endif
 
 /* bcrypt, cost AZS_BCRYPT_COST, of 32 random bytes that were discarded. */
 const char azs_dummy_hash[] =
@@ -65,31 +72,155 @@ int azs_password_verify(const char *pw, const char *hash)
     return apr_password_validate(pw, hash) == APR_SUCCESS;
 }
 
-int azs_hash_supported(const char *hash)
+/* The bcrypt cost ("$2y$NN$"), or -1 when it is not two digits. */
+static int bcrypt_cost(const char *hash)
+{
+    if (hash[4] < '0' || hash[4] > '9' || hash[5] < '0' || hash[5] > '9'
+        || hash[6] != '$') {
+        return -1;
+    }
+    return (hash[4] - '0') * 10 + (hash[5] - '0');
+}
+
+/* SHA-crypt ($5$, $6$): the salt field may start with "rounds=N$".
+ * crypt() takes whatever strtoul makes of N when a '$' follows it (glibc
+ * clamps it to 999999999, libxcrypt refuses what is out of its range), so
+ * the same reading is checked here: any "rounds=" that is not a plain
+ * number within the bound is refused, whatever crypt() would do with it. */
+static const char *sha_crypt_rounds_invalid(const char *hash)
+{
+    static const char prefix[] = "rounds=";
+    const char *num = hash + 3;
+    unsigned long rounds;
+    char *end;
+
+    if (strncmp(num, prefix, sizeof(prefix) - 1) != 0) {
+        return NULL;        /* crypt()'s default: 5000 */
+    }
+    num += sizeof(prefix) - 1;
+    errno = 0;
+    rounds = strtoul(num, &end, 10);
+    if (*num < '1' || *num > '9' || *end != '$') {
+        return "malformed rounds= in a $5$ or $6$ hash";
+    }
+    if (errno != 0 || rounds > AZS_SHA_CRYPT_ROUNDS_MAX) {
+        return "$5$ or $6$ hash with more than "
+               AZS_STR(AZS_SHA_CRYPT_ROUNDS_MAX) " rounds";
+    }
+    return NULL;
+}
+
+const char *azs_hash_invalid(const char *hash)
 {
     apr_size_t len = strlen(hash);
 
+    /* A cost is refused above what anyone would configure: verifying it
+     * would hold a CPU and a place under the hash limit for minutes or
+     * hours (bcrypt cost 31 is 2^21 times cost 10), for every attempt
+     * at that user's password. */
     if (is_bcrypt(hash)) {
-        return len == 60;
+        int cost = len == 60 ? bcrypt_cost(hash) : -1;
+
+        if (cost < 4) {
+            return "malformed bcrypt hash";
+        }
+        return cost > AZS_BCRYPT_COST_MAX
+               ? "bcrypt cost above " AZS_STR(AZS_BCRYPT_COST_MAX)
+                 " (the most htpasswd -C sets)"
+               : NULL;
     }
     if (strncmp(hash, "$apr1$", 6) == 0) {
-        return len > 6 && len <= 37;
+        return len > 6 && len <= 37 ? NULL : "malformed $apr1$ hash";
     }
     if (strncmp(hash, "{SHA}", 5) == 0) {
-        return len == 33;
+        return len == 33 ? NULL : "malformed {SHA} hash";
     }
     if (strncmp(hash, "$5$", 3) == 0 || strncmp(hash, "$6$", 3) == 0) {
-        return len > 3 && len <= 160 && strchr(hash + 3, '$') != NULL;
+        if (len <= 3 || len > 160 || !strchr(hash + 3, '$')) {
+            return "malformed $5$ or $6$ hash";
+        }
+        return sha_crypt_rounds_invalid(hash);
     }
     /* Plain text, DES crypt and the rest are refused: they would be
      * accepted by apr_password_validate, but are not worth protecting. */
-    return 0;
+    return "not bcrypt, $apr1$, {SHA}, $5$ or $6$";
+}
+
+int azs_hash_supported(const char *hash)
+{
+    return azs_hash_invalid(hash) == NULL;
 }
 
 int azs_hash_costly(const char *hash)
 {
     /* {SHA} is one SHA-1 block: cheaper than starting a thread. */
     return strncmp(hash, "{SHA}", 5) != 0;
+}
+
+/* ---- the failure floor --------------------------------------------- */
+
+/* Verifications of the dummy hash the floor is the most of: the slowest
+ * of a few runs, so a padded failure is never quicker than a typical one. */
+#define FLOOR_RUNS 3
+
+/* Microseconds, 0 until calibrated; set once, and a child forked after
+ * it was set inherits it. */
+static apr_interval_time_t fail_floor;
+
+apr_time_t azs_clock(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (apr_time_t)ts.tv_sec * APR_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static void floor_calibrate(void)
+{
+    apr_interval_time_t most = 1;
+    int i;
+
+    for (i = 0; i < FLOOR_RUNS; i++) {
+        apr_time_t t0 = azs_clock();
+        apr_interval_time_t took;
+
+        (void)azs_password_verify("x", azs_dummy_hash);
+        took = azs_clock() - t0;
+        if (took > most) {
+            most = took;
+        }
+    }
+    __atomic_store_n(&fail_floor, most, __ATOMIC_RELEASE);
+}
+
+#if APR_HAS_THREADS
+static pthread_once_t floor_once = PTHREAD_ONCE_INIT;
+#endif
+
+apr_interval_time_t azs_fail_floor(void)
+{
+#if APR_HAS_THREADS
+    /* The first caller calibrates; any other thread that asks meanwhile
+     * waits for the figure rather than running bcrypt of its own. */
+    pthread_once(&floor_once, floor_calibrate);
+#else
+    if (!fail_floor) {
+        floor_calibrate();
+    }
+#endif
+    return __atomic_load_n(&fail_floor, __ATOMIC_ACQUIRE);
+}
+
+void azs_fail_pad(apr_time_t start)
+{
+    apr_time_t deadline = start + azs_fail_floor();
+    apr_time_t now;
+
+    /* Asleep, not spinning: a failure that cost little CPU stays cheap
+     * for the server, it only answers later. */
+    while ((now = azs_clock()) < deadline) {
+        apr_sleep(deadline - now);
+    }
 }
 
 #if APR_HAS_THREADS

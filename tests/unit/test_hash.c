@@ -1,11 +1,15 @@
 /*
  * test_hash.c - password hashes: what htauthz writes, what it imports,
- * and that bcrypt's 72-byte limit never truncates silently.
+ * that bcrypt's 72-byte limit never truncates silently, that absurd costs
+ * are refused, and that every failed password check takes the time of
+ * the dummy hash.
  * The fixed hashes below were made by htpasswd and openssl passwd.
  */
 #include <sched.h>
 
 #include "unit.h"
+
+#include <apr_thread_proc.h>
 
 #define PW "p\xc3\xa4ssword"   /* UTF-8, to keep bytes honest */
 
@@ -151,6 +155,228 @@ static void constant_time_equal(void **state)
     assert_false(azs_equal(a, b, 32));
 }
 
+/* A cost nobody configures would hold a CPU and a hash place for minutes
+ * (bcrypt 31, $6$rounds=999999999): refused on import and never run. */
+static void absurd_costs_refused(void **state)
+{
+    static const char *const ok[] = {
+        "$2y$04$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$2y$17$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$2a$12$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$6$saltsalt$rVIyJtXnL0mXUCLepstXWqeOv9JVyd7nOH8wn0BvOU5lCiAviUJLx"
+        "XZ5CkPgq6XNTHV22yG4mV0IO9gqPL5WQ.",
+        "$6$rounds=5000$saltsalt$rVIyJtXnL0mXUCLepstXWqeOv9JVyd7nOH8wn0BvOU"
+        "5lCiAviUJLxXZ5CkPgq6XNTHV22yG4mV0IO9gqPL5WQ.",
+        "$5$rounds=1000000$saltsalt$rQBvFGQx3u6doxkk7cvWbhhnhS2qa1.FI.tt6NG"
+        "FH66",
+        "$5$roundsx=99$rQBvFGQx3u6doxkk7cvWbhhnhS2qa1.FI.tt6NGFH66"
+    };
+    static const char *const refused[] = {
+        "$2y$18$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$2y$31$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$2b$99$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$2y$03$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$2y$1x$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$2y$4$$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq",
+        "$6$rounds=999999999$saltsalt$rVIyJtXnL0mXUCLepstXWqeOv9JVyd7nOH8w"
+        "n0BvOU5lCiAviUJLxXZ5CkPgq6XNTHV22yG4mV0IO9gqPL5WQ.",
+        "$5$rounds=1000001$saltsalt$rQBvFGQx3u6doxkk7cvWbhhnhS2qa1.FI.tt6NG"
+        "FH66",
+        /* what strtoul would read as huge, or crypt() as a salt */
+        "$6$rounds=99999999999999999999$salt$x",
+        "$6$rounds=-1$salt$x",
+        "$6$rounds=+5000$salt$x",
+        "$6$rounds= 5000$salt$x",
+        "$6$rounds=05000$salt$x",
+        "$6$rounds=0$salt$x",
+        "$6$rounds=$salt$x",
+        "$6$rounds=5000x$salt$x",
+        "$5$rounds=5000"
+    };
+    size_t i;
+    apr_time_t t0;
+
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        if (!azs_hash_supported(ok[i])) {
+            fail_msg("refused: %s", ok[i]);
+        }
+    }
+    for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        if (azs_hash_supported(refused[i])) {
+            fail_msg("accepted: %s", refused[i]);
+        }
+    }
+    /* the reason says which bound */
+    assert_non_null(strstr(azs_hash_invalid(refused[1]), "cost above 17"));
+    assert_non_null(strstr(azs_hash_invalid(refused[6]),
+                           "more than 1000000 rounds"));
+    assert_non_null(strstr(azs_hash_invalid(refused[10]), "malformed"));
+    assert_null(azs_hash_invalid(ok[1]));
+    /* and never run (bcrypt 18 would take 2^8 times the dummy hash) */
+    t0 = apr_time_now();
+    assert_false(azs_password_verify(PW, refused[0]));
+    assert_false(azs_password_verify_idle(PW, refused[0], NULL));
+    assert_true(apr_time_now() - t0 < apr_time_from_msec(500));
+}
+
+/* ---- the failure floor ---- */
+
+/* Answers at once: 1 for "right", 0 otherwise. */
+static int instant_verify(const char *pw, const char *hash, void *ctx)
+{
+    int *calls = ctx;
+
+    (*calls)++;
+    return strcmp(pw, "right") == 0;
+}
+
+static int busy_verify(const char *pw, const char *hash, void *ctx)
+{
+    return -1;
+}
+
+static apr_interval_time_t timed_login(int found, const azs_user_t *u,
+                                       const char *pw, azs_verify_fn verify,
+                                       void *ctx, azs_reason expect)
+{
+    apr_time_t t0 = azs_clock();
+
+    assert_int_equal(azs_login_verify(found, u, pw, 2000, verify, ctx),
+                     expect);
+    return azs_clock() - t0;
+}
+
+static void *APR_THREAD_FUNC floor_thread(apr_thread_t *t, void *data)
+{
+    *(apr_interval_time_t *)data = azs_fail_floor();
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* The floor is measured once, by whichever thread asks first; the others
+ * get the same figure.  It is about what the dummy hash costs. */
+static void failure_floor_is_the_dummy_cost(void **state)
+{
+    unit_fx *fx = *state;
+    apr_thread_t *th[4];
+    apr_interval_time_t seen[4], floor, once = -1;
+    apr_status_t rv;
+    apr_time_t t0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        assert_int_equal(apr_thread_create(&th[i], NULL, floor_thread,
+                                           &seen[i], fx->pool), APR_SUCCESS);
+    }
+    for (i = 0; i < 4; i++) {
+        apr_thread_join(&rv, th[i]);
+    }
+    floor = azs_fail_floor();
+    for (i = 0; i < 4; i++) {
+        assert_true(seen[i] == floor);
+    }
+    /* the quickest of a few runs of the dummy hash: the floor (their
+     * slowest, measured earlier) is of the same order */
+    for (i = 0; i < 3; i++) {
+        t0 = azs_clock();
+        assert_false(azs_password_verify("x", azs_dummy_hash));
+        t0 = azs_clock() - t0;
+        once = once < 0 || t0 < once ? t0 : once;
+    }
+    if (floor < once / 3 || floor > 10 * once) {
+        fail_msg("floor %" APR_TIME_T_FMT " us, dummy hash %" APR_TIME_T_FMT
+                 " us", floor, once);
+    }
+}
+
+/* Every failure returns no sooner than the floor, however quick its own
+ * hash; a success and a refusal to verify (503) are not delayed. */
+static void every_failure_waits_for_the_floor(void **state)
+{
+    azs_user_t u;
+    apr_interval_time_t floor = azs_fail_floor(), t;
+    int calls = 0;
+
+    memset(&u, 0, sizeof(u));
+    u.name = "alice";
+    u.hash = "{SHA}I7dElEdfX4dJgLdnbVEeI9iG2mQ=";
+    t = timed_login(0, NULL, "right", instant_verify, &calls,
+                    AZS_UNKNOWN_USER);
+    assert_true(t >= floor);
+    t = timed_login(1, &u, "wrong", instant_verify, &calls,
+                    AZS_BAD_PASSWORD);
+    assert_true(t >= floor);
+    u.disabled = 1;
+    t = timed_login(1, &u, "right", instant_verify, &calls,
+                    AZS_ACCOUNT_DISABLED);
+    assert_true(t >= floor);
+    u.disabled = 0;
+    u.expires = 1000;
+    t = timed_login(1, &u, "right", instant_verify, &calls,
+                    AZS_ACCOUNT_EXPIRED);
+    assert_true(t >= floor);
+    assert_int_equal(calls, 4);     /* each verified exactly one hash */
+    u.expires = 0;
+    t = timed_login(1, &u, "right", instant_verify, &calls, AZS_GRANTED);
+    assert_true(t < floor / 2);
+    t = timed_login(0, NULL, "right", busy_verify, NULL, AZS_BUSY);
+    assert_true(t < floor / 2);
+}
+
+/* With the real hashes: a wrong password for a {SHA}, $apr1$ or cheap
+ * bcrypt user takes as long as an unknown user's dummy bcrypt-10. */
+static void cheap_hashes_fail_as_slowly_as_the_dummy(void **state)
+{
+    static const char *const hashes[] = {
+        "{SHA}I7dElEdfX4dJgLdnbVEeI9iG2mQ=",
+        "$apr1$SE1JLZYc$CCNJ.YO3LoI4nZ6vXTiT70",
+        "$2y$04$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq"
+    };
+    azs_user_t u;
+    apr_interval_time_t unknown, t;
+    size_t i;
+
+    memset(&u, 0, sizeof(u));
+    u.name = "alice";
+    unknown = timed_login(0, NULL, "wrong", NULL, NULL, AZS_UNKNOWN_USER);
+    for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
+        u.hash = hashes[i];
+        t = timed_login(1, &u, "wrong", NULL, NULL, AZS_BAD_PASSWORD);
+        if (t < unknown * 2 / 3) {
+            fail_msg("%.6s: wrong password %" APR_TIME_T_FMT " us, unknown "
+                     "user %" APR_TIME_T_FMT " us", hashes[i], t, unknown);
+        }
+        /* the right one is not held back */
+        t = timed_login(1, &u, PW, NULL, NULL, AZS_GRANTED);
+        if (t > unknown / 2) {
+            fail_msg("%.6s: right password %" APR_TIME_T_FMT " us",
+                     hashes[i], t);
+        }
+    }
+}
+
+/* Which checks take a place under the hash limit: every one that costs a
+ * real hash, and every one that will fail, so that a full server answers
+ * an unknown user and a wrong {SHA} password alike. */
+static void failures_need_a_place(void **state)
+{
+    azs_user_t u;
+
+    memset(&u, 0, sizeof(u));
+    u.name = "alice";
+    assert_true(azs_login_needs_place(0, NULL, PW, 2000));
+    u.hash = "$2y$04$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq";
+    assert_true(azs_login_needs_place(1, &u, PW, 2000));
+    u.hash = "{SHA}I7dElEdfX4dJgLdnbVEeI9iG2mQ=";
+    assert_false(azs_login_needs_place(1, &u, PW, 2000));
+    assert_true(azs_login_needs_place(1, &u, "wrong", 2000));
+    u.disabled = 1;
+    assert_true(azs_login_needs_place(1, &u, PW, 2000));
+    u.disabled = 0;
+    u.expires = 1000;
+    assert_true(azs_login_needs_place(1, &u, PW, 2000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +391,13 @@ int main(void)
         cmocka_unit_test(idle_verify_agrees),
         cmocka_unit_test(weak_or_broken_formats_refused),
         cmocka_unit_test(constant_time_equal),
+        cmocka_unit_test(absurd_costs_refused),
+        /* first of the floor tests: its threads ask for it first */
+        cmocka_unit_test_setup_teardown(failure_floor_is_the_dummy_cost,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test(every_failure_waits_for_the_floor),
+        cmocka_unit_test(cheap_hashes_fail_as_slowly_as_the_dummy),
+        cmocka_unit_test(failures_need_a_place),
     };
     int rc;
 

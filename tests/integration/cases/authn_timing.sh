@@ -7,6 +7,12 @@
 # of about 80 ms, scaled up when the host is slower than that (a loaded CI
 # machine).  Prints the figure.  Timing is the same under every MPM, so
 # this runs under event only.
+#
+# Then the failure floor: users whose hashes cost far less than the dummy
+# (bcrypt cost 5, $apr1$, {SHA}, imported from htpasswd) give wrong
+# passwords, interleaved with unknown users, 20 rounds of each
+# (AZS_FLOOR_ROUNDS): every median within the same bound of the
+# unknown-user median.
 
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -22,6 +28,14 @@ pw='T1ming-right-pw-zq7'
 bad='T1ming-wr0ng-pw-zq7'
 azs_db_init
 azs_user_add alice "$pw"
+# Cheap hashes, as an htpasswd file brings them in.
+htp=$AZS_CONF_DIR/htpasswd
+htpasswd -c -b -B -C 5 "$htp" cheap_b5 "$pw" 2>/dev/null \
+    && htpasswd -b -m "$htp" cheap_md5 "$pw" 2>/dev/null \
+    && htpasswd -b -s "$htp" cheap_sha "$pw" 2>/dev/null \
+    || _azs_die "htpasswd failed"
+azs_htauthz import htpasswd "$htp" >/dev/null \
+    || _azs_die "htauthz import htpasswd failed"
 
 azs_conf <<'EOF'
 <Location "/admin">
@@ -31,26 +45,23 @@ azs_conf <<'EOF'
     Require valid-user
 </Location>
 EOF
-azs_allow_log 'AZS[0-9]{4}: 401 (unknown-user|bad-password): user "(alice|nobody[0-9]*)" for "/admin/"'
+azs_allow_log 'AZS[0-9]{4}: 401 (unknown-user|bad-password): user "(alice|(warm|unknown|ghost)[0-9]*|cheap_(b5|md5|sha))" for "/admin/"'
 
 azs_start || azs_bail "httpd starts"
 
 out=$AZS_ROOT/timing.txt
 "$AZS_PYTHON" - "$AZS_PORT" "$pw" "$bad" \
-    "${AZS_TIMING_PAIRS:-300}" "${AZS_TIMING_BUDGET:-45}" > "$out" <<'EOF'
+    "${AZS_TIMING_PAIRS:-300}" "${AZS_TIMING_BUDGET:-45}" \
+    "${AZS_FLOOR_ROUNDS:-20}" > "$out" <<'EOF'
 import base64, http.client, random, statistics, sys, time
-port, pw, bad, pairs, budget = sys.argv[1:6]
-pairs, budget = int(pairs), float(budget)
-
-def auth(user, password):
-    return "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+port, pw, bad, pairs, budget, rounds = sys.argv[1:7]
+pairs, budget, rounds = int(pairs), float(budget), int(rounds)
 
 conn = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
 status = {}
 
-def one(kind, i):
-    # A new unknown name each time; the same wrong password for alice.
-    h = auth("nobody%d" % i, bad) if kind == "unknown" else auth("alice", bad)
+def one(kind, user):
+    h = "Basic " + base64.b64encode(("%s:%s" % (user, bad)).encode()).decode()
     t0 = time.perf_counter()
     conn.request("GET", "/admin/", headers={"Authorization": h})
     r = conn.getresponse()
@@ -59,18 +70,25 @@ def one(kind, i):
     status.setdefault(kind, set()).add(r.status)
     return dt
 
-for i in range(4):                       # warm up both paths
-    one("unknown", i); one("badpw", i)
-samples = {"unknown": [], "badpw": []}
-rng = random.Random(7)
-t_end = time.monotonic() + budget
-for i in range(pairs):
-    if time.monotonic() > t_end:
-        break
-    order = ["unknown", "badpw"]
-    rng.shuffle(order)                    # interleaved, in random order
-    for kind in order:
-        samples[kind].append(one(kind, 100 + i))
+# kind -> user: a new unknown name each time, the same user otherwise.
+def sample(users, rounds, seed, t_end):
+    kinds = list(users)
+    for i in range(2):                   # warm up every path
+        for k in kinds:
+            one(k, users[k] or "warm%d" % i)
+    samples = {k: [] for k in kinds}
+    rng = random.Random(seed)
+    for i in range(rounds):
+        if time.monotonic() > t_end:
+            break
+        order = kinds[:]
+        rng.shuffle(order)               # interleaved, in random order
+        for k in order:
+            samples[k].append(one(k, users[k] or "%s%d" % (k, i)))
+    return samples
+
+samples = sample({"unknown": None, "badpw": "alice"}, pairs, 7,
+                 time.monotonic() + budget)
 u = statistics.median(samples["unknown"]) * 1000
 b = statistics.median(samples["badpw"]) * 1000
 print("samples %d %d" % (len(samples["unknown"]), len(samples["badpw"])))
@@ -79,6 +97,15 @@ print("status %s %s" % (",".join(map(str, sorted(status["unknown"]))),
 print("median_ms %.3f %.3f %.3f" % (u, b, u - b))
 print("figure median unknown-user %.1f ms, bad-password %.1f ms, difference %.1f ms (%d + %d samples)"
       % (u, b, u - b, len(samples["unknown"]), len(samples["badpw"])))
+
+# The failure floor: cheap hashes against unknown users.
+status.clear()
+samples = sample({"ghost": None, "b5": "cheap_b5", "md5": "cheap_md5",
+                  "sha": "cheap_sha"}, rounds, 11, float("inf"))
+for k in samples:
+    print("floor %s %d %s %.3f" % (k, len(samples[k]),
+          ",".join(map(str, sorted(status[k]))),
+          statistics.median(samples[k]) * 1000))
 EOF
 rc=$?
 expect_true "the sampler ran (exit $rc)" test "$rc" = 0
@@ -106,5 +133,23 @@ expect_true "median difference < $limit ms (${diff:-?} ms)" \
 expect_true "median difference < 20% of the median (${diff:-?} of ${med_b:-?} ms)" \
     awk -v d="${diff:-999}" -v b="${med_b:-0}" \
         'BEGIN { d = d < 0 ? -d : d; exit !(b > 0 && d < 0.2 * b) }'
+
+# ---- the failure floor: cheap hashes fail as slowly as the dummy ----
+read -r _ _ n_fu st_fu med_fu < <(grep '^floor ghost ' "$out")
+expect_true "every unknown-user floor sample answered 401 (got ${st_fu:-none})" \
+    test "${st_fu:-}" = 401
+# The bound of the first comparison, against the unknown-user median.
+lim=$(awk -v u="${med_fu:-0}" 'BEGIN { printf("%.1f", (u > 80) ? 10 * u / 80 : 10) }')
+figure="median unknown-user ${med_fu:-?} ms"
+for kind in b5 md5 sha; do
+    read -r _ _ _ st med < <(grep "^floor $kind " "$out")
+    figure="$figure, $kind ${med:-?} ms"
+    expect_true "$kind: every wrong-password sample answered 401 (got ${st:-none})" \
+        test "${st:-}" = 401
+    expect_true "$kind: wrong password within $lim ms and 20% of the unknown-user median (${med:-?} vs ${med_fu:-?} ms)" \
+        awk -v m="${med:-0}" -v u="${med_fu:-0}" -v l="$lim" \
+            'BEGIN { d = m - u; d = d < 0 ? -d : d; exit !(u >= 5 && d < l && d < 0.2 * u) }'
+done
+printf '# floor: %s (%s rounds)\n' "$figure" "${n_fu:-?}"
 
 azs_done
