@@ -369,8 +369,9 @@ azs_rc azs_gate_create(azs_gate_t **g, int limit, apr_pool_t *p,
 /* Hands the semaphore to the user the children run as. */
 azs_rc azs_gate_owner(azs_gate_t *g, uid_t uid, gid_t gid);
 /* 1: taken (give it back with azs_gate_leave); 0: none came free within
- * wait; -1: the semaphore is gone (removed by a restart).  A NULL gate
- * always admits. */
+ * wait (a signal at the deadline, or any other failure, is a 0 too);
+ * -1: the semaphore is gone (removed by a restart).  A NULL gate always
+ * admits. */
 int azs_gate_enter(azs_gate_t *g, apr_interval_time_t wait);
 void azs_gate_leave(azs_gate_t *g);
 /* Free places now (for tests and diagnostics), -1 when gone. */

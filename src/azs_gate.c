@@ -89,7 +89,8 @@ azs_rc azs_gate_owner(azs_gate_t *g, uid_t uid, gid_t gid)
 
 int azs_gate_enter(azs_gate_t *g, apr_interval_time_t wait)
 {
-    apr_time_t deadline = apr_time_now() + wait;
+    /* The monotonic clock: a wall clock set back must not stretch it. */
+    apr_time_t deadline = azs_clock() + wait;
     struct sembuf op;
 
     if (!g || g->id < 0) {
@@ -99,7 +100,7 @@ int azs_gate_enter(azs_gate_t *g, apr_interval_time_t wait)
     op.sem_op = -1;
     op.sem_flg = SEM_UNDO;
     for (;;) {
-        apr_time_t left = deadline - apr_time_now();
+        apr_time_t left = deadline - azs_clock();
         struct timespec ts;
 
         if (left < 0) {
@@ -113,12 +114,24 @@ int azs_gate_enter(azs_gate_t *g, apr_interval_time_t wait)
         if (errno == EINTR && left > 0) {
             continue;
         }
-        if (errno == EAGAIN) {
-            return 0;
+        if (errno == EINTR) {
+            /* A signal at the deadline itself is no answer: one last try
+             * that cannot sleep, so it cannot be interrupted either.  Only
+             * the kernel's word "gone" may let a hash run without a place. */
+            op.sem_flg |= IPC_NOWAIT;
+            if (semop(g->id, &op, 1) == 0) {
+                return 1;
+            }
         }
-        /* EIDRM or EINVAL: a restart removed it while this child (of the
-         * old generation) finishes its last requests. */
-        return -1;
+        if (errno == EIDRM || errno == EINVAL) {
+            /* A restart removed it while this child (of the old
+             * generation) finishes its last requests. */
+            return -1;
+        }
+        /* EAGAIN: the wait is over and no place came; any other failure
+         * gives no place either, and a hash without one is what the bound
+         * is there to prevent. */
+        return 0;
     }
 }
 

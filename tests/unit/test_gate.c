@@ -4,7 +4,12 @@
  */
 #include "unit.h"
 
+#include <errno.h>
+#include <sys/ipc.h>
+#include <sys/sem.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include <apr_atomic.h>
 #include <apr_thread_proc.h>
@@ -153,6 +158,57 @@ static void removed_only_by_its_creator(void **state)
     }
 }
 
+/* semtimedop as the kernel answers it when a signal arrives just as the
+ * wait ends: EINTR where the answer would have been EAGAIN (time is up),
+ * and EINTR before trying at all once no time is left.  This definition
+ * stands in for the C library's (the test is linked with libazs); off, it
+ * is the real system call. */
+static int eintr_at_deadline;
+static int eintr_seen;
+
+int semtimedop(int id, struct sembuf *ops, size_t n,
+               const struct timespec *ts)
+{
+    int rc;
+
+    if (eintr_at_deadline && ts && ts->tv_sec == 0 && ts->tv_nsec == 0) {
+        eintr_seen++;
+        errno = EINTR;
+        return -1;
+    }
+    rc = (int)syscall(SYS_semtimedop, id, ops, n, ts);
+    if (eintr_at_deadline && rc < 0 && errno == EAGAIN) {
+        eintr_seen++;
+        errno = EINTR;
+    }
+    return rc;
+}
+
+/* A signal exactly at the deadline is neither a place nor "gone": with
+ * none free the answer is "none came free" (503), never "run without a
+ * place"; with one free it is taken. */
+static void interrupted_at_the_deadline(void **state)
+{
+    unit_fx *fx = *state;
+    azs_gate_t *g = NULL;
+    const char *err = NULL;
+
+    assert_int_equal(azs_gate_create(&g, 1, fx->pool, &err), AZS_OK);
+    eintr_at_deadline = 1;
+    eintr_seen = 0;
+    /* a place is free: interrupted, then taken */
+    assert_int_equal(azs_gate_enter(g, 0), 1);
+    assert_int_equal(azs_gate_value(g), 0);
+    /* none is: interrupted at once (no wait), or at the end of the wait */
+    assert_int_equal(azs_gate_enter(g, 0), 0);
+    assert_int_equal(azs_gate_enter(g, apr_time_from_msec(20)), 0);
+    eintr_at_deadline = 0;
+    assert_true(eintr_seen >= 4);
+    assert_int_equal(azs_gate_value(g), 0);
+    azs_gate_leave(g);
+    assert_int_equal(azs_gate_value(g), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +220,8 @@ int main(void)
             shared_by_children_and_undone_on_death, unit_setup,
             unit_teardown),
         cmocka_unit_test_setup_teardown(removed_only_by_its_creator,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(interrupted_at_the_deadline,
                                         unit_setup, unit_teardown),
     };
     int rc;
