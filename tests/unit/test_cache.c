@@ -6,6 +6,44 @@
 #include <pthread.h>
 #include <sys/wait.h>
 
+static volatile int big_malloc_fails;
+
+/* malloc as it behaves when memory runs out, for large blocks only (the
+ * cache key of a long password); the rest of the process is untouched.
+ * This definition stands in for the C library's; the memory still comes
+ * from it, so its free() is right.  Not under AddressSanitizer, whose
+ * own malloc and free must pair up. */
+#ifdef __SANITIZE_ADDRESS__
+#define MALLOC_FAILS 0
+#else
+#define MALLOC_FAILS 1
+extern void *__libc_malloc(size_t n);
+
+void *malloc(size_t n)
+{
+    if (big_malloc_fails && n >= 1024) {
+        return NULL;
+    }
+    return __libc_malloc(n);
+}
+#endif
+
+/* The table as azs_cache.c lays it out, so a test can leave a slot as a
+ * writer killed in the middle of its write would. */
+typedef struct {
+    apr_uint64_t lock;         /* low half: sequence, odd while written;
+                                * high half: the writer's thread id */
+    apr_uint64_t key[4];
+    apr_int64_t gen;
+    apr_int64_t expires;
+} entry_view;
+
+struct azs_cache {
+    unsigned char secret[32];
+    apr_size_t size;
+    entry_view *table;
+};
+
 static void hit_only_for_same_triple_and_generation(void **state)
 {
     unit_fx *fx = *state;
@@ -170,6 +208,105 @@ static void concurrent_writers_never_confuse(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A table of one slot, every login in it. */
+static entry_view *one_slot(unit_fx *fx, azs_cache_t **c)
+{
+    assert_int_equal(azs_cache_create(c, 1, fx->pool), AZS_OK);
+    return &(*c)->table[0];
+}
+
+/* No memory for the key of a long password: no entry is written and none
+ * is found, rather than one key shared by every such login. */
+static void no_key_no_entry(void **state)
+{
+    azs_cache_t *c = NULL;
+    entry_view *e = one_slot(*state, &c);
+    char pw1[1100], pw2[1100];
+    int other, same;
+
+    if (!MALLOC_FAILS) {
+        skip();
+    }
+    memset(pw1, 'a', sizeof(pw1) - 1);
+    pw1[sizeof(pw1) - 1] = '\0';
+    memcpy(pw2, pw1, sizeof(pw2));
+    pw2[0] = 'b';
+    big_malloc_fails = 1;
+    azs_cache_put(c, "/db", "alice", pw1, 7, 0);
+    /* another user, another password: must not be "the same key" */
+    other = azs_cache_get(c, "/db", "mallory", pw2, 7, 100);
+    same = azs_cache_get(c, "/db", "alice", pw1, 7, 100);
+    big_malloc_fails = 0;
+    assert_false(other);
+    assert_false(same);
+    assert_true(e->gen == 0);              /* nothing was written */
+    /* with memory, long passwords work as any other */
+    azs_cache_put(c, "/db", "alice", pw1, 7, 0);
+    assert_true(azs_cache_get(c, "/db", "alice", pw1, 7, 100));
+    assert_false(azs_cache_get(c, "/db", "mallory", pw2, 7, 100));
+}
+
+/* The id of a thread (the only one of its process) that has exited. */
+static apr_uint64_t dead_tid(void)
+{
+    int status;
+    pid_t pid = fork();
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return (apr_uint64_t)(apr_uint32_t)pid;
+}
+
+/* A writer killed in the middle of its write leaves the slot odd: the
+ * next writer takes it over; until then, and while what the dead writer
+ * left is there, nothing is found in it. */
+static void slot_of_a_dead_writer_recovers(void **state)
+{
+    azs_cache_t *c = NULL;
+    entry_view *e = one_slot(*state, &c);
+    apr_uint64_t seq;
+
+    azs_cache_put(c, "/db", "alice", "pw", 7, 0);
+    assert_true(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
+    /* bob's write began (odd), wrote his generation and died */
+    seq = (apr_uint32_t)e->lock;
+    e->lock = dead_tid() << 32 | (seq + 1);
+    e->gen = 8;
+    assert_false(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
+    assert_false(azs_cache_get(c, "/db", "alice", "pw", 8, 100));
+    azs_cache_put(c, "/db", "bob", "pw2", 8, 0);
+    assert_true(azs_cache_get(c, "/db", "bob", "pw2", 8, 100));
+    assert_false(azs_cache_get(c, "/db", "alice", "pw", 8, 100));
+    assert_true((e->lock & 1) == 0);
+    /* the same from a slot never written, and with no writer named */
+    e = one_slot(*state, &c);
+    e->lock = 1;
+    azs_cache_put(c, "/db", "carol", "pw3", 9, 0);
+    assert_true(azs_cache_get(c, "/db", "carol", "pw3", 9, 100));
+}
+
+/* A writer that is alive keeps its slot, however long it takes: a second
+ * writer would mix its stores with the first one's. */
+static void slot_of_a_live_writer_is_left_alone(void **state)
+{
+    azs_cache_t *c = NULL;
+    entry_view *e = one_slot(*state, &c);
+    /* held by the parent of this test (alive: it waits for us) */
+    apr_uint64_t held = (apr_uint64_t)(apr_uint32_t)getppid() << 32 | 1;
+
+    e->lock = held;
+    azs_cache_put(c, "/db", "alice", "pw", 7, 0);
+    assert_true(e->lock == held);
+    assert_false(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
+    /* its write done, the slot is everyone's again */
+    e->lock = held + 1;
+    azs_cache_put(c, "/db", "alice", "pw", 7, 0);
+    assert_true(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -185,6 +322,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(shared_with_children, unit_setup,
                                         unit_teardown),
         cmocka_unit_test_setup_teardown(concurrent_writers_never_confuse,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(no_key_no_entry, unit_setup,
+                                        unit_teardown),
+        cmocka_unit_test_setup_teardown(slot_of_a_dead_writer_recovers,
+                                        unit_setup, unit_teardown),
+        cmocka_unit_test_setup_teardown(slot_of_a_live_writer_is_left_alone,
                                         unit_setup, unit_teardown),
     };
     int rc;
