@@ -133,6 +133,13 @@ const char *azs_bearer_parse(const char *header, const char **token);
  * or the end)? */
 int azs_auth_scheme_is(const char *header, const char *scheme);
 
+/* The value of a Bearer challenge's scope="..." (RFC 6750 section 3) from
+ * space-separated names: the names made only of scope-token characters
+ * (%x21 / %x23-5B / %x5D-7E), one space between them; any other name is
+ * left out, so no quote, backslash or control character gets through.
+ * NULL when none is left (or names is NULL): send no scope. */
+const char *azs_bearer_scope(apr_pool_t *p, const char *names);
+
 /* ---- log escaping (azs_escape.c) ------------------------------------- */
 
 /* Copy of s in which bytes < 0x20, >= 0x7f, '"' and '\\' become \xHH

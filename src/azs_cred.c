@@ -225,3 +225,46 @@ const char *azs_bearer_parse(const char *header, const char **token)
     *token = t;
     return NULL;
 }
+
+/* RFC 6750 section 3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+static int nqschar(unsigned char c)
+{
+    return c == 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
+}
+
+const char *azs_bearer_scope(apr_pool_t *p, const char *names)
+{
+    char *out, *o;
+    const char *s, *end;
+
+    if (!names) {
+        return NULL;
+    }
+    out = o = apr_palloc(p, strlen(names) + 1);
+    for (s = names; *s; s = end) {
+        const char *t;
+
+        while (*s == ' ') {
+            s++;
+        }
+        for (end = s; *end && *end != ' '; end++) {
+            ;
+        }
+        for (t = s; t < end && nqschar((unsigned char)*t); t++) {
+            ;
+        }
+        /* A name with anything else in it (it may come from the request:
+         * Require permission "%{QUERY_STRING}") is left out whole: a
+         * quote or a backslash would end the quoted string and let the
+         * request write parameters of its own into the challenge. */
+        if (t == end && end > s) {
+            if (o > out) {
+                *o++ = ' ';
+            }
+            memcpy(o, s, end - s);
+            o += end - s;
+        }
+    }
+    *o = '\0';
+    return o > out ? out : NULL;
+}

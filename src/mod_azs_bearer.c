@@ -32,15 +32,20 @@ static const char *realm(request_rec *r)
     return out;
 }
 
+/* scope: the names a Require line wanted, space-separated, as they came
+ * out of its expressions, so possibly from the request itself: only the
+ * names that are valid scope tokens reach the header. */
 static void challenge(request_rec *r, const char *error, const char *scope)
 {
-    const char *v = apr_pstrcat(r->pool, "Bearer realm=\"", realm(r), "\"",
-                                error ? ", error=\"" : "",
-                                error ? error : "", error ? "\"" : "",
-                                scope ? ", scope=\"" : "",
-                                scope ? scope : "", scope ? "\"" : "",
-                                NULL);
+    const char *v;
 
+    scope = azs_bearer_scope(r->pool, scope);
+    v = apr_pstrcat(r->pool, "Bearer realm=\"", realm(r), "\"",
+                    error ? ", error=\"" : "", error ? error : "",
+                    error ? "\"" : "",
+                    scope ? ", scope=\"" : "", scope ? scope : "",
+                    scope ? "\"" : "",
+                    NULL);
     apr_table_setn(r->err_headers_out, (PROXYREQ_PROXY == r->proxyreq)
                                        ? "Proxy-Authenticate"
                                        : "WWW-Authenticate", v);

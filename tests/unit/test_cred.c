@@ -1,5 +1,6 @@
 /*
- * test_cred.c - Authorization header parsing (azs_cred.c).
+ * test_cred.c - Authorization header parsing, and the scope of a Bearer
+ * challenge (azs_cred.c).
  */
 #include <apr_base64.h>
 
@@ -433,6 +434,45 @@ static void scheme_is(void **state)
     assert_false(azs_auth_scheme_is("Digest abc", "Basic"));
 }
 
+/* The scope="..." of a Bearer challenge: names may come from the request
+ * (Require permission "%{QUERY_STRING}"), so only scope tokens pass. */
+static void bearer_scope_tokens_only(void **state)
+{
+    unit_fx *fx = *state;
+    apr_pool_t *p = fx->pool;
+    char all[0x7f - 0x21 + 1];
+    int c, n = 0;
+
+    assert_string_equal(azs_bearer_scope(p, "api:call"), "api:call");
+    assert_string_equal(azs_bearer_scope(p, "api:call docs:read"),
+                        "api:call docs:read");
+    /* one space between names, none around them */
+    assert_string_equal(azs_bearer_scope(p, "  a   b  "), "a b");
+    /* a name with a quote, a backslash or a control character is left
+     * out whole: it cannot end the quoted string and add parameters */
+    assert_string_equal(azs_bearer_scope(p, "x\",error=\"invalid_token "
+                                            "api:call"), "api:call");
+    assert_string_equal(azs_bearer_scope(p, "a\\ b"), "b");
+    assert_string_equal(azs_bearer_scope(p, "a\r\nX-Evil:1 b"), "b");
+    assert_string_equal(azs_bearer_scope(p, "a\tb c"), "c");
+    assert_string_equal(azs_bearer_scope(p, "caf\xc3\xa9 c"), "c");
+    assert_string_equal(azs_bearer_scope(p, "a\x7f c"), "c");
+    /* nothing left: no scope at all */
+    assert_null(azs_bearer_scope(p, "\""));
+    assert_null(azs_bearer_scope(p, "\\ \"x\""));
+    assert_null(azs_bearer_scope(p, ""));
+    assert_null(azs_bearer_scope(p, "   "));
+    assert_null(azs_bearer_scope(p, NULL));
+    /* every scope-token character passes */
+    for (c = 0x21; c < 0x7f; c++) {
+        if (c != '"' && c != '\\') {
+            all[n++] = (char)c;
+        }
+    }
+    all[n] = '\0';
+    assert_string_equal(azs_bearer_scope(p, all), all);
+}
+
 static const struct CMUnitTest tests[] = {
     T(basic_valid),
     T(basic_scheme_any_case),
@@ -457,6 +497,7 @@ static const struct CMUnitTest tests[] = {
     T(bearer_bad_characters),
     T(bearer_trailing),
     T(scheme_is),
+    T(bearer_scope_tokens_only),
 };
 
 UNIT_MAIN(tests)
