@@ -74,7 +74,19 @@ static int verify(const char *pw, const char *hash, void *ctx)
     int idle = 0, ok;
 
     if (!azs_hash_costly(hash)) {
-        return azs_password_verify(pw, hash);
+        ok = azs_password_verify(pw, hash);
+        if (!ok) {
+            /* A failure waits for a hash place as an unknown user's
+             * dummy hash would (a form login had no admission), and gives
+             * it back at once: the failure floor then sleeps holding
+             * neither the place nor a snapshot. */
+            azs_req_read_end(r);
+            if (!gate_take(r, q)) {
+                return -1;
+            }
+            gate_cleanup(q);
+        }
+        return ok;
     }
     azs_req_read_end(r);
     if (!gate_take(r, q)) {
@@ -225,7 +237,8 @@ static int basic_admit(request_rec *r, const char *user,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     q->pre_user = user;
-    if ((!q->user_found || azs_hash_costly(q->u.hash))
+    if (azs_login_needs_place(q->user_found, &q->u, password,
+                              apr_time_sec(r->request_time))
         && !gate_take(r, q)) {
         azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_BUSY, user,
                        "every password-hash place is taken");

@@ -270,6 +270,14 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0606: at most %d "
                  "costly password hashes at once (semaphore %d)", limit,
                  azs_gate_id(azs_gate));
+    /* The failure floor, measured here in the parent: every child
+     * inherits it, and no request pays for measuring it.  Not on the
+     * first pass over the configuration (httpd reloads the module). */
+    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0607: failed "
+                     "password checks answer after %" APR_TIME_T_FMT
+                     " us at the earliest", azs_fail_floor());
+    }
     /* The cache of verified logins, in shared memory: made before the
      * children are forked, it is one table for all of them (a returning
      * user is known whichever child takes the connection).  A restart
