@@ -795,3 +795,48 @@ command -v setsid >/dev/null 2>&1 || _azs_die "setsid (util-linux) is needed"
 _azs_setup_root
 trap _azs_cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
+
+# ---- one child ---------------------------------------------------------------
+
+# azs_single_child [THREADS] - configure httpd with exactly one child
+# process under every MPM (prefork: one process serving one connection at a
+# time; worker and event: one process of THREADS threads, default 1), so
+# that every request reaches the same process and, with one thread, the same
+# thread-local state.  Call before azs_start.  httpd says it "reached
+# MaxRequestWorkers" while a connection is open: those lines are allowed.
+azs_single_child() {
+    local threads=${1:-1}
+    azs_conf <<EOF2
+<IfModule mpm_prefork_module>
+    StartServers 1
+    MinSpareServers 1
+    MaxSpareServers 1
+    ServerLimit 1
+    MaxRequestWorkers 1
+</IfModule>
+<IfModule !mpm_prefork_module>
+    StartServers 1
+    ServerLimit 1
+    ThreadLimit $threads
+    ThreadsPerChild $threads
+    MinSpareThreads 1
+    MaxSpareThreads $threads
+    MaxRequestWorkers $threads
+</IfModule>
+EOF2
+    azs_allow_log '(AH00161|AH00286|AH00484):'
+}
+
+# azs_child_pids - print the process ids of httpd's children, on one line,
+# in increasing order (nothing when httpd is not running).
+azs_child_pids() {
+    local f stat state ppid pids=()
+    [ -n "$AZS_PID" ] || return 0
+    for f in /proc/[0-9]*/stat; do
+        stat=$(cat "$f" 2>/dev/null) || continue
+        read -r state ppid _ <<<"${stat##*) }"
+        [ "$ppid" = "$AZS_PID" ] && [ "$state" != Z ] && pids+=("${f//[^0-9]/}")
+    done
+    [ ${#pids[@]} -gt 0 ] && printf '%s\n' "${pids[@]}" | sort -n | paste -sd ' '
+    return 0
+}
