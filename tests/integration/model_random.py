@@ -12,8 +12,8 @@ accounts, client addresses (X-Forwarded-For through mod_remoteip) and
 locations requiring roles and permissions, with htauthz writes between
 requests; every answer is compared with the model's.
 
-    model_random.py conf                       # the locations (httpd conf)
-    model_random.py run PORT DB HTAUTHZ PID DOCS  # set up the database, drive
+    model_random.py conf DOCROOT              # the locations (httpd conf)
+    model_random.py run PORT DB HTAUTHZ PID   # set up the database, drive
 
 Environment: AZS_MODEL_SEED (replay a run), AZS_MODEL_STEPS (requests,
 default 2500), AZS_MODEL_FAILS (password checks that fail, default 140),
@@ -482,9 +482,9 @@ class Run:
                 db.must("user", "grant", "--", name, *roles)
         for name in USERS:
             for _ in range(self.rnd.randint(1, 3)):
-                self.issue(name, must=True)
+                self.issue(name)
 
-    def issue(self, name, must=False):
+    def issue(self, name):
         u = self.m.users.get(name)
         held = sorted(self.m.eff_perms(u)) if u else []
         scopes = []
