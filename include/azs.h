@@ -37,32 +37,42 @@
 #define AZS_STR(x) AZS_XSTR(x)
 
 typedef enum {
-    AZS_OK = 0,
-    AZS_NOTFOUND,     /* no such user, role, token, entry */
-    AZS_EXISTS,       /* already there */
-    AZS_INVALID,      /* bad argument: name rules, syntax, cycle */
-    AZS_DBERR         /* SQLite failed; azs_store_error() says why */
+    AZS_RC_OK = 0,
+    AZS_RC_NOTFOUND,     /* no such user, role, token, entry */
+    AZS_RC_EXISTS,       /* already there */
+    AZS_RC_INVALID,      /* bad argument: name rules, syntax, cycle */
+    AZS_RC_DBERR         /* SQLite failed; azs_store_error() says why */
 } azs_rc;
 
-/* Why a request was or was not let in.  The names are the log keywords of
- * PRODUCT.md section 3 and must not change. */
+/* Why a request was or was not let in.  Each has one row in the table of
+ * reasons (azs_decide.c): its log keyword, default status and message id
+ * (doc/log-messages.md). */
 typedef enum {
-    AZS_GRANTED = 0,
-    AZS_UNKNOWN_USER,
-    AZS_BAD_PASSWORD,
-    AZS_ACCOUNT_DISABLED,
-    AZS_ACCOUNT_EXPIRED,
-    AZS_TOKEN_UNKNOWN,
-    AZS_TOKEN_EXPIRED,
-    AZS_TOKEN_REVOKED,
-    AZS_MALFORMED,
-    AZS_MISSING_ROLE,
-    AZS_MISSING_PERMISSION,
-    AZS_IP_BLOCKED,
-    AZS_DB_ERROR,
-    AZS_BUSY            /* 503: no place under AuthzStatusHashLimit */
+    AZS_REASON_GRANTED = 0,
+    AZS_REASON_UNKNOWN_USER,
+    AZS_REASON_BAD_PASSWORD,
+    AZS_REASON_ACCOUNT_DISABLED,
+    AZS_REASON_ACCOUNT_EXPIRED,
+    AZS_REASON_TOKEN_UNKNOWN,
+    AZS_REASON_TOKEN_EXPIRED,
+    AZS_REASON_TOKEN_REVOKED,
+    AZS_REASON_MALFORMED,
+    AZS_REASON_MISSING_ROLE,
+    AZS_REASON_MISSING_PERMISSION,
+    AZS_REASON_IP_BLOCKED,
+    AZS_REASON_DB_ERROR,
+    AZS_REASON_BUSY,           /* 503: no place under AuthzStatusHashLimit */
+    AZS_REASON_COUNT           /* not a reason: the size of the table */
 } azs_reason;
 
+typedef struct {
+    const char *keyword;       /* "unknown-user": what the log line says */
+    int status;                /* the status it answers by default */
+    const char *log_id;        /* "AZS0101": the line's message id */
+} azs_reason_info_t;
+
+/* The reason's row; an unknown value gets a row saying "unknown". */
+const azs_reason_info_t *azs_reason_info(azs_reason reason);
 /* "unknown-user", "bad-password", ... */
 const char *azs_reason_name(azs_reason reason);
 
@@ -305,7 +315,7 @@ typedef struct {
 } azs_block_t;
 
 /* The entry that covers addr and has not expired at now, if any:
- * AZS_OK with *b filled, or AZS_NOTFOUND. */
+ * AZS_RC_OK with *b filled, or AZS_RC_NOTFOUND. */
 azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
                        apr_int64_t now, azs_block_t *b, apr_pool_t *p);
 
@@ -314,12 +324,12 @@ azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
 /* Password login: looks the user up, always verifies a hash (the dummy
  * one for unknown users), then checks the account state; a failure is
  * answered no sooner than the failure floor (azs_login_verify).  Returns
- * the reason; *u is filled when the user exists.  AZS_DB_ERROR on a store
+ * the reason; *u is filled when the user exists.  AZS_REASON_DB_ERROR on a store
  * fault (azs_store_error says why). */
 typedef int (*azs_verify_fn)(const char *pw, const char *hash, void *ctx);
 /* verify (NULL: azs_password_verify) checks the password against the
  * stored hash, or against azs_dummy_hash for an unknown user: 1 match,
- * 0 no match, -1 not checked (AZS_BUSY). */
+ * 0 no match, -1 not checked (AZS_REASON_BUSY). */
 azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
                      apr_int64_t now, azs_user_t *u, apr_pool_t *p,
                      azs_verify_fn verify, void *ctx);
@@ -327,7 +337,7 @@ azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
  * itself: found 0 means unknown (the dummy hash is verified).  Every
  * failure (unknown user, bad password, disabled, expired) returns no
  * sooner than azs_fail_floor() after the call began (azs_fail_pad);
- * AZS_GRANTED and AZS_BUSY are not delayed. */
+ * AZS_REASON_GRANTED and AZS_REASON_BUSY are not delayed. */
 azs_reason azs_login_verify(int found, const azs_user_t *u, const char *pw,
                             apr_int64_t now, azs_verify_fn verify,
                             void *ctx);
@@ -363,28 +373,28 @@ int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
 void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
                    const char *pw, apr_int64_t gen, apr_int64_t expires);
 
-/* ---- the server-wide bound on costly hashes (azs_gate.c) -------------- */
+/* ---- the server-wide bound on costly hashes (azs_hashlimit.c) -------------- */
 
 /* A System V semaphore shared by every process forked after it is made:
  * at most limit holders at once, a sleeping wait with a deadline, and
  * whatever a dying process held is given back (SEM_UNDO).  Removed when
  * p is destroyed in the process that created it. */
-typedef struct azs_gate azs_gate_t;
+typedef struct azs_hashlimit azs_hashlimit_t;
 
-azs_rc azs_gate_create(azs_gate_t **g, int limit, apr_pool_t *p,
+azs_rc azs_hashlimit_create(azs_hashlimit_t **g, int limit, apr_pool_t *p,
                        const char **err);
 /* Hands the semaphore to the user the children run as. */
-azs_rc azs_gate_owner(azs_gate_t *g, uid_t uid, gid_t gid);
-/* 1: taken (give it back with azs_gate_leave); 0: none came free within
+azs_rc azs_hashlimit_owner(azs_hashlimit_t *g, uid_t uid, gid_t gid);
+/* 1: taken (give it back with azs_hashlimit_leave); 0: none came free within
  * wait (a signal at the deadline, or any other failure, is a 0 too);
- * -1: the semaphore is gone (removed by a restart).  A NULL gate always
+ * -1: the semaphore is gone (removed by a restart).  A NULL limit always
  * admits. */
-int azs_gate_enter(azs_gate_t *g, apr_interval_time_t wait);
-void azs_gate_leave(azs_gate_t *g);
+int azs_hashlimit_enter(azs_hashlimit_t *g, apr_interval_time_t wait);
+void azs_hashlimit_leave(azs_hashlimit_t *g);
 /* Free places now (for tests and diagnostics), -1 when gone. */
-int azs_gate_value(azs_gate_t *g);
+int azs_hashlimit_value(azs_hashlimit_t *g);
 /* The System V id (what ipcs shows), -1 when gone. */
-int azs_gate_id(azs_gate_t *g);
+int azs_hashlimit_id(azs_hashlimit_t *g);
 
 /* ---- administration (azs_admin.c), used by htauthz ------------------- */
 
@@ -413,7 +423,7 @@ azs_rc azs_role_list(azs_store_t *st, apr_pool_t *p,
 /* Creates the permission name on first use. */
 azs_rc azs_role_grant(azs_store_t *st, const char *role, const char *perm);
 azs_rc azs_role_revoke(azs_store_t *st, const char *role, const char *perm);
-/* role inherits other; AZS_INVALID when that would make a cycle. */
+/* role inherits other; AZS_RC_INVALID when that would make a cycle. */
 azs_rc azs_role_inherit(azs_store_t *st, const char *role,
                         const char *other);
 azs_rc azs_role_disinherit(azs_store_t *st, const char *role,

@@ -83,9 +83,9 @@ typedef struct {
     azs_handle *admit_h;     /* the database the Basic admission asked: its
                               * answers below hold for that one only */
     int cache_hit;           /* the Basic check found the login cached */
-    int gated;               /* 1: holds a place under AuthzStatusHashLimit
+    int hashlimit_held;               /* 1: holds a place under AuthzStatusHashLimit
                               * (-1: counted, the limit being gone) */
-    int gate_cleanup;
+    int hashlimit_cleanup;
     const char *pre_user;    /* the Basic user the admission looked up
                               * (into user, user_found and u above) */
     apr_int64_t gen;         /* the database generation, read once */
@@ -120,7 +120,7 @@ const char *azs_db_path(request_rec *r);
 extern module *azs_basic_module;
 /* The server-wide bound on costly hashes (AuthzStatusHashLimit), made in
  * post_config, in the parent, before the children are forked. */
-extern azs_gate_t *azs_gate;
+extern azs_hashlimit_t *azs_hashlimit;
 /* Requests of this child waiting for or running a costly hash (atomic),
  * and how many of them may wait: all of the child's threads but one. */
 extern volatile apr_uint32_t azs_hashers;
@@ -136,8 +136,8 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 void azs_child_init(apr_pool_t *pchild, server_rec *s);
 azs_req *azs_req_get(request_rec *r);
 /* The request's handle, opened if needed; NULL after logging db-error. */
-azs_store_t *azs_db(request_rec *r);
-/* The handle azs_db last gave this request (NULL: none). */
+azs_store_t *azs_req_store(request_rec *r);
+/* The handle azs_req_store last gave this request (NULL: none). */
 azs_handle *azs_req_handle(request_rec *r);
 /* Logs db-error with the store's reason and drops the handle so the next
  * request opens the file again. */
@@ -167,7 +167,7 @@ apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
 extern const authn_provider azs_authn_provider;
 int azs_check_basic_syntax(request_rec *r);
 /* Gives back the request's place under AuthzStatusHashLimit, if held. */
-void azs_gate_release(request_rec *r);
+void azs_hashlimit_release(request_rec *r);
 
 /* mod_azs_authz.c */
 extern const authz_provider azs_authz_role_provider;

@@ -35,14 +35,14 @@ static azs_rc db_fail(azs_store_t *st, sqlite3_stmt *s, int rc)
     if (s) {
         release(s);
     }
-    return AZS_DBERR;
+    return AZS_RC_DBERR;
 }
 
 static azs_rc prep(azs_store_t *st, const char *sql, sqlite3_stmt **s)
 {
     azs_rc r = azs_store_prepare(st, sql, s);
 
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         *s = NULL;
     }
     return r;
@@ -54,8 +54,8 @@ static int is_unique_violation(int rc)
            || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
-/* Runs a statement that returns no row.  AZS_EXISTS on a unique key,
- * AZS_NOTFOUND when it changed no row and want_change is set. */
+/* Runs a statement that returns no row.  AZS_RC_EXISTS on a unique key,
+ * AZS_RC_NOTFOUND when it changed no row and want_change is set. */
 static azs_rc run(azs_store_t *st, sqlite3_stmt *s, int want_change)
 {
     int rc = sqlite3_step(s);
@@ -64,11 +64,11 @@ static azs_rc run(azs_store_t *st, sqlite3_stmt *s, int want_change)
         int changed = sqlite3_changes(azs_store_db(st));
 
         release(s);
-        return (want_change && changed == 0) ? AZS_NOTFOUND : AZS_OK;
+        return (want_change && changed == 0) ? AZS_RC_NOTFOUND : AZS_RC_OK;
     }
     if (is_unique_violation(rc)) {
         release(s);
-        return AZS_EXISTS;
+        return AZS_RC_EXISTS;
     }
     return db_fail(st, s, rc);
 }
@@ -81,7 +81,7 @@ static azs_rc id_by_name(azs_store_t *st, const char *sql, const char *name,
     azs_rc r;
     int rc;
 
-    if ((r = prep(st, sql, &s)) != AZS_OK) {
+    if ((r = prep(st, sql, &s)) != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -89,11 +89,11 @@ static azs_rc id_by_name(azs_store_t *st, const char *sql, const char *name,
     if (rc == SQLITE_ROW) {
         *id = sqlite3_column_int64(s, 0);
         release(s);
-        return AZS_OK;
+        return AZS_RC_OK;
     }
     if (rc == SQLITE_DONE) {
         release(s);
-        return AZS_NOTFOUND;
+        return AZS_RC_NOTFOUND;
     }
     return db_fail(st, s, rc);
 }
@@ -117,7 +117,7 @@ static azs_rc names(azs_store_t *st, const char *sql, int bind_id,
     int rc;
 
     *out = apr_array_make(p, 8, sizeof(const char *));
-    if ((r = prep(st, sql, &s)) != AZS_OK) {
+    if ((r = prep(st, sql, &s)) != AZS_RC_OK) {
         return r;
     }
     if (bind_id) {
@@ -133,7 +133,7 @@ static azs_rc names(azs_store_t *st, const char *sql, int bind_id,
         return db_fail(st, s, rc);
     }
     release(s);
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 static const char *col_text(apr_pool_t *p, sqlite3_stmt *s, int i)
@@ -167,11 +167,11 @@ azs_rc azs_user_add(azs_store_t *st, const char *name, const char *hash,
 
     if (azs_user_name_invalid(name) || !hash || !azs_hash_supported(hash)
         || expires < 0) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     r = prep(st, "INSERT INTO users (name, hash, disabled, expires, created,"
                  " updated) VALUES (?1, ?2, ?3, ?4, ?5, ?5)", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -189,7 +189,7 @@ static azs_rc user_update(azs_store_t *st, const char *sql, const char *name,
     sqlite3_stmt *s;
     azs_rc r;
 
-    if ((r = prep(st, sql, &s)) != AZS_OK) {
+    if ((r = prep(st, sql, &s)) != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -207,7 +207,7 @@ azs_rc azs_user_set_hash(azs_store_t *st, const char *name,
                          const char *hash)
 {
     if (!hash || !azs_hash_supported(hash)) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     return user_update(st, "UPDATE users SET hash = ?2, updated = ?3"
                            " WHERE name = ?1", name, hash, 0);
@@ -223,7 +223,7 @@ azs_rc azs_user_set_expires(azs_store_t *st, const char *name,
                             apr_int64_t expires)
 {
     if (expires < 0) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     return user_update(st, "UPDATE users SET expires = ?2, updated = ?3"
                            " WHERE name = ?1", name, NULL, expires);
@@ -235,7 +235,7 @@ azs_rc azs_user_del(azs_store_t *st, const char *name)
     azs_rc r;
 
     /* user_roles and tokens follow through ON DELETE CASCADE. */
-    if ((r = prep(st, "DELETE FROM users WHERE name = ?1", &s)) != AZS_OK) {
+    if ((r = prep(st, "DELETE FROM users WHERE name = ?1", &s)) != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -252,7 +252,7 @@ azs_rc azs_user_list(azs_store_t *st, apr_pool_t *p,
     *users = apr_array_make(p, 16, sizeof(azs_user_t));
     r = prep(st, "SELECT id, name, hash, disabled, expires, created, updated"
                  " FROM users ORDER BY name", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -270,17 +270,17 @@ azs_rc azs_user_list(azs_store_t *st, apr_pool_t *p,
         return db_fail(st, s, rc);
     }
     release(s);
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
-/* The ids of a user and a role, AZS_NOTFOUND when either is missing. */
+/* The ids of a user and a role, AZS_RC_NOTFOUND when either is missing. */
 static azs_rc user_role_ids(azs_store_t *st, const char *user,
                             const char *role, apr_int64_t *uid,
                             apr_int64_t *rid)
 {
     azs_rc r = user_id(st, user, uid);
 
-    return r == AZS_OK ? role_id(st, role, rid) : r;
+    return r == AZS_RC_OK ? role_id(st, role, rid) : r;
 }
 
 azs_rc azs_user_grant(azs_store_t *st, const char *user, const char *role)
@@ -289,12 +289,12 @@ azs_rc azs_user_grant(azs_store_t *st, const char *user, const char *role)
     apr_int64_t uid, rid;
     azs_rc r;
 
-    if ((r = user_role_ids(st, user, role, &uid, &rid)) != AZS_OK) {
+    if ((r = user_role_ids(st, user, role, &uid, &rid)) != AZS_RC_OK) {
         return r;
     }
     r = prep(st, "INSERT INTO user_roles (user_id, role_id)"
                  " VALUES (?1, ?2)", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, uid);
@@ -308,12 +308,12 @@ azs_rc azs_user_revoke(azs_store_t *st, const char *user, const char *role)
     apr_int64_t uid, rid;
     azs_rc r;
 
-    if ((r = user_role_ids(st, user, role, &uid, &rid)) != AZS_OK) {
+    if ((r = user_role_ids(st, user, role, &uid, &rid)) != AZS_RC_OK) {
         return r;
     }
     r = prep(st, "DELETE FROM user_roles WHERE user_id = ?1"
                  " AND role_id = ?2", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, uid);
@@ -338,10 +338,10 @@ azs_rc azs_role_add(azs_store_t *st, const char *role)
     azs_rc r;
 
     if (azs_role_name_invalid(role)) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     r = prep(st, "INSERT INTO roles (name) VALUES (?1)", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_text(s, 1, role, -1, SQLITE_STATIC);
@@ -357,7 +357,7 @@ static azs_rc perms_prune(azs_store_t *st)
     r = prep(st, "DELETE FROM permissions WHERE NOT EXISTS"
                  " (SELECT 1 FROM role_permissions"
                  " WHERE role_permissions.perm_id = permissions.id)", &s);
-    return r == AZS_OK ? run(st, s, 0) : r;
+    return r == AZS_RC_OK ? run(st, s, 0) : r;
 }
 
 azs_rc azs_role_del(azs_store_t *st, const char *role)
@@ -367,11 +367,11 @@ azs_rc azs_role_del(azs_store_t *st, const char *role)
 
     /* Inheritance, grants to users and permissions follow through
      * ON DELETE CASCADE. */
-    if ((r = prep(st, "DELETE FROM roles WHERE name = ?1", &s)) != AZS_OK) {
+    if ((r = prep(st, "DELETE FROM roles WHERE name = ?1", &s)) != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_text(s, 1, role, -1, SQLITE_STATIC);
-    if ((r = run(st, s, 1)) != AZS_OK) {
+    if ((r = run(st, s, 1)) != AZS_RC_OK) {
         return r;
     }
     return perms_prune(st);
@@ -397,22 +397,22 @@ azs_rc azs_role_grant(azs_store_t *st, const char *role, const char *perm)
     azs_rc r;
 
     if (azs_role_name_invalid(perm)) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
-    if ((r = role_id(st, role, &rid)) != AZS_OK) {
+    if ((r = role_id(st, role, &rid)) != AZS_RC_OK) {
         return r;
     }
     r = prep(st, "INSERT OR IGNORE INTO permissions (name) VALUES (?1)", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_text(s, 1, perm, -1, SQLITE_STATIC);
-    if ((r = run(st, s, 0)) != AZS_OK) {
+    if ((r = run(st, s, 0)) != AZS_RC_OK) {
         return r;
     }
     r = prep(st, "INSERT INTO role_permissions (role_id, perm_id)"
                  " SELECT ?1, id FROM permissions WHERE name = ?2", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, rid);
@@ -426,18 +426,18 @@ azs_rc azs_role_revoke(azs_store_t *st, const char *role, const char *perm)
     apr_int64_t rid;
     azs_rc r;
 
-    if ((r = role_id(st, role, &rid)) != AZS_OK) {
+    if ((r = role_id(st, role, &rid)) != AZS_RC_OK) {
         return r;
     }
     r = prep(st, "DELETE FROM role_permissions WHERE role_id = ?1 AND"
                  " perm_id = (SELECT id FROM permissions WHERE name = ?2)",
              &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, rid);
     sqlite3_bind_text(s, 2, perm, -1, SQLITE_STATIC);
-    if ((r = run(st, s, 1)) != AZS_OK) {
+    if ((r = run(st, s, 1)) != AZS_RC_OK) {
         return r;
     }
     return perms_prune(st);
@@ -451,19 +451,19 @@ azs_rc azs_role_inherit(azs_store_t *st, const char *role,
     azs_rc r;
     int rc;
 
-    if ((r = role_id(st, role, &rid)) != AZS_OK
-        || (r = role_id(st, other, &oid)) != AZS_OK) {
+    if ((r = role_id(st, role, &rid)) != AZS_RC_OK
+        || (r = role_id(st, other, &oid)) != AZS_RC_OK) {
         return r;
     }
     if (rid == oid) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     /* role inherits other: a cycle when other already reaches role. */
     r = prep(st, "WITH RECURSIVE up(id) AS (SELECT ?1 UNION"
                  " SELECT role_inherits.parent_id FROM role_inherits"
                  " JOIN up ON role_inherits.role_id = up.id)"
                  " SELECT 1 FROM up WHERE id = ?2", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, oid);
@@ -471,7 +471,7 @@ azs_rc azs_role_inherit(azs_store_t *st, const char *role,
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         release(s);
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     if (rc != SQLITE_DONE) {
         return db_fail(st, s, rc);
@@ -479,7 +479,7 @@ azs_rc azs_role_inherit(azs_store_t *st, const char *role,
     release(s);
     r = prep(st, "INSERT INTO role_inherits (role_id, parent_id)"
                  " VALUES (?1, ?2)", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, rid);
@@ -494,13 +494,13 @@ azs_rc azs_role_disinherit(azs_store_t *st, const char *role,
     apr_int64_t rid, oid;
     azs_rc r;
 
-    if ((r = role_id(st, role, &rid)) != AZS_OK
-        || (r = role_id(st, other, &oid)) != AZS_OK) {
+    if ((r = role_id(st, role, &rid)) != AZS_RC_OK
+        || (r = role_id(st, other, &oid)) != AZS_RC_OK) {
         return r;
     }
     r = prep(st, "DELETE FROM role_inherits WHERE role_id = ?1"
                  " AND parent_id = ?2", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, rid);
@@ -516,7 +516,7 @@ azs_rc azs_role_detail(azs_store_t *st, const char *role, apr_pool_t *p,
     apr_int64_t rid;
     azs_rc r;
 
-    if ((r = role_id(st, role, &rid)) != AZS_OK) {
+    if ((r = role_id(st, role, &rid)) != AZS_RC_OK) {
         return r;
     }
     r = names(st, "SELECT permissions.name FROM role_permissions"
@@ -524,14 +524,14 @@ azs_rc azs_role_detail(azs_store_t *st, const char *role, apr_pool_t *p,
                   " ON permissions.id = role_permissions.perm_id"
                   " WHERE role_permissions.role_id = ?1"
                   " ORDER BY permissions.name", 1, rid, p, perms);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     r = names(st, "SELECT roles.name FROM role_inherits"
                   " JOIN roles ON roles.id = role_inherits.parent_id"
                   " WHERE role_inherits.role_id = ?1 ORDER BY roles.name",
               1, rid, p, inherits);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     return names(st, "SELECT users.name FROM user_roles"
@@ -556,19 +556,19 @@ azs_rc azs_token_add(azs_store_t *st, const char *user,
         label = "";
     }
     if (text_invalid(label) || expires < 0) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     for (i = 0; scopes && i < scopes->nelts; i++) {
         if (azs_role_name_invalid(APR_ARRAY_IDX(scopes, i, const char *))) {
-            return AZS_INVALID;
+            return AZS_RC_INVALID;
         }
     }
-    if ((r = user_id(st, user, &uid)) != AZS_OK) {
+    if ((r = user_id(st, user, &uid)) != AZS_RC_OK) {
         return r;
     }
     r = prep(st, "INSERT INTO tokens (hash, user_id, label, created,"
                  " expires) VALUES (?1, ?2, ?3, ?4, ?5)", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_blob(s, 1, hash, AZS_SHA256_LEN, SQLITE_STATIC);
@@ -576,27 +576,27 @@ azs_rc azs_token_add(azs_store_t *st, const char *user,
     sqlite3_bind_text(s, 3, label, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, azs_now());
     sqlite3_bind_int64(s, 5, expires);
-    if ((r = run(st, s, 0)) != AZS_OK) {
+    if ((r = run(st, s, 0)) != AZS_RC_OK) {
         return r;
     }
     tid = sqlite3_last_insert_rowid(azs_store_db(st));
     for (i = 0; scopes && i < scopes->nelts; i++) {
         r = prep(st, "INSERT OR IGNORE INTO token_scopes (token_id, perm)"
                      " VALUES (?1, ?2)", &s);
-        if (r != AZS_OK) {
+        if (r != AZS_RC_OK) {
             return r;
         }
         sqlite3_bind_int64(s, 1, tid);
         sqlite3_bind_text(s, 2, APR_ARRAY_IDX(scopes, i, const char *), -1,
                           SQLITE_STATIC);
-        if ((r = run(st, s, 0)) != AZS_OK) {
+        if ((r = run(st, s, 0)) != AZS_RC_OK) {
             return r;
         }
     }
     if (id) {
         *id = tid;
     }
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 azs_rc azs_token_revoke(azs_store_t *st, apr_int64_t id, apr_int64_t now)
@@ -606,27 +606,27 @@ azs_rc azs_token_revoke(azs_store_t *st, apr_int64_t id, apr_int64_t now)
     int rc;
 
     if (now <= 0) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     /* A token revoked twice keeps the time of the first revocation. */
     r = prep(st, "UPDATE tokens SET revoked = ?2"
                  " WHERE id = ?1 AND revoked = 0", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, now);
-    if ((r = run(st, s, 1)) != AZS_NOTFOUND) {
+    if ((r = run(st, s, 1)) != AZS_RC_NOTFOUND) {
         return r;
     }
-    if ((r = prep(st, "SELECT 1 FROM tokens WHERE id = ?1", &s)) != AZS_OK) {
+    if ((r = prep(st, "SELECT 1 FROM tokens WHERE id = ?1", &s)) != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, id);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
         release(s);
-        return rc == SQLITE_ROW ? AZS_OK : AZS_NOTFOUND;
+        return rc == SQLITE_ROW ? AZS_RC_OK : AZS_RC_NOTFOUND;
     }
     return db_fail(st, s, rc);
 }
@@ -641,7 +641,7 @@ azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
     int rc;
 
     *tokens = apr_array_make(p, 8, sizeof(azs_token_t));
-    if (user && (r = user_id(st, user, &uid)) != AZS_OK) {
+    if (user && (r = user_id(st, user, &uid)) != AZS_RC_OK) {
         return r;
     }
     r = prep(st, "SELECT tokens.id, tokens.user_id, users.name, tokens.label,"
@@ -649,7 +649,7 @@ azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
                  " FROM tokens JOIN users ON users.id = tokens.user_id"
                  " WHERE ?1 = 0 OR tokens.user_id = ?1"
                  " ORDER BY tokens.id", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, uid);
@@ -677,7 +677,7 @@ azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
                  " JOIN tokens ON tokens.id = token_scopes.token_id"
                  " WHERE ?1 = 0 OR tokens.user_id = ?1"
                  " ORDER BY token_scopes.token_id, token_scopes.perm", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, uid);
@@ -693,7 +693,7 @@ azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
         return db_fail(st, s, rc);
     }
     release(s);
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 /* ---- blocklist -------------------------------------------------------- */
@@ -720,16 +720,16 @@ azs_rc azs_block_add(azs_store_t *st, const azs_cidr_t *range,
         reason = "";
     }
     if (range_invalid(range) || text_invalid(reason) || expires < 0) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     r = prep(st, "INSERT INTO blocklist (net, bits, text, reason, created,"
                  " expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
         release(s);
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     sqlite3_bind_blob(s, 1, range->net, 16, SQLITE_STATIC);
     sqlite3_bind_int(s, 2, range->bits);
@@ -747,7 +747,7 @@ azs_rc azs_block_del(azs_store_t *st, const azs_cidr_t *range)
     azs_rc r;
 
     r = prep(st, "DELETE FROM blocklist WHERE bits = ?1 AND net = ?2", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int(s, 1, range->bits);
@@ -765,7 +765,7 @@ azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
     *entries = apr_array_make(p, 8, sizeof(azs_block_t));
     r = prep(st, "SELECT id, net, bits, text, reason, created, expires"
                  " FROM blocklist ORDER BY net, bits", &s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -787,5 +787,5 @@ azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
         return db_fail(st, s, rc);
     }
     release(s);
-    return AZS_OK;
+    return AZS_RC_OK;
 }

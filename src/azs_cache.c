@@ -55,7 +55,7 @@ azs_rc azs_cache_create(azs_cache_t **out, apr_size_t entries, apr_pool_t *p)
 
     if (apr_generate_random_bytes(c->secret, sizeof(c->secret))
         != APR_SUCCESS) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     if (entries) {
         /* Anonymous shared memory comes zeroed (every entry empty) and
@@ -63,13 +63,13 @@ azs_rc azs_cache_create(azs_cache_t **out, apr_size_t entries, apr_pool_t *p)
          * p is cleared. */
         if (apr_shm_create(&shm, entries * sizeof(cache_entry), NULL, p)
             != APR_SUCCESS) {
-            return AZS_INVALID;
+            return AZS_RC_INVALID;
         }
         c->table = apr_shm_baseaddr_get(shm);
     }
     c->size = entries;
     *out = c;
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 /* 0 when the key cannot be made (no memory for a long message): the

@@ -3,40 +3,56 @@
  */
 #include "azs.h"
 
-static const char *const reason_names[] = {
-    "granted",
-    "unknown-user",
-    "bad-password",
-    "account-disabled",
-    "account-expired",
-    "token-unknown",
-    "token-expired",
-    "token-revoked",
-    "malformed-credentials",
-    "missing-role",
-    "missing-permission",
-    "ip-blocked",
-    "db-error",
-    "busy"
+/* The one table of reasons: the keyword of the log line and of the
+ * status table (doc/log-messages.md; names users grep for, never to
+ * change), the status it answers by default, and the line's message id.
+ * Designated: a reason missing from the middle leaves a NULL keyword,
+ * which test_decide.c catches; one missing from the end makes the table
+ * shorter than the enum, which the check below refuses to compile. */
+static const azs_reason_info_t reasons[] = {
+    [AZS_REASON_GRANTED]            = {"granted",               200, "AZS0100"},
+    [AZS_REASON_UNKNOWN_USER]       = {"unknown-user",          401, "AZS0101"},
+    [AZS_REASON_BAD_PASSWORD]       = {"bad-password",          401, "AZS0102"},
+    [AZS_REASON_ACCOUNT_DISABLED]   = {"account-disabled",      401, "AZS0103"},
+    [AZS_REASON_ACCOUNT_EXPIRED]    = {"account-expired",       401, "AZS0104"},
+    [AZS_REASON_TOKEN_UNKNOWN]      = {"token-unknown",         401, "AZS0201"},
+    [AZS_REASON_TOKEN_EXPIRED]      = {"token-expired",         401, "AZS0202"},
+    [AZS_REASON_TOKEN_REVOKED]      = {"token-revoked",         401, "AZS0203"},
+    [AZS_REASON_MALFORMED]          = {"malformed-credentials", 400, "AZS0105"},
+    [AZS_REASON_MISSING_ROLE]       = {"missing-role",          403, "AZS0301"},
+    [AZS_REASON_MISSING_PERMISSION] = {"missing-permission",    403, "AZS0302"},
+    [AZS_REASON_IP_BLOCKED]         = {"ip-blocked",            403, "AZS0401"},
+    [AZS_REASON_DB_ERROR]           = {"db-error",              500, "AZS0501"},
+    [AZS_REASON_BUSY]               = {"busy",                  503, "AZS0110"},
 };
+
+typedef char azs_reasons_complete[
+    sizeof(reasons) / sizeof(reasons[0]) == AZS_REASON_COUNT ? 1 : -1];
+
+static const azs_reason_info_t no_reason = {"unknown", 500, "AZS0000"};
+
+const azs_reason_info_t *azs_reason_info(azs_reason reason)
+{
+    if ((unsigned)reason >= AZS_REASON_COUNT || !reasons[reason].keyword) {
+        return &no_reason;
+    }
+    return &reasons[reason];
+}
 
 const char *azs_reason_name(azs_reason reason)
 {
-    if ((unsigned)reason >= sizeof(reason_names) / sizeof(reason_names[0])) {
-        return "unknown";
-    }
-    return reason_names[reason];
+    return azs_reason_info(reason)->keyword;
 }
 
 azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now)
 {
     if (u->disabled) {
-        return AZS_ACCOUNT_DISABLED;
+        return AZS_REASON_ACCOUNT_DISABLED;
     }
     if (u->expires != 0 && u->expires <= now) {
-        return AZS_ACCOUNT_EXPIRED;
+        return AZS_REASON_ACCOUNT_EXPIRED;
     }
-    return AZS_GRANTED;
+    return AZS_REASON_GRANTED;
 }
 
 static int verify_plain(const char *pw, const char *hash, void *ctx)
@@ -59,7 +75,7 @@ azs_reason azs_login_verify(int found, const azs_user_t *u, const char *pw,
         /* Same work as for a real user: the client must not learn which
          * names exist from the time the answer takes. */
         ok = verify(pw, azs_dummy_hash, ctx);
-        why = ok < 0 ? AZS_BUSY : AZS_UNKNOWN_USER;
+        why = ok < 0 ? AZS_REASON_BUSY : AZS_REASON_UNKNOWN_USER;
     }
     else {
         /* The hash is verified before the account state is looked at, for
@@ -67,8 +83,8 @@ azs_reason azs_login_verify(int found, const azs_user_t *u, const char *pw,
          * password, so the log says "disabled" only for the right
          * person. */
         ok = verify(pw, u->hash, ctx);
-        why = ok < 0 ? AZS_BUSY
-              : !ok ? AZS_BAD_PASSWORD
+        why = ok < 0 ? AZS_REASON_BUSY
+              : !ok ? AZS_REASON_BAD_PASSWORD
               : azs_account_state(u, now);
     }
     /* Hashes differ in cost ({SHA} takes a microsecond, bcrypt-10 tens of
@@ -76,7 +92,7 @@ azs_reason azs_login_verify(int found, const azs_user_t *u, const char *pw,
      * hash, or a quick 401 would tell that the name exists.  A success
      * answers at once; a refusal to verify at all (no hash place) is a
      * 503 and verified nothing. */
-    if (why != AZS_GRANTED && why != AZS_BUSY) {
+    if (why != AZS_REASON_GRANTED && why != AZS_REASON_BUSY) {
         azs_fail_pad(start);
     }
     return why;
@@ -92,7 +108,7 @@ int azs_login_needs_place(int found, const azs_user_t *u, const char *pw,
      * the dummy hash would, or a full server would answer 503 for names
      * that do not exist and 401 at once for those that do. */
     return !azs_password_verify(pw, u->hash)
-           || azs_account_state(u, now) != AZS_GRANTED;
+           || azs_account_state(u, now) != AZS_REASON_GRANTED;
 }
 
 azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
@@ -101,8 +117,8 @@ azs_reason azs_login(azs_store_t *st, const char *user, const char *pw,
 {
     azs_rc rc = azs_user_get(st, user, u, p);
 
-    if (rc != AZS_OK && rc != AZS_NOTFOUND) {
-        return AZS_DB_ERROR;
+    if (rc != AZS_RC_OK && rc != AZS_RC_NOTFOUND) {
+        return AZS_REASON_DB_ERROR;
     }
-    return azs_login_verify(rc == AZS_OK, u, pw, now, verify, ctx);
+    return azs_login_verify(rc == AZS_RC_OK, u, pw, now, verify, ctx);
 }

@@ -43,15 +43,15 @@ azs_rc azs_password_hash(apr_pool_t *p, const char *pw, int cost,
     char out[64];
 
     if (azs_password_invalid(pw)) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     if (apr_generate_random_bytes(salt, sizeof(salt)) != APR_SUCCESS
         || apr_bcrypt_encode(pw, cost, salt, sizeof(salt), out,
                              sizeof(out)) != APR_SUCCESS) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     *hash = apr_pstrdup(p, out);
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 int azs_password_verify(const char *pw, const char *hash)

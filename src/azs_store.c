@@ -104,7 +104,7 @@ static azs_rc db_fail(azs_store_t *st, int rc)
 {
     apr_snprintf(st->err, sizeof(st->err), "%s (sqlite %d)",
                  sqlite3_errmsg(st->db), rc);
-    return AZS_DBERR;
+    return AZS_RC_DBERR;
 }
 
 const char *azs_store_id(azs_store_t *st)
@@ -198,7 +198,7 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
      * replaced in between is seen as stale at the next check. */
     if (stat(path, &sb) != 0) {
         *err = apr_psprintf(p, "cannot open %s: no such file", path);
-        return AZS_DBERR;
+        return AZS_RC_DBERR;
     }
     /* SQLite may reuse a descriptor that another handle of this process
      * left open on the same file, which skips the permission check of
@@ -206,7 +206,7 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
     if (access(path, readonly ? R_OK : R_OK | W_OK) != 0) {
         *err = apr_psprintf(p, "cannot open %s: %s", path,
                             strerror(errno));
-        return AZS_DBERR;
+        return AZS_RC_DBERR;
     }
     st->dev = sb.st_dev;
     st->ino = sb.st_ino;
@@ -224,7 +224,7 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
                             st->db ? sqlite3_errmsg(st->db)
                                    : sqlite3_errstr(rc));
         sqlite3_close_v2(st->db);
-        return AZS_DBERR;
+        return AZS_RC_DBERR;
     }
     apr_pool_cleanup_register(p, st, store_cleanup, apr_pool_cleanup_null);
     sqlite3_busy_timeout(st->db, busy_timeout_ms);
@@ -241,7 +241,7 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
         *err = apr_psprintf(p, "cannot read %s: %s", path,
                             sqlite3_errmsg(st->db));
         store_cleanup(st);
-        return AZS_DBERR;
+        return AZS_RC_DBERR;
     }
     if (version != AZS_SCHEMA_VERSION) {
         *err = apr_psprintf(p, "%s has schema version %d, this build "
@@ -249,7 +249,7 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
                             version == 0 ? " (not initialized: run "
                             "htauthz init)" : "");
         store_cleanup(st);
-        return AZS_DBERR;
+        return AZS_RC_DBERR;
     }
     if (!readonly) {
         sqlite3_exec(st->db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
@@ -263,7 +263,7 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
                      NULL, NULL, NULL);
     }
     *out = st;
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 /* Runs sql in one write transaction. */
@@ -338,7 +338,7 @@ azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
         *err = apr_psprintf(p, "cannot create %s: %s", path,
                             db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close_v2(db);
-        return AZS_DBERR;
+        return AZS_RC_DBERR;
     }
     sqlite3_busy_timeout(db, 5000);
     rc = pragma_int(db, "PRAGMA user_version", &version);
@@ -360,18 +360,18 @@ azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
         *err = apr_psprintf(p, "%s has schema version %d, this build "
                             "knows %d", path, version, AZS_SCHEMA_VERSION);
         sqlite3_close_v2(db);
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     if (rc != SQLITE_OK) {
         *err = apr_psprintf(p, "cannot initialize %s: %s", path,
                             msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);
         sqlite3_close_v2(db);
-        return AZS_DBERR;
+        return AZS_RC_DBERR;
     }
     sqlite3_free(msg);
     sqlite3_close_v2(db);
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
@@ -381,7 +381,7 @@ azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
 
     *s = apr_hash_get(st->prepared, &sql, sizeof(sql));
     if (*s) {
-        return AZS_OK;
+        return AZS_RC_OK;
     }
     rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
                             NULL);
@@ -390,7 +390,7 @@ azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
     }
     apr_hash_set(st->prepared, apr_pmemdup(st->pool, &sql, sizeof(sql)),
                  sizeof(sql), *s);
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 static azs_rc stmt_get(azs_store_t *st, int q, sqlite3_stmt **s)
@@ -402,7 +402,7 @@ static azs_rc exec_simple(azs_store_t *st, const char *sql)
 {
     int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
 
-    return rc == SQLITE_OK ? AZS_OK : db_fail(st, rc);
+    return rc == SQLITE_OK ? AZS_RC_OK : db_fail(st, rc);
 }
 
 azs_rc azs_store_begin(azs_store_t *st)
@@ -484,7 +484,7 @@ int azs_store_read_begin(azs_store_t *st)
     int rc;
 
     if (!st->db || !sqlite3_get_autocommit(st->db)
-        || azs_store_prepare(st, "BEGIN", &s) != AZS_OK) {
+        || azs_store_prepare(st, "BEGIN", &s) != AZS_RC_OK) {
         return 0;
     }
     /* Before BEGIN: the snapshot the transaction takes at its first read
@@ -508,7 +508,7 @@ void azs_store_read_end(azs_store_t *st)
     if (!st->db || sqlite3_get_autocommit(st->db)) {
         return;
     }
-    if (azs_store_prepare(st, "COMMIT", &s) == AZS_OK) {
+    if (azs_store_prepare(st, "COMMIT", &s) == AZS_RC_OK) {
         rc = sqlite3_step(s);
         sqlite3_reset(s);
     }
@@ -535,23 +535,23 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
     azs_rc r = stmt_get(st, Q_GENERATION, &s);
     int rc;
 
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *gen = sqlite3_column_int64(s, 0);
-        r = AZS_OK;
+        r = AZS_RC_OK;
     }
     else if (rc == SQLITE_DONE) {
         azs_store_set_error(st, "meta.generation is missing");
-        r = AZS_DBERR;
+        r = AZS_RC_DBERR;
     }
     else {
         r = db_fail(st, rc);
     }
     sqlite3_reset(s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         st->hdr_ok = st->pending_ok = 0;
         return r;
     }
@@ -586,7 +586,7 @@ azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
     azs_rc r = stmt_get(st, Q_USER, &s);
     int rc;
 
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -599,10 +599,10 @@ azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
         u->expires = sqlite3_column_int64(s, 4);
         u->created = sqlite3_column_int64(s, 5);
         u->updated = sqlite3_column_int64(s, 6);
-        r = AZS_OK;
+        r = AZS_RC_OK;
     }
     else {
-        r = rc == SQLITE_DONE ? AZS_NOTFOUND : db_fail(st, rc);
+        r = rc == SQLITE_DONE ? AZS_RC_NOTFOUND : db_fail(st, rc);
     }
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -617,7 +617,7 @@ static azs_rc role_perms(azs_store_t *st, apr_int64_t role_id,
     azs_rc r = stmt_get(st, Q_ROLE_PERMS, &s);
     int rc;
 
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, role_id);
@@ -630,7 +630,7 @@ static azs_rc role_perms(azs_store_t *st, apr_int64_t role_id,
         }
     }
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? AZS_OK : db_fail(st, rc);
+    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
 }
 
 typedef struct {
@@ -652,7 +652,7 @@ azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
     /* Breadth first from the roles granted directly, so each role is
      * reached through its shortest chain.  Cycles are refused when
      * written, and a role already seen is not walked again anyway. */
-    if ((r = stmt_get(st, Q_USER_ROLES, &s)) != AZS_OK) {
+    if ((r = stmt_get(st, Q_USER_ROLES, &s)) != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, user_id);
@@ -672,14 +672,14 @@ azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
     if (rc != SQLITE_DONE) {
         return db_fail(st, rc);
     }
-    if ((r = stmt_get(st, Q_ROLE_PARENTS, &s)) != AZS_OK) {
+    if ((r = stmt_get(st, Q_ROLE_PARENTS, &s)) != AZS_RC_OK) {
         return r;
     }
     while (head < queue->nelts) {
         role_item cur = APR_ARRAY_IDX(queue, head, role_item);
 
         head++;
-        if ((r = role_perms(st, cur.id, cur.chain, p, perms)) != AZS_OK) {
+        if ((r = role_perms(st, cur.id, cur.chain, p, perms)) != AZS_RC_OK) {
             return r;
         }
         sqlite3_bind_int64(s, 1, cur.id);
@@ -703,7 +703,7 @@ azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
     }
     *roles_out = roles;
     *perms_out = perms;
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 azs_rc azs_token_get(azs_store_t *st, const unsigned char hash[32],
@@ -713,7 +713,7 @@ azs_rc azs_token_get(azs_store_t *st, const unsigned char hash[32],
     azs_rc r = stmt_get(st, Q_TOKEN, &s);
     int rc;
 
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_blob(s, 1, hash, AZS_SHA256_LEN, SQLITE_STATIC);
@@ -726,18 +726,18 @@ azs_rc azs_token_get(azs_store_t *st, const unsigned char hash[32],
         t->created = sqlite3_column_int64(s, 4);
         t->expires = sqlite3_column_int64(s, 5);
         t->revoked = sqlite3_column_int64(s, 6);
-        r = AZS_OK;
+        r = AZS_RC_OK;
     }
     else {
-        r = rc == SQLITE_DONE ? AZS_NOTFOUND : db_fail(st, rc);
+        r = rc == SQLITE_DONE ? AZS_RC_NOTFOUND : db_fail(st, rc);
     }
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return r;
     }
     t->scopes = apr_array_make(p, 2, sizeof(const char *));
-    if ((r = stmt_get(st, Q_TOKEN_SCOPES, &s)) != AZS_OK) {
+    if ((r = stmt_get(st, Q_TOKEN_SCOPES, &s)) != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, t->id);
@@ -745,7 +745,7 @@ azs_rc azs_token_get(azs_store_t *st, const unsigned char hash[32],
         APR_ARRAY_PUSH(t->scopes, const char *) = col_text(p, s, 0);
     }
     sqlite3_reset(s);
-    return rc == SQLITE_DONE ? AZS_OK : db_fail(st, rc);
+    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
 }
 
 static azs_rc block_bits_load(azs_store_t *st)
@@ -755,13 +755,13 @@ static azs_rc block_bits_load(azs_store_t *st)
     azs_rc r;
     int rc;
 
-    if ((r = azs_store_generation(st, &gen)) != AZS_OK) {
+    if ((r = azs_store_generation(st, &gen)) != AZS_RC_OK) {
         return r;
     }
     if (gen == st->bits_gen) {
-        return AZS_OK;
+        return AZS_RC_OK;
     }
-    if ((r = stmt_get(st, Q_BLOCK_BITS, &s)) != AZS_OK) {
+    if ((r = stmt_get(st, Q_BLOCK_BITS, &s)) != AZS_RC_OK) {
         return r;
     }
     st->nbits = 0;
@@ -778,7 +778,7 @@ static azs_rc block_bits_load(azs_store_t *st)
         return db_fail(st, rc);
     }
     st->bits_gen = gen;
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
@@ -788,10 +788,10 @@ azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
     azs_rc r;
     int i, rc;
 
-    if ((r = block_bits_load(st)) != AZS_OK) {
+    if ((r = block_bits_load(st)) != AZS_RC_OK) {
         return r;
     }
-    if ((r = stmt_get(st, Q_BLOCK_PROBE, &s)) != AZS_OK) {
+    if ((r = stmt_get(st, Q_BLOCK_PROBE, &s)) != AZS_RC_OK) {
         return r;
     }
     /* CIDR ranges nest or are disjoint, so probing each prefix length in
@@ -813,12 +813,12 @@ azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
             b->created = sqlite3_column_int64(s, 3);
             b->expires = sqlite3_column_int64(s, 4);
             sqlite3_reset(s);
-            return AZS_OK;
+            return AZS_RC_OK;
         }
         sqlite3_reset(s);
         if (rc != SQLITE_DONE) {
             return db_fail(st, rc);
         }
     }
-    return AZS_NOTFOUND;
+    return AZS_RC_NOTFOUND;
 }

@@ -26,10 +26,10 @@ azs_rc azs_token_generate(apr_pool_t *p, const char **token)
 
     *token = NULL;
     /* The failure of the system's random source is reported as
-     * AZS_INVALID: azs_rc has no better code, and no token must come of
+     * AZS_RC_INVALID: azs_rc has no better code, and no token must come of
      * it. */
     if (apr_generate_random_bytes(rnd, sizeof(rnd)) != APR_SUCCESS) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     out = apr_palloc(p, AZS_TOKEN_LEN + 1);
     memcpy(out, AZS_TOKEN_PREFIX, sizeof(AZS_TOKEN_PREFIX) - 1);
@@ -45,7 +45,7 @@ azs_rc azs_token_generate(apr_pool_t *p, const char **token)
     }
     *o = '\0';
     *token = out;
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
 void azs_token_hash(unsigned char out[AZS_SHA256_LEN], const char *token)

@@ -7,32 +7,32 @@
 #include "apr_atomic.h"
 #include "apr_strings.h"
 
-static apr_status_t gate_cleanup(void *data)
+static apr_status_t hashlimit_cleanup(void *data)
 {
     azs_req *q = data;
 
-    if (q->gated) {
-        if (q->gated > 0) {
-            azs_gate_leave(azs_gate);
+    if (q->hashlimit_held) {
+        if (q->hashlimit_held > 0) {
+            azs_hashlimit_leave(azs_hashlimit);
         }
         apr_atomic_dec32(&azs_hashers);
-        q->gated = 0;
+        q->hashlimit_held = 0;
     }
     return APR_SUCCESS;
 }
 
-void azs_gate_release(request_rec *r)
+void azs_hashlimit_release(request_rec *r)
 {
-    gate_cleanup(azs_req_get(r));
+    hashlimit_cleanup(azs_req_get(r));
 }
 
 /* A place under AuthzStatusHashLimit, held until the hash is done (or the
  * request is): 0 when none came free in AZS_HASH_WAIT. */
-static int gate_take(request_rec *r, azs_req *q)
+static int hashlimit_take(request_rec *r, azs_req *q)
 {
     int rc;
 
-    if (q->gated) {
+    if (q->hashlimit_held) {
         return 1;
     }
     /* Waiting holds a worker thread, and a client's connection stays with
@@ -40,10 +40,10 @@ static int gate_take(request_rec *r, azs_req *q)
      * logins cannot stall the clients the child already serves.  Past
      * that, a place is taken only if one is free at once. */
     if (apr_atomic_inc32(&azs_hashers) >= azs_hashers_max) {
-        rc = azs_gate_enter(azs_gate, 0);
+        rc = azs_hashlimit_enter(azs_hashlimit, 0);
     }
     else {
-        rc = azs_gate_enter(azs_gate, AZS_HASH_WAIT);
+        rc = azs_hashlimit_enter(azs_hashlimit, AZS_HASH_WAIT);
     }
     if (rc == 0) {
         apr_atomic_dec32(&azs_hashers);
@@ -55,11 +55,11 @@ static int gate_take(request_rec *r, azs_req *q)
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0111: the hash "
                       "limit of the previous configuration is gone");
     }
-    q->gated = rc;              /* -1: counted here, no place to give back */
-    if (!q->gate_cleanup) {
-        apr_pool_cleanup_register(r->pool, q, gate_cleanup,
+    q->hashlimit_held = rc;              /* -1: counted here, no place to give back */
+    if (!q->hashlimit_cleanup) {
+        apr_pool_cleanup_register(r->pool, q, hashlimit_cleanup,
                                   apr_pool_cleanup_null);
-        q->gate_cleanup = 1;
+        q->hashlimit_cleanup = 1;
     }
     return 1;
 }
@@ -81,15 +81,15 @@ static int verify(const char *pw, const char *hash, void *ctx)
              * it back at once: the failure floor then sleeps holding
              * neither the place nor a snapshot. */
             azs_req_read_end(r);
-            if (!gate_take(r, q)) {
+            if (!hashlimit_take(r, q)) {
                 return -1;
             }
-            gate_cleanup(q);
+            hashlimit_cleanup(q);
         }
         return ok;
     }
     azs_req_read_end(r);
-    if (!gate_take(r, q)) {
+    if (!hashlimit_take(r, q)) {
         return -1;
     }
     if (azs_hash_idle) {
@@ -98,7 +98,7 @@ static int verify(const char *pw, const char *hash, void *ctx)
     else {
         ok = azs_password_verify(pw, hash);
     }
-    gate_cleanup(q);
+    hashlimit_cleanup(q);
     if (azs_hash_idle && !idle) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "password hash "
                       "verified at normal priority");
@@ -110,7 +110,7 @@ static authn_status azs_check_password(request_rec *r, const char *user,
                                        const char *password)
 {
     azs_req *q = azs_req_get(r);
-    azs_store_t *st = azs_db(r);
+    azs_store_t *st = azs_req_store(r);
     apr_int64_t now = apr_time_sec(r->request_time), gen = 0;
     azs_user_t u;
     azs_reason why;
@@ -150,7 +150,7 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         why = azs_login(st, user, password, now, &u, r->pool, verify, r);
     }
     switch (why) {
-    case AZS_GRANTED:
+    case AZS_REASON_GRANTED:
         azs_cache_put(azs_cache, azs_store_id(st), user, password, gen,
                       u.expires);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0106: password "
@@ -161,20 +161,20 @@ static authn_status azs_check_password(request_rec *r, const char *user,
          * this login succeeds (AuthBasicProvider file authz_status). */
         q->pending.status = 0;
         return AUTH_GRANTED;
-    case AZS_DB_ERROR:
+    case AZS_REASON_DB_ERROR:
         azs_db_fault(r, "looking up the user");
         return AUTH_GENERAL_ERROR;
-    case AZS_BUSY:
+    case AZS_REASON_BUSY:
         /* Not through the Basic admission (a form login): a provider can
          * answer no 503, only an error. */
-        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_BUSY, user,
+        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_REASON_BUSY, user,
                        "every password-hash place is taken");
         return AUTH_GENERAL_ERROR;
     default:
         /* Logged only if the request ends in 401: another provider in the
          * list may still accept the password. */
         azs_defer_denial(r, HTTP_UNAUTHORIZED, why, user, NULL);
-        return why == AZS_UNKNOWN_USER ? AUTH_USER_NOT_FOUND : AUTH_DENIED;
+        return why == AZS_REASON_UNKNOWN_USER ? AUTH_USER_NOT_FOUND : AUTH_DENIED;
     }
 }
 
@@ -219,7 +219,7 @@ static int basic_admit(request_rec *r, const char *user,
     apr_int64_t gen;
 
     q->basic_user = user;
-    if (!(st = azs_db(r))) {
+    if (!(st = azs_req_store(r))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
@@ -239,8 +239,8 @@ static int basic_admit(request_rec *r, const char *user,
     q->pre_user = user;
     if (azs_login_needs_place(q->user_found, &q->u, password,
                               apr_time_sec(r->request_time))
-        && !gate_take(r, q)) {
-        azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_BUSY, user,
+        && !hashlimit_take(r, q)) {
+        azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_REASON_BUSY, user,
                        "every password-hash place is taken");
         apr_table_setn(r->err_headers_out, "Retry-After", "1");
         r->connection->keepalive = AP_CONN_CLOSE;
@@ -271,7 +271,7 @@ int azs_check_basic_syntax(request_rec *r)
     }
     why = azs_basic_decode(r->pool, header, &user, &password);
     if (why) {
-        azs_log_denial(r, HTTP_BAD_REQUEST, AZS_MALFORMED, NULL, why);
+        azs_log_denial(r, HTTP_BAD_REQUEST, AZS_REASON_MALFORMED, NULL, why);
         return HTTP_BAD_REQUEST;
     }
     return basic_admit(r, user, password);

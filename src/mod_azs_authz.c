@@ -145,8 +145,8 @@ static authz_status check(request_rec *r, const void *parsed, int is_perm)
                         azs_escape(r->pool, names, 512), NULL);
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0305: denied: user "
                   "\"%s\" %s", azs_escape(r->pool, r->user, 256), names);
-    azs_defer_denial(r, HTTP_FORBIDDEN, is_perm ? AZS_MISSING_PERMISSION
-                                                : AZS_MISSING_ROLE,
+    azs_defer_denial(r, HTTP_FORBIDDEN, is_perm ? AZS_REASON_MISSING_PERMISSION
+                                                : AZS_REASON_MISSING_ROLE,
                      r->user, names);
     return AUTHZ_DENIED;
 }

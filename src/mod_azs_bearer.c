@@ -84,7 +84,7 @@ int azs_bearer_authn(request_rec *r)
     }
     if ((why = azs_bearer_parse(header, &token)) != NULL) {
         challenge(r, "invalid_request", NULL);
-        azs_log_denial(r, HTTP_BAD_REQUEST, AZS_MALFORMED, NULL, why);
+        azs_log_denial(r, HTTP_BAD_REQUEST, AZS_REASON_MALFORMED, NULL, why);
         return HTTP_BAD_REQUEST;
     }
     azs_token_hash(hash, token);
@@ -94,19 +94,19 @@ int azs_bearer_authn(request_rec *r)
     if (!t) {
         /* No id to name: a short prefix of the stored hash lets the admin
          * match repeated attempts without the token itself. */
-        return invalid_token(r, AZS_TOKEN_UNKNOWN, NULL,
+        return invalid_token(r, AZS_REASON_TOKEN_UNKNOWN, NULL,
                              apr_psprintf(r->pool, "token sha256:"
                                           "%02x%02x%02x%02x", hash[0],
                                           hash[1], hash[2], hash[3]));
     }
     id = apr_psprintf(r->pool, "token %" APR_INT64_T_FMT, t->id);
     if (t->revoked) {
-        return invalid_token(r, AZS_TOKEN_REVOKED, t->user, id);
+        return invalid_token(r, AZS_REASON_TOKEN_REVOKED, t->user, id);
     }
     if (t->expires && t->expires <= now) {
-        return invalid_token(r, AZS_TOKEN_EXPIRED, t->user, id);
+        return invalid_token(r, AZS_REASON_TOKEN_EXPIRED, t->user, id);
     }
-    if ((state = azs_account_state(u, now)) != AZS_GRANTED) {
+    if ((state = azs_account_state(u, now)) != AZS_REASON_GRANTED) {
         return invalid_token(r, state, t->user, id);
     }
     q = azs_req_get(r);

@@ -36,7 +36,7 @@ static int block_decide(request_rec *r)
     if (!b) {
         return DECLINED;
     }
-    azs_log_denial(r, HTTP_FORBIDDEN, AZS_IP_BLOCKED, NULL,
+    azs_log_denial(r, HTTP_FORBIDDEN, AZS_REASON_IP_BLOCKED, NULL,
                    apr_psprintf(r->pool, "address %s matches entry %"
                                 APR_INT64_T_FMT " \"%s\", reason \"%s\"",
                                 ip, b->id, b->text,

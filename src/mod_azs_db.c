@@ -34,7 +34,7 @@ typedef struct {
 
 /* A token and its user, as of one generation. */
 typedef struct {
-    azs_rc rc;               /* AZS_OK or AZS_NOTFOUND */
+    azs_rc rc;               /* AZS_RC_OK or AZS_RC_NOTFOUND */
     azs_token_t t;
     azs_user_t u;
 } azs_memo_token;
@@ -99,7 +99,7 @@ typedef struct {
 
 /* Written in post_config, in the parent, before any child exists. */
 module *azs_basic_module;
-azs_gate_t *azs_gate;
+azs_hashlimit_t *azs_hashlimit;
 int azs_hash_idle = 1;
 
 /* Written in post_config, in the parent; the table it points to is shared
@@ -153,7 +153,7 @@ static void poison_set(azs_memo_set *m)
     for (hi = apr_hash_first(NULL, m->tokens); hi; hi = apr_hash_next(hi)) {
         azs_memo_token *e = apr_hash_this_val(hi);
 
-        if (e->rc == AZS_OK) {
+        if (e->rc == AZS_RC_OK) {
             for (i = 0; i < e->t.scopes->nelts; i++) {
                 poison_str(APR_ARRAY_IDX(e->t.scopes, i, const char *));
             }
@@ -253,15 +253,15 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     /* One per configuration generation: a restart clears pconf, which
      * removes it, and makes the next. */
-    azs_gate = NULL;
-    if (azs_gate_create(&azs_gate, limit, pconf, &err) != AZS_OK) {
+    azs_hashlimit = NULL;
+    if (azs_hashlimit_create(&azs_hashlimit, limit, pconf, &err) != AZS_RC_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0604: cannot create "
                      "the semaphore of AuthzStatusHashLimit (%s)", err);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (geteuid() == 0
-        && azs_gate_owner(azs_gate, ap_unixd_config.user_id,
-                          ap_unixd_config.group_id) != AZS_OK) {
+        && azs_hashlimit_owner(azs_hashlimit, ap_unixd_config.user_id,
+                          ap_unixd_config.group_id) != AZS_RC_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s, "AZS0605: cannot "
                      "hand the semaphore of AuthzStatusHashLimit to the "
                      "user httpd runs as");
@@ -269,7 +269,7 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0606: at most %d "
                  "costly password hashes at once (semaphore %d)", limit,
-                 azs_gate_id(azs_gate));
+                 azs_hashlimit_id(azs_hashlimit));
     /* The failure floor, measured here in the parent: every child
      * inherits it, and no request pays for measuring it.  Not on the
      * first pass over the configuration (httpd reloads the module). */
@@ -283,7 +283,7 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
      * user is known whichever child takes the connection).  A restart
      * makes a new one, with a new key. */
     azs_cache = NULL;
-    if (azs_cache_create(&azs_cache, (apr_size_t)entries, pconf) != AZS_OK) {
+    if (azs_cache_create(&azs_cache, (apr_size_t)entries, pconf) != AZS_RC_OK) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0603: cannot create "
                      "the credential cache; running without it");
         azs_cache = NULL;
@@ -374,7 +374,7 @@ static azs_handle *store_open(request_rec *r, azs_thread *t,
     }
     apr_pool_tag(sp, "authz_status_db");
     if (azs_store_open(&st, path, 1, AZS_BUSY_TIMEOUT_MS, sp, err)
-        != AZS_OK) {
+        != AZS_RC_OK) {
         *err = apr_pstrdup(r->pool, *err);
         apr_pool_destroy(sp);
         return NULL;
@@ -387,7 +387,7 @@ static azs_handle *store_open(request_rec *r, azs_thread *t,
     return h;
 }
 
-azs_store_t *azs_db(request_rec *r)
+azs_store_t *azs_req_store(request_rec *r)
 {
     azs_req *q = azs_req_get(r);
     const char *path = azs_db_path(r);
@@ -399,7 +399,7 @@ azs_store_t *azs_db(request_rec *r)
         return q->h->st;
     }
     if (!(t = thread_get())) {
-        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
+        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_REASON_DB_ERROR,
                        r->user ? r->user : q->basic_user,
                        "no thread-local storage");
         return NULL;
@@ -419,7 +419,7 @@ azs_store_t *azs_db(request_rec *r)
         h = NULL;
     }
     if (!h && !(h = store_open(r, t, path, &err))) {
-        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
+        azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_REASON_DB_ERROR,
                        r->user ? r->user : q->basic_user, err);
         return NULL;
     }
@@ -443,7 +443,7 @@ void azs_db_fault(request_rec *r, const char *what)
     azs_req *q = azs_req_get(r);
     azs_thread *t = thread_get();
 
-    azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_DB_ERROR,
+    azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_REASON_DB_ERROR,
                    r->user ? r->user : q->basic_user,
                    apr_pstrcat(r->pool, what, ": ",
                                q->h ? azs_store_error(q->h->st)
@@ -464,7 +464,7 @@ void azs_db_fault(request_rec *r, const char *what)
  * under event a request's pool may be destroyed by another thread while
  * this one already serves the next request on the same handle.  A
  * transaction left open that way is ended by the thread's next request
- * (azs_db). */
+ * (azs_req_store). */
 static apr_status_t read_end(void *data)
 {
     azs_req *q = data;
@@ -514,7 +514,7 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
                 q->txn_cleanup = 1;
             }
         }
-        if (azs_store_generation(st, &q->gen) != AZS_OK) {
+        if (azs_store_generation(st, &q->gen) != AZS_RC_OK) {
             azs_db_fault(r, "reading the generation");
             return APR_EGENERAL;
         }
@@ -575,7 +575,7 @@ apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user)
     apr_int64_t gen;
     azs_rc rc;
 
-    if (!(st = azs_db(r)) || !(t = thread_get())
+    if (!(st = azs_req_store(r)) || !(t = thread_get())
         || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
@@ -590,18 +590,18 @@ apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user)
     if (!m) {
         m = apr_pcalloc(set->pool, sizeof(*m));
         rc = azs_user_get(st, user, &m->u, set->pool);
-        if (rc == AZS_NOTFOUND) {
+        if (rc == AZS_RC_NOTFOUND) {
             /* Not ours (another authn provider): no roles, no
              * permissions. */
             m->roles = apr_hash_make(set->pool);
             m->perms = apr_hash_make(set->pool);
         }
-        else if (rc == AZS_OK) {
+        else if (rc == AZS_RC_OK) {
             m->found = 1;
             rc = azs_user_effective(st, m->u.id, set->pool, &m->roles,
                                     &m->perms);
         }
-        if (rc != AZS_OK && rc != AZS_NOTFOUND) {
+        if (rc != AZS_RC_OK && rc != AZS_RC_NOTFOUND) {
             azs_db_fault(r, "reading roles");
             return APR_EGENERAL;
         }
@@ -630,7 +630,7 @@ apr_status_t azs_req_block(request_rec *r, const char *ip,
     azs_rc rc;
 
     *b = NULL;
-    if (!(st = azs_db(r)) || !(t = thread_get())
+    if (!(st = azs_req_store(r)) || !(t = thread_get())
         || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
@@ -647,11 +647,11 @@ apr_status_t azs_req_block(request_rec *r, const char *ip,
     if (!m) {
         m = apr_pcalloc(set->pool, sizeof(*m));
         rc = azs_block_match(st, addr->net, now, &m->b, set->pool);
-        if (rc != AZS_OK && rc != AZS_NOTFOUND) {
+        if (rc != AZS_RC_OK && rc != AZS_RC_NOTFOUND) {
             azs_db_fault(r, "reading the blocklist");
             return APR_EGENERAL;
         }
-        m->blocked = rc == AZS_OK;
+        m->blocked = rc == AZS_RC_OK;
         apr_hash_set(set->blocks, apr_pstrdup(set->pool, ip),
                      APR_HASH_KEY_STRING, m);
     }
@@ -674,7 +674,7 @@ apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
 
     *t_out = NULL;
     *u_out = NULL;
-    if (!(st = azs_db(r)) || !(t = thread_get())
+    if (!(st = azs_req_store(r)) || !(t = thread_get())
         || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
@@ -689,10 +689,10 @@ apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
     if (!m) {
         m = apr_pcalloc(set->pool, sizeof(*m));
         rc = azs_token_get(st, hash, &m->t, set->pool);
-        if (rc == AZS_OK) {
+        if (rc == AZS_RC_OK) {
             rc = azs_user_get(st, m->t.user, &m->u, set->pool);
         }
-        if (rc != AZS_OK && rc != AZS_NOTFOUND) {
+        if (rc != AZS_RC_OK && rc != AZS_RC_NOTFOUND) {
             azs_db_fault(r, "looking up the token");
             return APR_EGENERAL;
         }
@@ -701,7 +701,7 @@ apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
                                               AZS_SHA256_LEN),
                      AZS_SHA256_LEN, m);
     }
-    if (m->rc == AZS_OK) {
+    if (m->rc == AZS_RC_OK) {
         /* Not copied: the request holds the set (memo_for). */
         *t_out = &m->t;
         *u_out = &m->u;

@@ -41,27 +41,10 @@ static int db_log_allowed(request_rec *r, apr_uint32_t *suppressed)
     return 1;
 }
 
-/* One id per reason: the call site is this file, the id says why. */
-static const char *const reason_ids[] = {
-    "AZS0100",   /* granted (debug) */
-    "AZS0101",   /* unknown-user */
-    "AZS0102",   /* bad-password */
-    "AZS0103",   /* account-disabled */
-    "AZS0104",   /* account-expired */
-    "AZS0201",   /* token-unknown */
-    "AZS0202",   /* token-expired */
-    "AZS0203",   /* token-revoked */
-    "AZS0105",   /* malformed-credentials */
-    "AZS0301",   /* missing-role */
-    "AZS0302",   /* missing-permission */
-    "AZS0401",   /* ip-blocked */
-    "AZS0501",   /* db-error */
-    "AZS0110"    /* busy */
-};
-
 void azs_log_denial(request_rec *r, int status, azs_reason reason,
                     const char *user, const char *detail)
 {
+    const azs_reason_info_t *info = azs_reason_info(reason);
     apr_uint32_t suppressed = 0;
     const char *who = user ? apr_pstrcat(r->pool, "user \"",
                                          azs_escape(r->pool, user,
@@ -69,7 +52,7 @@ void azs_log_denial(request_rec *r, int status, azs_reason reason,
                                          "\" ", NULL)
                            : "";
 
-    if (reason == AZS_DB_ERROR || reason == AZS_BUSY) {
+    if (reason == AZS_REASON_DB_ERROR || reason == AZS_REASON_BUSY) {
         if (!db_log_allowed(r, &suppressed)) {
             return;
         }
@@ -79,8 +62,8 @@ void azs_log_denial(request_rec *r, int status, azs_reason reason,
         }
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "%s: %d %s: %sfor \"%s\"%s%s%s", reason_ids[reason],
-                  status, azs_reason_name(reason), who,
+                  "%s: %d %s: %sfor \"%s\"%s%s%s", info->log_id,
+                  status, info->keyword, who,
                   azs_escape(r->pool, r->uri, AZS_LOG_MAX),
                   detail ? " (" : "", detail ? detail : "",
                   detail ? ")" : "");
@@ -109,7 +92,7 @@ void azs_defer_denial(request_rec *r, int status, azs_reason reason,
  * by another thread, which must not touch this thread's SQLite handle. */
 static void checks_done(request_rec *r)
 {
-    azs_gate_release(r);
+    azs_hashlimit_release(r);
     azs_req_read_end(r);
 }
 

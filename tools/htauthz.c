@@ -680,7 +680,7 @@ static int store_open(cli_t *c, int readonly)
         return EX_FAIL;
     }
     if (azs_store_open(&c->st, c->sqlpath, readonly, CLI_BUSY_MS, c->p, &err)
-        != AZS_OK) {
+        != AZS_RC_OK) {
         return fail(EX_FAIL, "%s", err ? err : "cannot open the database");
     }
     return EX_OK;
@@ -700,7 +700,7 @@ static int begin_write(cli_t *c)
     if (code != EX_OK) {
         return code;
     }
-    if (azs_store_begin(c->st) != AZS_OK) {
+    if (azs_store_begin(c->st) != AZS_RC_OK) {
         return db_error(c);
     }
     c->in_write = 1;
@@ -728,7 +728,7 @@ static int end(cli_t *c, int code)
     if (c->in_write) {
         c->in_write = 0;
         if (code == EX_OK) {
-            if (azs_store_commit(c->st) != AZS_OK) {
+            if (azs_store_commit(c->st) != AZS_RC_OK) {
                 code = db_error(c);
                 azs_store_rollback(c->st);
             }
@@ -753,17 +753,17 @@ static int end(cli_t *c, int code)
     return code;
 }
 
-/* Reports an azs_rc that is not AZS_OK; what names the object. */
+/* Reports an azs_rc that is not AZS_RC_OK; what names the object. */
 static int rc_fail(cli_t *c, azs_rc r, const char *what)
 {
     switch (r) {
-    case AZS_OK:
+    case AZS_RC_OK:
         return EX_OK;
-    case AZS_NOTFOUND:
+    case AZS_RC_NOTFOUND:
         return fail(EX_FAIL, "%s not found", what);
-    case AZS_EXISTS:
+    case AZS_RC_EXISTS:
         return fail(EX_FAIL, "%s already exists", what);
-    case AZS_INVALID:
+    case AZS_RC_INVALID:
         return fail(EX_FAIL, "%s: invalid", what);
     default:
         return db_error(c);
@@ -1019,7 +1019,7 @@ static int new_hash(cli_t *c, int from_stdin, const char **hash)
     int code = get_password(from_stdin, pw, sizeof(pw));
 
     if (code == EX_OK
-        && azs_password_hash(c->p, pw, AZS_BCRYPT_COST, hash) != AZS_OK) {
+        && azs_password_hash(c->p, pw, AZS_BCRYPT_COST, hash) != AZS_RC_OK) {
         code = fail(EX_FAIL, "cannot hash the password");
     }
     explicit_bzero(pw, sizeof(pw));
@@ -1057,7 +1057,7 @@ static int cmd_init(cli_t *c, int argc, const char *const *argv)
     if (code < 0) {
         return fail(EX_FAIL, "cannot create %s: %s", c->db, strerror(errno));
     }
-    if (azs_store_init(c->sqlpath, c->p, &err) != AZS_OK) {
+    if (azs_store_init(c->sqlpath, c->p, &err) != AZS_RC_OK) {
         if (created) {
             unlinkat(c->dir_fd, c->base, 0);
         }
@@ -1077,9 +1077,9 @@ static int cmd_init(cli_t *c, int argc, const char *const *argv)
 static const char *user_state(const azs_user_t *u, apr_int64_t now)
 {
     switch (azs_account_state(u, now)) {
-    case AZS_ACCOUNT_DISABLED:
+    case AZS_REASON_ACCOUNT_DISABLED:
         return "disabled";
-    case AZS_ACCOUNT_EXPIRED:
+    case AZS_REASON_ACCOUNT_EXPIRED:
         return "expired";
     default:
         return "active";
@@ -1101,11 +1101,11 @@ static int user_probe(cli_t *c, const char *name, int want)
 
     if (code == EX_OK) {
         r = azs_user_get(c->st, name, &u, c->p);
-        if (r == AZS_DBERR) {
+        if (r == AZS_RC_DBERR) {
             code = db_error(c);
         }
-        else if ((r == AZS_OK) != want) {
-            code = rc_fail(c, want ? AZS_NOTFOUND : AZS_EXISTS,
+        else if ((r == AZS_RC_OK) != want) {
+            code = rc_fail(c, want ? AZS_RC_NOTFOUND : AZS_RC_EXISTS,
                            user_what(c, name));
         }
     }
@@ -1244,19 +1244,19 @@ static int cmd_user_roles(cli_t *c, int argc, const char *const *argv,
     if ((code = begin_write(c))) {
         return end(c, code);
     }
-    if ((r = azs_user_get(c->st, name, &u, c->p)) != AZS_OK) {
+    if ((r = azs_user_get(c->st, name, &u, c->p)) != AZS_RC_OK) {
         return end(c, rc_fail(c, r, user_what(c, name)));
     }
     for (i = 1; i < a.pos->nelts; i++) {
         const char *role = POS(&a, i);
 
-        if ((r = azs_role_exists(c->st, role)) != AZS_OK) {
+        if ((r = azs_role_exists(c->st, role)) != AZS_RC_OK) {
             return end(c, rc_fail(c, r, role_what(c, role)));
         }
         r = grant ? azs_user_grant(c->st, name, role)
                   : azs_user_revoke(c->st, name, role);
         /* Already held, or not held: the wanted state is there. */
-        if (r != AZS_OK && r != AZS_EXISTS && r != AZS_NOTFOUND) {
+        if (r != AZS_RC_OK && r != AZS_RC_EXISTS && r != AZS_RC_NOTFOUND) {
             return end(c, rc_fail(c, r, role_what(c, role)));
         }
     }
@@ -1319,7 +1319,7 @@ static int cmd_user_list(cli_t *c, int argc, const char *const *argv)
         return end(c, code);
     }
     json = apr_table_get(a.opt, "--json") != NULL;
-    if (azs_user_list(c->st, c->p, &users) != AZS_OK) {
+    if (azs_user_list(c->st, c->p, &users) != AZS_RC_OK) {
         return end(c, db_error(c));
     }
     for (i = 0; i < users->nelts; i++) {
@@ -1341,7 +1341,7 @@ static int cmd_user_list(cli_t *c, int argc, const char *const *argv)
         apr_pool_t *sp;
 
         apr_pool_create(&sp, c->p);
-        if (azs_user_roles(c->st, u->id, sp, &roles) != AZS_OK) {
+        if (azs_user_roles(c->st, u->id, sp, &roles) != AZS_RC_OK) {
             if (json) {
                 putchar('\n');
             }
@@ -1459,12 +1459,12 @@ static int cmd_user_show(cli_t *c, int argc, const char *const *argv)
     if ((code = check_user_name(c, name)) || (code = begin_read(c))) {
         return end(c, code);
     }
-    if ((r = azs_user_get(c->st, name, &u, c->p)) != AZS_OK) {
+    if ((r = azs_user_get(c->st, name, &u, c->p)) != AZS_RC_OK) {
         return end(c, rc_fail(c, r, user_what(c, name)));
     }
-    if (azs_user_roles(c->st, u.id, c->p, &roles) != AZS_OK
+    if (azs_user_roles(c->st, u.id, c->p, &roles) != AZS_RC_OK
         || azs_user_effective(c->st, u.id, c->p, &eroles, &eperms)
-           != AZS_OK) {
+           != AZS_RC_OK) {
         return end(c, db_error(c));
     }
     if (apr_table_get(a.opt, "--json")) {
@@ -1562,13 +1562,13 @@ static int cmd_role_edit(cli_t *c, int argc, const char *const *argv,
     if ((code = begin_write(c))) {
         return end(c, code);
     }
-    if ((r = azs_role_exists(c->st, role)) != AZS_OK) {
+    if ((r = azs_role_exists(c->st, role)) != AZS_RC_OK) {
         return end(c, rc_fail(c, r, role_what(c, role)));
     }
     for (i = 1; i < a.pos->nelts; i++) {
         const char *x = POS(&a, i);
 
-        if (inherit && (r = azs_role_exists(c->st, x)) != AZS_OK) {
+        if (inherit && (r = azs_role_exists(c->st, x)) != AZS_RC_OK) {
             return end(c, rc_fail(c, r, role_what(c, x)));
         }
         switch (op) {
@@ -1580,7 +1580,7 @@ static int cmd_role_edit(cli_t *c, int argc, const char *const *argv,
             break;
         case ROLE_INHERIT:
             r = azs_role_inherit(c->st, role, x);
-            if (r == AZS_INVALID) {
+            if (r == AZS_RC_INVALID) {
                 return end(c, fail(EX_FAIL, "role %s cannot inherit %s: "
                                    "that would make a cycle",
                                    show(c->p, role), show(c->p, x)));
@@ -1591,7 +1591,7 @@ static int cmd_role_edit(cli_t *c, int argc, const char *const *argv,
             break;
         }
         /* Already there, or already gone: the wanted state is there. */
-        if (r != AZS_OK && r != AZS_EXISTS && r != AZS_NOTFOUND) {
+        if (r != AZS_RC_OK && r != AZS_RC_EXISTS && r != AZS_RC_NOTFOUND) {
             return end(c, rc_fail(c, r, show(c->p, x)));
         }
     }
@@ -1629,7 +1629,7 @@ static int cmd_role_list(cli_t *c, int argc, const char *const *argv)
         return end(c, code);
     }
     json = apr_table_get(a.opt, "--json") != NULL;
-    if (azs_role_list(c->st, c->p, &roles) != AZS_OK) {
+    if (azs_role_list(c->st, c->p, &roles) != AZS_RC_OK) {
         return end(c, db_error(c));
     }
     if (json) {
@@ -1642,7 +1642,7 @@ static int cmd_role_list(cli_t *c, int argc, const char *const *argv)
 
         apr_pool_create(&sp, c->p);
         if (azs_role_detail(c->st, role, sp, &perms, &inherits, &members)
-            != AZS_OK) {
+            != AZS_RC_OK) {
             if (json) {
                 putchar('\n');
             }
@@ -1687,7 +1687,7 @@ static int cmd_role_show(cli_t *c, int argc, const char *const *argv)
         return end(c, code);
     }
     r = azs_role_detail(c->st, role, c->p, &perms, &inherits, &members);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return end(c, rc_fail(c, r, role_what(c, role)));
     }
     /* Everything the role carries, inherited included: walk its parents
@@ -1702,7 +1702,7 @@ static int cmd_role_show(cli_t *c, int argc, const char *const *argv)
         const char *chain = apr_hash_get(seen, cur, APR_HASH_KEY_STRING);
         apr_array_header_t *pp, *ii, *mm;
 
-        if (azs_role_detail(c->st, cur, c->p, &pp, &ii, &mm) != AZS_OK) {
+        if (azs_role_detail(c->st, cur, c->p, &pp, &ii, &mm) != AZS_RC_OK) {
             return end(c, db_error(c));
         }
         for (i = 0; i < pp->nelts; i++) {
@@ -1724,7 +1724,7 @@ static int cmd_role_show(cli_t *c, int argc, const char *const *argv)
     }
     /* Roles that inherit this one directly. */
     heirs = apr_array_make(c->p, 4, sizeof(const char *));
-    if (azs_role_list(c->st, c->p, &all) != AZS_OK) {
+    if (azs_role_list(c->st, c->p, &all) != AZS_RC_OK) {
         return end(c, db_error(c));
     }
     for (i = 0; i < all->nelts; i++) {
@@ -1732,7 +1732,7 @@ static int cmd_role_show(cli_t *c, int argc, const char *const *argv)
         apr_array_header_t *pp, *ii, *mm;
         int j;
 
-        if (azs_role_detail(c->st, rn, c->p, &pp, &ii, &mm) != AZS_OK) {
+        if (azs_role_detail(c->st, rn, c->p, &pp, &ii, &mm) != AZS_RC_OK) {
             return end(c, db_error(c));
         }
         for (j = 0; j < ii->nelts; j++) {
@@ -1814,10 +1814,10 @@ static int cmd_token_issue(cli_t *c, int argc, const char *const *argv)
     if ((code = begin_write(c))) {
         return end(c, code);
     }
-    if ((r = azs_user_get(c->st, name, &u, c->p)) != AZS_OK) {
+    if ((r = azs_user_get(c->st, name, &u, c->p)) != AZS_RC_OK) {
         return end(c, rc_fail(c, r, user_what(c, name)));
     }
-    if (azs_user_effective(c->st, u.id, c->p, &roles, &perms) != AZS_OK) {
+    if (azs_user_effective(c->st, u.id, c->p, &roles, &perms) != AZS_RC_OK) {
         return end(c, db_error(c));
     }
     for (i = 0; i < scopes->nelts; i++) {
@@ -1830,13 +1830,13 @@ static int cmd_token_issue(cli_t *c, int argc, const char *const *argv)
                                show(c->p, perm)));
         }
     }
-    if (azs_token_generate(c->p, &token) != AZS_OK) {
+    if (azs_token_generate(c->p, &token) != AZS_RC_OK) {
         return end(c, fail(EX_FAIL, "cannot generate a token"));
     }
     azs_token_hash(hash, token);
     r = azs_token_add(c->st, name, hash, label ? label : "", expires, scopes,
                       &id);
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return end(c, rc_fail(c, r, "token"));
     }
     /* Printed only once it is stored for good. */
@@ -1911,7 +1911,7 @@ static int cmd_token_list(cli_t *c, int argc, const char *const *argv)
         return end(c, code);
     }
     json = apr_table_get(a.opt, "--json") != NULL;
-    if ((r = azs_token_list(c->st, user, c->p, &tokens)) != AZS_OK) {
+    if ((r = azs_token_list(c->st, user, c->p, &tokens)) != AZS_RC_OK) {
         return end(c, rc_fail(c, r, user ? user_what(c, user) : "token"));
     }
     if (json) {
@@ -1999,9 +1999,9 @@ static int cmd_ip_block(cli_t *c, int argc, const char *const *argv)
     }
     text = azs_cidr_format(c->p, &range);
     r = azs_block_add(c->st, &range, reason ? reason : "", expires);
-    if (r == AZS_EXISTS) {
+    if (r == AZS_RC_EXISTS) {
         /* An entry that has expired is replaced; a live one stays. */
-        if (azs_block_list(c->st, c->p, &list) != AZS_OK) {
+        if (azs_block_list(c->st, c->p, &list) != AZS_RC_OK) {
             return end(c, db_error(c));
         }
         for (i = 0; i < list->nelts; i++) {
@@ -2011,14 +2011,14 @@ static int cmd_ip_block(cli_t *c, int argc, const char *const *argv)
                 && !memcmp(b->range.net, range.net, 16)
                 && b->expires && b->expires <= now) {
                 r = azs_block_del(c->st, &range);
-                if (r == AZS_OK) {
+                if (r == AZS_RC_OK) {
                     r = azs_block_add(c->st, &range, reason ? reason : "",
                                       expires);
                 }
                 break;
             }
         }
-        if (r == AZS_EXISTS) {
+        if (r == AZS_RC_EXISTS) {
             return end(c, fail(EX_FAIL, "%s is already blocked", text));
         }
     }
@@ -2038,7 +2038,7 @@ static int cmd_ip_unblock(cli_t *c, int argc, const char *const *argv)
         return end(c, code);
     }
     r = azs_block_del(c->st, &range);
-    if (r == AZS_NOTFOUND) {
+    if (r == AZS_RC_NOTFOUND) {
         return end(c, fail(EX_FAIL, "%s is not on the blocklist",
                            azs_cidr_format(c->p, &range)));
     }
@@ -2057,7 +2057,7 @@ static int cmd_ip_list(cli_t *c, int argc, const char *const *argv)
         return end(c, code);
     }
     json = apr_table_get(a.opt, "--json") != NULL;
-    if (azs_block_list(c->st, c->p, &list) != AZS_OK) {
+    if (azs_block_list(c->st, c->p, &list) != AZS_RC_OK) {
         return end(c, db_error(c));
     }
     if (json) {
@@ -2121,25 +2121,25 @@ static int cmd_check(cli_t *c, int argc, const char *const *argv)
         return end(c, code);
     }
     r = azs_user_get(c->st, name, &u, c->p);
-    if (r == AZS_NOTFOUND) {
+    if (r == AZS_RC_NOTFOUND) {
         return end(c, fail(EX_FAIL, "denied: unknown user %s",
                            show(c->p, name)));
     }
-    if (r != AZS_OK) {
+    if (r != AZS_RC_OK) {
         return end(c, db_error(c));
     }
     switch (azs_account_state(&u, now)) {
-    case AZS_ACCOUNT_DISABLED:
+    case AZS_REASON_ACCOUNT_DISABLED:
         return end(c, fail(EX_FAIL, "denied: user %s is disabled",
                            show(c->p, name)));
-    case AZS_ACCOUNT_EXPIRED:
+    case AZS_REASON_ACCOUNT_EXPIRED:
         return end(c, fail(EX_FAIL, "denied: user %s expired on %s",
                            show(c->p, name),
                            azs_time_format(c->p, u.expires)));
     default:
         break;
     }
-    if (azs_user_effective(c->st, u.id, c->p, &roles, &perms) != AZS_OK) {
+    if (azs_user_effective(c->st, u.id, c->p, &roles, &perms) != AZS_RC_OK) {
         return end(c, db_error(c));
     }
     chain = apr_hash_get(perms, perm, APR_HASH_KEY_STRING);
@@ -2149,7 +2149,7 @@ static int cmd_check(cli_t *c, int argc, const char *const *argv)
         return end(c, EX_OK);
     }
     /* Denied: say which roles would have granted it, if any. */
-    if (azs_role_list(c->st, c->p, &all) != AZS_OK) {
+    if (azs_role_list(c->st, c->p, &all) != AZS_RC_OK) {
         return end(c, db_error(c));
     }
     granters = apr_array_make(c->p, 4, sizeof(const char *));
@@ -2157,7 +2157,7 @@ static int cmd_check(cli_t *c, int argc, const char *const *argv)
         const char *rn = APR_ARRAY_IDX(all, i, const char *);
         apr_array_header_t *pp, *ii, *mm;
 
-        if (azs_role_detail(c->st, rn, c->p, &pp, &ii, &mm) != AZS_OK) {
+        if (azs_role_detail(c->st, rn, c->p, &pp, &ii, &mm) != AZS_RC_OK) {
             return end(c, db_error(c));
         }
         for (j = 0; j < pp->nelts; j++) {
@@ -2290,7 +2290,7 @@ static int cmd_import_htpasswd(cli_t *c, int argc, const char *const *argv)
         const char *why = NULL, *who = "";
         char *l, *name, *hash, *colon;
         long *first;
-        azs_rc r = AZS_OK;
+        azs_rc r = AZS_RC_OK;
 
         lineno++;
         apr_pool_clear(lp);
@@ -2335,15 +2335,15 @@ static int cmd_import_htpasswd(cli_t *c, int argc, const char *const *argv)
         apr_hash_set(seen, apr_pstrdup(c->p, name), APR_HASH_KEY_STRING,
                      first);
         r = azs_user_add(c->st, name, hash, 0, 0);
-        if (r == AZS_EXISTS) {
+        if (r == AZS_RC_EXISTS) {
             r = azs_user_set_hash(c->st, name, hash);
-            updated += r == AZS_OK;
+            updated += r == AZS_RC_OK;
         }
-        if (r == AZS_OK) {
+        if (r == AZS_RC_OK) {
             done++;
             continue;
         }
-        if (r == AZS_DBERR) {
+        if (r == AZS_RC_DBERR) {
             code = db_error(c);
             break;
         }
@@ -2428,10 +2428,10 @@ static int cmd_import_htgroup(cli_t *c, int argc, const char *const *argv)
             continue;
         }
         r = azs_role_exists(c->st, group);
-        if (r == AZS_NOTFOUND && (r = azs_role_add(c->st, group)) == AZS_OK) {
+        if (r == AZS_RC_NOTFOUND && (r = azs_role_add(c->st, group)) == AZS_RC_OK) {
             created++;
         }
-        if (r != AZS_OK) {
+        if (r != AZS_RC_OK) {
             code = db_error(c);
             break;
         }
@@ -2442,12 +2442,12 @@ static int cmd_import_htgroup(cli_t *c, int argc, const char *const *argv)
                 why = apr_psprintf(lp, "invalid user name %s: %s",
                                    show(lp, member), why);
             }
-            else if ((r = azs_user_grant(c->st, member, group)) == AZS_OK
-                     || r == AZS_EXISTS) {
-                members += r == AZS_OK;
+            else if ((r = azs_user_grant(c->st, member, group)) == AZS_RC_OK
+                     || r == AZS_RC_EXISTS) {
+                members += r == AZS_RC_OK;
                 continue;
             }
-            else if (r == AZS_NOTFOUND) {
+            else if (r == AZS_RC_NOTFOUND) {
                 why = apr_psprintf(lp, "user %s not found (import the "
                                    "htpasswd file first)",
                                    show(lp, member));

@@ -12,7 +12,7 @@ static apr_int64_t gen(azs_store_t *st)
 {
     apr_int64_t g = -1;
 
-    assert_int_equal(azs_store_generation(st, &g), AZS_OK);
+    assert_int_equal(azs_store_generation(st, &g), AZS_RC_OK);
     return g;
 }
 
@@ -36,27 +36,27 @@ static void test_user_add_dup_del(void **state)
     azs_user_t u;
     apr_array_header_t *users;
 
-    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
-    assert_int_equal(azs_user_add(st, "bob", HASH2, 0, 0), AZS_EXISTS);
-    assert_int_equal(azs_user_add(st, "Bob", HASH2, 1, 2000000000), AZS_OK);
-    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH2, 0, 0), AZS_RC_EXISTS);
+    assert_int_equal(azs_user_add(st, "Bob", HASH2, 1, 2000000000), AZS_RC_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_RC_OK);
     assert_string_equal(u.hash, HASH1);
     assert_int_equal(u.disabled, 0);
     assert_int_equal(u.expires, 0);
     assert_true(u.created > 0 && u.updated == u.created);
-    assert_int_equal(azs_user_get(st, "Bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(azs_user_get(st, "Bob", &u, fx->pool), AZS_RC_OK);
     assert_int_equal(u.disabled, 1);
     assert_int_equal(u.expires, 2000000000);
 
-    assert_int_equal(azs_user_list(st, fx->pool, &users), AZS_OK);
+    assert_int_equal(azs_user_list(st, fx->pool, &users), AZS_RC_OK);
     assert_int_equal(users->nelts, 2);
     assert_string_equal(APR_ARRAY_IDX(users, 0, azs_user_t).name, "Bob");
     assert_string_equal(APR_ARRAY_IDX(users, 1, azs_user_t).name, "bob");
 
-    assert_int_equal(azs_user_del(st, "bob"), AZS_OK);
-    assert_int_equal(azs_user_del(st, "bob"), AZS_NOTFOUND);
-    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_NOTFOUND);
-    assert_int_equal(azs_user_list(st, fx->pool, &users), AZS_OK);
+    assert_int_equal(azs_user_del(st, "bob"), AZS_RC_OK);
+    assert_int_equal(azs_user_del(st, "bob"), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_list(st, fx->pool, &users), AZS_RC_OK);
     assert_int_equal(users->nelts, 1);
     azs_store_close(st);
 }
@@ -69,15 +69,15 @@ static void test_user_invalid(void **state)
 
     memset(longname, 'a', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = '\0';
-    assert_int_equal(azs_user_add(st, "", HASH1, 0, 0), AZS_INVALID);
-    assert_int_equal(azs_user_add(st, "a:b", HASH1, 0, 0), AZS_INVALID);
-    assert_int_equal(azs_user_add(st, "a\nb", HASH1, 0, 0), AZS_INVALID);
-    assert_int_equal(azs_user_add(st, longname, HASH1, 0, 0), AZS_INVALID);
+    assert_int_equal(azs_user_add(st, "", HASH1, 0, 0), AZS_RC_INVALID);
+    assert_int_equal(azs_user_add(st, "a:b", HASH1, 0, 0), AZS_RC_INVALID);
+    assert_int_equal(azs_user_add(st, "a\nb", HASH1, 0, 0), AZS_RC_INVALID);
+    assert_int_equal(azs_user_add(st, longname, HASH1, 0, 0), AZS_RC_INVALID);
     longname[AZS_NAME_MAX] = '\0';
-    assert_int_equal(azs_user_add(st, longname, HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_user_add(st, longname, HASH1, 0, 0), AZS_RC_OK);
     assert_int_equal(azs_user_add(st, "plain", "secret", 0, 0),
-                     AZS_INVALID);
-    assert_int_equal(azs_user_add(st, "neg", HASH1, 0, -1), AZS_INVALID);
+                     AZS_RC_INVALID);
+    assert_int_equal(azs_user_add(st, "neg", HASH1, 0, -1), AZS_RC_INVALID);
     azs_store_close(st);
 }
 
@@ -87,24 +87,24 @@ static void test_user_updates(void **state)
     azs_store_t *st = unit_store(fx);
     azs_user_t u;
 
-    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
-    assert_int_equal(azs_user_set_hash(st, "bob", HASH2), AZS_OK);
-    assert_int_equal(azs_user_set_hash(st, "bob", "nope"), AZS_INVALID);
-    assert_int_equal(azs_user_set_hash(st, "ann", HASH2), AZS_NOTFOUND);
-    assert_int_equal(azs_user_set_disabled(st, "bob", 1), AZS_OK);
-    assert_int_equal(azs_user_set_expires(st, "bob", 1234567890), AZS_OK);
-    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    assert_int_equal(azs_user_set_hash(st, "bob", HASH2), AZS_RC_OK);
+    assert_int_equal(azs_user_set_hash(st, "bob", "nope"), AZS_RC_INVALID);
+    assert_int_equal(azs_user_set_hash(st, "ann", HASH2), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_set_disabled(st, "bob", 1), AZS_RC_OK);
+    assert_int_equal(azs_user_set_expires(st, "bob", 1234567890), AZS_RC_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_RC_OK);
     assert_string_equal(u.hash, HASH2);
     assert_int_equal(u.disabled, 1);
     assert_int_equal(u.expires, 1234567890);
-    assert_int_equal(azs_user_set_disabled(st, "bob", 0), AZS_OK);
-    assert_int_equal(azs_user_set_expires(st, "bob", 0), AZS_OK);
-    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(azs_user_set_disabled(st, "bob", 0), AZS_RC_OK);
+    assert_int_equal(azs_user_set_expires(st, "bob", 0), AZS_RC_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_RC_OK);
     assert_int_equal(u.disabled, 0);
     assert_int_equal(u.expires, 0);
-    assert_int_equal(azs_user_set_disabled(st, "ann", 1), AZS_NOTFOUND);
-    assert_int_equal(azs_user_set_expires(st, "ann", 0), AZS_NOTFOUND);
-    assert_int_equal(azs_user_set_expires(st, "bob", -5), AZS_INVALID);
+    assert_int_equal(azs_user_set_disabled(st, "ann", 1), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_set_expires(st, "ann", 0), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_set_expires(st, "bob", -5), AZS_RC_INVALID);
     azs_store_close(st);
 }
 
@@ -115,54 +115,54 @@ static void test_grants(void **state)
     azs_user_t u;
     apr_array_header_t *roles, *perms, *inh, *members;
 
-    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
-    assert_int_equal(azs_role_add(st, "editor"), AZS_OK);
-    assert_int_equal(azs_role_add(st, "admin"), AZS_OK);
-    assert_int_equal(azs_role_add(st, "admin"), AZS_EXISTS);
-    assert_int_equal(azs_role_add(st, "two words"), AZS_INVALID);
-    assert_int_equal(azs_role_exists(st, "admin"), AZS_OK);
-    assert_int_equal(azs_role_exists(st, "nobody"), AZS_NOTFOUND);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    assert_int_equal(azs_role_add(st, "editor"), AZS_RC_OK);
+    assert_int_equal(azs_role_add(st, "admin"), AZS_RC_OK);
+    assert_int_equal(azs_role_add(st, "admin"), AZS_RC_EXISTS);
+    assert_int_equal(azs_role_add(st, "two words"), AZS_RC_INVALID);
+    assert_int_equal(azs_role_exists(st, "admin"), AZS_RC_OK);
+    assert_int_equal(azs_role_exists(st, "nobody"), AZS_RC_NOTFOUND);
 
-    assert_int_equal(azs_user_grant(st, "bob", "editor"), AZS_OK);
-    assert_int_equal(azs_user_grant(st, "bob", "editor"), AZS_EXISTS);
-    assert_int_equal(azs_user_grant(st, "bob", "nobody"), AZS_NOTFOUND);
-    assert_int_equal(azs_user_grant(st, "ann", "editor"), AZS_NOTFOUND);
-    assert_int_equal(azs_user_grant(st, "bob", "admin"), AZS_OK);
-    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
-    assert_int_equal(azs_user_roles(st, u.id, fx->pool, &roles), AZS_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "editor"), AZS_RC_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "editor"), AZS_RC_EXISTS);
+    assert_int_equal(azs_user_grant(st, "bob", "nobody"), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_grant(st, "ann", "editor"), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_grant(st, "bob", "admin"), AZS_RC_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_RC_OK);
+    assert_int_equal(azs_user_roles(st, u.id, fx->pool, &roles), AZS_RC_OK);
     assert_int_equal(roles->nelts, 2);
     assert_string_equal(at(roles, 0), "admin");
     assert_string_equal(at(roles, 1), "editor");
-    assert_int_equal(azs_user_revoke(st, "bob", "admin"), AZS_OK);
-    assert_int_equal(azs_user_revoke(st, "bob", "admin"), AZS_NOTFOUND);
-    assert_int_equal(azs_user_roles(st, u.id, fx->pool, &roles), AZS_OK);
+    assert_int_equal(azs_user_revoke(st, "bob", "admin"), AZS_RC_OK);
+    assert_int_equal(azs_user_revoke(st, "bob", "admin"), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_roles(st, u.id, fx->pool, &roles), AZS_RC_OK);
     assert_int_equal(roles->nelts, 1);
 
     /* The permission row is created on first use, shared afterwards. */
-    assert_int_equal(azs_role_grant(st, "editor", "docs:write"), AZS_OK);
-    assert_int_equal(azs_role_grant(st, "editor", "docs:read"), AZS_OK);
-    assert_int_equal(azs_role_grant(st, "editor", "docs:read"), AZS_EXISTS);
-    assert_int_equal(azs_role_grant(st, "admin", "docs:read"), AZS_OK);
+    assert_int_equal(azs_role_grant(st, "editor", "docs:write"), AZS_RC_OK);
+    assert_int_equal(azs_role_grant(st, "editor", "docs:read"), AZS_RC_OK);
+    assert_int_equal(azs_role_grant(st, "editor", "docs:read"), AZS_RC_EXISTS);
+    assert_int_equal(azs_role_grant(st, "admin", "docs:read"), AZS_RC_OK);
     assert_int_equal(azs_role_grant(st, "nobody", "docs:read"),
-                     AZS_NOTFOUND);
-    assert_int_equal(azs_role_grant(st, "admin", "bad perm"), AZS_INVALID);
+                     AZS_RC_NOTFOUND);
+    assert_int_equal(azs_role_grant(st, "admin", "bad perm"), AZS_RC_INVALID);
     assert_int_equal(azs_role_detail(st, "editor", fx->pool, &perms, &inh,
-                                     &members), AZS_OK);
+                                     &members), AZS_RC_OK);
     assert_int_equal(perms->nelts, 2);
     assert_string_equal(at(perms, 0), "docs:read");
     assert_string_equal(at(perms, 1), "docs:write");
     assert_int_equal(inh->nelts, 0);
     assert_int_equal(members->nelts, 1);
     assert_string_equal(at(members, 0), "bob");
-    assert_int_equal(azs_role_revoke(st, "editor", "docs:write"), AZS_OK);
+    assert_int_equal(azs_role_revoke(st, "editor", "docs:write"), AZS_RC_OK);
     assert_int_equal(azs_role_revoke(st, "editor", "docs:write"),
-                     AZS_NOTFOUND);
+                     AZS_RC_NOTFOUND);
     assert_int_equal(azs_role_revoke(st, "nobody", "docs:read"),
-                     AZS_NOTFOUND);
+                     AZS_RC_NOTFOUND);
     assert_int_equal(azs_role_detail(st, "nobody", fx->pool, &perms, &inh,
-                                     &members), AZS_NOTFOUND);
+                                     &members), AZS_RC_NOTFOUND);
 
-    assert_int_equal(azs_role_list(st, fx->pool, &roles), AZS_OK);
+    assert_int_equal(azs_role_list(st, fx->pool, &roles), AZS_RC_OK);
     assert_int_equal(roles->nelts, 2);
     assert_string_equal(at(roles, 0), "admin");
     azs_store_close(st);
@@ -176,39 +176,39 @@ static void test_inherit_cycles(void **state)
     apr_hash_t *roles, *eperms;
     azs_user_t u;
 
-    assert_int_equal(azs_role_add(st, "a"), AZS_OK);
-    assert_int_equal(azs_role_add(st, "b"), AZS_OK);
-    assert_int_equal(azs_role_add(st, "c"), AZS_OK);
-    assert_int_equal(azs_role_inherit(st, "a", "a"), AZS_INVALID);
-    assert_int_equal(azs_role_inherit(st, "a", "b"), AZS_OK);
-    assert_int_equal(azs_role_inherit(st, "a", "b"), AZS_EXISTS);
-    assert_int_equal(azs_role_inherit(st, "b", "c"), AZS_OK);
-    assert_int_equal(azs_role_inherit(st, "c", "a"), AZS_INVALID);
-    assert_int_equal(azs_role_inherit(st, "b", "a"), AZS_INVALID);
-    assert_int_equal(azs_role_inherit(st, "c", "b"), AZS_INVALID);
-    assert_int_equal(azs_role_inherit(st, "a", "c"), AZS_OK);
-    assert_int_equal(azs_role_inherit(st, "a", "zz"), AZS_NOTFOUND);
-    assert_int_equal(azs_role_inherit(st, "zz", "a"), AZS_NOTFOUND);
+    assert_int_equal(azs_role_add(st, "a"), AZS_RC_OK);
+    assert_int_equal(azs_role_add(st, "b"), AZS_RC_OK);
+    assert_int_equal(azs_role_add(st, "c"), AZS_RC_OK);
+    assert_int_equal(azs_role_inherit(st, "a", "a"), AZS_RC_INVALID);
+    assert_int_equal(azs_role_inherit(st, "a", "b"), AZS_RC_OK);
+    assert_int_equal(azs_role_inherit(st, "a", "b"), AZS_RC_EXISTS);
+    assert_int_equal(azs_role_inherit(st, "b", "c"), AZS_RC_OK);
+    assert_int_equal(azs_role_inherit(st, "c", "a"), AZS_RC_INVALID);
+    assert_int_equal(azs_role_inherit(st, "b", "a"), AZS_RC_INVALID);
+    assert_int_equal(azs_role_inherit(st, "c", "b"), AZS_RC_INVALID);
+    assert_int_equal(azs_role_inherit(st, "a", "c"), AZS_RC_OK);
+    assert_int_equal(azs_role_inherit(st, "a", "zz"), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_role_inherit(st, "zz", "a"), AZS_RC_NOTFOUND);
 
     /* The walk sees c through b: a user holding a has c's permission. */
-    assert_int_equal(azs_role_grant(st, "c", "p:c"), AZS_OK);
-    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
-    assert_int_equal(azs_user_grant(st, "bob", "a"), AZS_OK);
-    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(azs_role_grant(st, "c", "p:c"), AZS_RC_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "a"), AZS_RC_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_RC_OK);
     assert_int_equal(azs_user_effective(st, u.id, fx->pool, &roles, &eperms),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_non_null(apr_hash_get(roles, "c", APR_HASH_KEY_STRING));
     assert_non_null(apr_hash_get(eperms, "p:c", APR_HASH_KEY_STRING));
 
-    assert_int_equal(azs_role_disinherit(st, "a", "c"), AZS_OK);
-    assert_int_equal(azs_role_disinherit(st, "a", "c"), AZS_NOTFOUND);
+    assert_int_equal(azs_role_disinherit(st, "a", "c"), AZS_RC_OK);
+    assert_int_equal(azs_role_disinherit(st, "a", "c"), AZS_RC_NOTFOUND);
     assert_int_equal(azs_role_detail(st, "a", fx->pool, &perms, &inh,
-                                     &members), AZS_OK);
+                                     &members), AZS_RC_OK);
     assert_int_equal(inh->nelts, 1);
     assert_string_equal(at(inh, 0), "b");
     /* Once b no longer inherits c, c may inherit a. */
-    assert_int_equal(azs_role_disinherit(st, "b", "c"), AZS_OK);
-    assert_int_equal(azs_role_inherit(st, "c", "a"), AZS_OK);
+    assert_int_equal(azs_role_disinherit(st, "b", "c"), AZS_RC_OK);
+    assert_int_equal(azs_role_inherit(st, "c", "a"), AZS_RC_OK);
     azs_store_close(st);
 }
 
@@ -233,22 +233,22 @@ static void test_role_del_cascades(void **state)
     apr_array_header_t *roles, *perms, *inh, *members;
     azs_user_t u;
 
-    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
-    assert_int_equal(azs_role_add(st, "admin"), AZS_OK);
-    assert_int_equal(azs_role_add(st, "editor"), AZS_OK);
-    assert_int_equal(azs_role_add(st, "viewer"), AZS_OK);
-    assert_int_equal(azs_role_inherit(st, "admin", "editor"), AZS_OK);
-    assert_int_equal(azs_role_inherit(st, "editor", "viewer"), AZS_OK);
-    assert_int_equal(azs_role_grant(st, "editor", "docs:write"), AZS_OK);
-    assert_int_equal(azs_user_grant(st, "bob", "editor"), AZS_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    assert_int_equal(azs_role_add(st, "admin"), AZS_RC_OK);
+    assert_int_equal(azs_role_add(st, "editor"), AZS_RC_OK);
+    assert_int_equal(azs_role_add(st, "viewer"), AZS_RC_OK);
+    assert_int_equal(azs_role_inherit(st, "admin", "editor"), AZS_RC_OK);
+    assert_int_equal(azs_role_inherit(st, "editor", "viewer"), AZS_RC_OK);
+    assert_int_equal(azs_role_grant(st, "editor", "docs:write"), AZS_RC_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "editor"), AZS_RC_OK);
 
-    assert_int_equal(azs_role_del(st, "editor"), AZS_OK);
-    assert_int_equal(azs_role_del(st, "editor"), AZS_NOTFOUND);
-    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_OK);
-    assert_int_equal(azs_user_roles(st, u.id, fx->pool, &roles), AZS_OK);
+    assert_int_equal(azs_role_del(st, "editor"), AZS_RC_OK);
+    assert_int_equal(azs_role_del(st, "editor"), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_RC_OK);
+    assert_int_equal(azs_user_roles(st, u.id, fx->pool, &roles), AZS_RC_OK);
     assert_int_equal(roles->nelts, 0);
     assert_int_equal(azs_role_detail(st, "admin", fx->pool, &perms, &inh,
-                                     &members), AZS_OK);
+                                     &members), AZS_RC_OK);
     assert_int_equal(inh->nelts, 0);
     assert_int_equal(count(st, "SELECT count(*) FROM role_inherits"), 0);
     assert_int_equal(count(st, "SELECT count(*) FROM role_permissions"), 0);
@@ -260,10 +260,10 @@ static void test_role_del_cascades(void **state)
         unsigned char h[AZS_SHA256_LEN];
 
         memset(h, 7, sizeof(h));
-        assert_int_equal(azs_user_grant(st, "bob", "viewer"), AZS_OK);
+        assert_int_equal(azs_user_grant(st, "bob", "viewer"), AZS_RC_OK);
         assert_int_equal(azs_token_add(st, "bob", h, "", 0, NULL, NULL),
-                         AZS_OK);
-        assert_int_equal(azs_user_del(st, "bob"), AZS_OK);
+                         AZS_RC_OK);
+        assert_int_equal(azs_user_del(st, "bob"), AZS_RC_OK);
         assert_int_equal(count(st, "SELECT count(*) FROM user_roles"), 0);
         assert_int_equal(count(st, "SELECT count(*) FROM tokens"), 0);
     }
@@ -285,28 +285,28 @@ static void test_tokens(void **state)
     azs_token_hash(h2, "azs_two");
     APR_ARRAY_PUSH(scopes, const char *) = "api:read";
     APR_ARRAY_PUSH(scopes, const char *) = "api:call";
-    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
-    assert_int_equal(azs_user_add(st, "ann", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    assert_int_equal(azs_user_add(st, "ann", HASH1, 0, 0), AZS_RC_OK);
     assert_int_equal(azs_token_add(st, "nobody", h1, "x", 0, NULL, &id1),
-                     AZS_NOTFOUND);
+                     AZS_RC_NOTFOUND);
     assert_int_equal(azs_token_add(st, "bob", h1, "ci", 2000000000, scopes,
-                                   &id1), AZS_OK);
+                                   &id1), AZS_RC_OK);
     assert_int_equal(azs_token_add(st, "bob", h1, "again", 0, NULL, &id2),
-                     AZS_EXISTS);
+                     AZS_RC_EXISTS);
     assert_int_equal(azs_token_add(st, "ann", h2, "bad\nlabel", 0, NULL,
-                                   &id2), AZS_INVALID);
+                                   &id2), AZS_RC_INVALID);
     assert_int_equal(azs_token_add(st, "ann", h2, NULL, 0, NULL, &id2),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_true(id1 > 0 && id2 > id1);
 
-    assert_int_equal(azs_token_get(st, h1, &t, fx->pool), AZS_OK);
+    assert_int_equal(azs_token_get(st, h1, &t, fx->pool), AZS_RC_OK);
     assert_int_equal(t.id, id1);
     assert_string_equal(t.user, "bob");
     assert_string_equal(t.label, "ci");
     assert_int_equal(t.expires, 2000000000);
     assert_int_equal(t.scopes->nelts, 2);
 
-    assert_int_equal(azs_token_list(st, NULL, fx->pool, &list), AZS_OK);
+    assert_int_equal(azs_token_list(st, NULL, fx->pool, &list), AZS_RC_OK);
     assert_int_equal(list->nelts, 2);
     lt = &APR_ARRAY_IDX(list, 0, azs_token_t);
     assert_int_equal(lt->id, id1);
@@ -317,17 +317,17 @@ static void test_tokens(void **state)
     assert_string_equal(lt->user, "ann");
     assert_string_equal(lt->label, "");
     assert_int_equal(lt->scopes->nelts, 0);
-    assert_int_equal(azs_token_list(st, "ann", fx->pool, &list), AZS_OK);
+    assert_int_equal(azs_token_list(st, "ann", fx->pool, &list), AZS_RC_OK);
     assert_int_equal(list->nelts, 1);
     assert_int_equal(azs_token_list(st, "nobody", fx->pool, &list),
-                     AZS_NOTFOUND);
+                     AZS_RC_NOTFOUND);
 
-    assert_int_equal(azs_token_revoke(st, id1, 1700000000), AZS_OK);
+    assert_int_equal(azs_token_revoke(st, id1, 1700000000), AZS_RC_OK);
     /* Revoking again keeps the first time. */
-    assert_int_equal(azs_token_revoke(st, id1, 1800000000), AZS_OK);
-    assert_int_equal(azs_token_revoke(st, 999999, 1700000000), AZS_NOTFOUND);
-    assert_int_equal(azs_token_revoke(st, id2, 0), AZS_INVALID);
-    assert_int_equal(azs_token_get(st, h1, &t, fx->pool), AZS_OK);
+    assert_int_equal(azs_token_revoke(st, id1, 1800000000), AZS_RC_OK);
+    assert_int_equal(azs_token_revoke(st, 999999, 1700000000), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_token_revoke(st, id2, 0), AZS_RC_INVALID);
+    assert_int_equal(azs_token_get(st, h1, &t, fx->pool), AZS_RC_OK);
     assert_int_equal(t.revoked, 1700000000);
     azs_store_close(st);
 }
@@ -350,16 +350,16 @@ static void test_blocklist(void **state)
     azs_block_t b, *e;
     azs_cidr_t probe;
 
-    assert_int_equal(azs_block_add(st, &net, "scanner", 0), AZS_OK);
-    assert_int_equal(azs_block_add(st, &net, "again", 0), AZS_EXISTS);
-    assert_int_equal(azs_block_add(st, &one, NULL, 2000000000), AZS_OK);
-    assert_int_equal(azs_block_add(st, &v6, "v6", 0), AZS_OK);
-    assert_int_equal(azs_block_add(st, &v6, "v6 again", 0), AZS_EXISTS);
-    assert_int_equal(azs_block_add(st, &bad, "ctl\x01", 0), AZS_INVALID);
+    assert_int_equal(azs_block_add(st, &net, "scanner", 0), AZS_RC_OK);
+    assert_int_equal(azs_block_add(st, &net, "again", 0), AZS_RC_EXISTS);
+    assert_int_equal(azs_block_add(st, &one, NULL, 2000000000), AZS_RC_OK);
+    assert_int_equal(azs_block_add(st, &v6, "v6", 0), AZS_RC_OK);
+    assert_int_equal(azs_block_add(st, &v6, "v6 again", 0), AZS_RC_EXISTS);
+    assert_int_equal(azs_block_add(st, &bad, "ctl\x01", 0), AZS_RC_INVALID);
     bad.bits = 16;      /* host bits set for a /16 */
-    assert_int_equal(azs_block_add(st, &bad, "", 0), AZS_INVALID);
+    assert_int_equal(azs_block_add(st, &bad, "", 0), AZS_RC_INVALID);
 
-    assert_int_equal(azs_block_list(st, fx->pool, &list), AZS_OK);
+    assert_int_equal(azs_block_list(st, fx->pool, &list), AZS_RC_OK);
     assert_int_equal(list->nelts, 3);
     /* By address: IPv4 (::ffff:a.b.c.d) sorts before 2001:db8::. */
     e = &APR_ARRAY_IDX(list, 0, azs_block_t);
@@ -377,13 +377,13 @@ static void test_blocklist(void **state)
 
     assert_null(azs_addr_parse("192.0.2.99", &probe));
     assert_int_equal(azs_block_match(st, probe.net, azs_now(), &b,
-                                     fx->pool), AZS_OK);
+                                     fx->pool), AZS_RC_OK);
     assert_string_equal(b.reason, "scanner");
-    assert_int_equal(azs_block_del(st, &net), AZS_OK);
-    assert_int_equal(azs_block_del(st, &net), AZS_NOTFOUND);
+    assert_int_equal(azs_block_del(st, &net), AZS_RC_OK);
+    assert_int_equal(azs_block_del(st, &net), AZS_RC_NOTFOUND);
     assert_int_equal(azs_block_match(st, probe.net, azs_now(), &b,
-                                     fx->pool), AZS_NOTFOUND);
-    assert_int_equal(azs_block_list(st, fx->pool, &list), AZS_OK);
+                                     fx->pool), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_block_list(st, fx->pool, &list), AZS_RC_OK);
     assert_int_equal(list->nelts, 2);
     azs_store_close(st);
 }
@@ -398,47 +398,47 @@ static void test_generation(void **state)
     apr_int64_t last = gen(st), id = 0, before;
 
     memset(h, 1, sizeof(h));
-    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_user_set_hash(st, "bob", HASH2), AZS_OK);
+    assert_int_equal(azs_user_set_hash(st, "bob", HASH2), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_user_set_disabled(st, "bob", 1), AZS_OK);
+    assert_int_equal(azs_user_set_disabled(st, "bob", 1), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_user_set_expires(st, "bob", 5), AZS_OK);
+    assert_int_equal(azs_user_set_expires(st, "bob", 5), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_role_add(st, "r"), AZS_OK);
+    assert_int_equal(azs_role_add(st, "r"), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_role_add(st, "s"), AZS_OK);
+    assert_int_equal(azs_role_add(st, "s"), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_role_grant(st, "r", "p"), AZS_OK);
+    assert_int_equal(azs_role_grant(st, "r", "p"), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_role_inherit(st, "r", "s"), AZS_OK);
+    assert_int_equal(azs_role_inherit(st, "r", "s"), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_user_grant(st, "bob", "r"), AZS_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "r"), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_user_revoke(st, "bob", "r"), AZS_OK);
+    assert_int_equal(azs_user_revoke(st, "bob", "r"), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_role_disinherit(st, "r", "s"), AZS_OK);
+    assert_int_equal(azs_role_disinherit(st, "r", "s"), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_role_revoke(st, "r", "p"), AZS_OK);
+    assert_int_equal(azs_role_revoke(st, "r", "p"), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_token_add(st, "bob", h, "", 0, NULL, &id), AZS_OK);
+    assert_int_equal(azs_token_add(st, "bob", h, "", 0, NULL, &id), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_token_revoke(st, id, 1700000000), AZS_OK);
+    assert_int_equal(azs_token_revoke(st, id, 1700000000), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_block_add(st, &net, "", 0), AZS_OK);
+    assert_int_equal(azs_block_add(st, &net, "", 0), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_block_del(st, &net), AZS_OK);
+    assert_int_equal(azs_block_del(st, &net), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_role_del(st, "s"), AZS_OK);
+    assert_int_equal(azs_role_del(st, "s"), AZS_RC_OK);
     BUMPED(st, last);
-    assert_int_equal(azs_user_del(st, "bob"), AZS_OK);
+    assert_int_equal(azs_user_del(st, "bob"), AZS_RC_OK);
     BUMPED(st, last);
 
     /* Failed calls change nothing. */
     before = last;
-    assert_int_equal(azs_user_del(st, "bob"), AZS_NOTFOUND);
-    assert_int_equal(azs_role_add(st, "r"), AZS_EXISTS);
+    assert_int_equal(azs_user_del(st, "bob"), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_role_add(st, "r"), AZS_RC_EXISTS);
     assert_int_equal(gen(st), before);
     azs_store_close(st);
 }
@@ -451,19 +451,19 @@ static void test_rollback(void **state)
     apr_array_header_t *users;
     azs_user_t u;
 
-    assert_int_equal(azs_store_begin(st), AZS_OK);
-    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_OK);
-    assert_int_equal(azs_role_add(st, "r"), AZS_OK);
-    assert_int_equal(azs_user_grant(st, "bob", "r"), AZS_OK);
+    assert_int_equal(azs_store_begin(st), AZS_RC_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    assert_int_equal(azs_role_add(st, "r"), AZS_RC_OK);
+    assert_int_equal(azs_user_grant(st, "bob", "r"), AZS_RC_OK);
     azs_store_rollback(st);
-    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_NOTFOUND);
-    assert_int_equal(azs_role_exists(st, "r"), AZS_NOTFOUND);
-    assert_int_equal(azs_user_list(st, fx->pool, &users), AZS_OK);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_role_exists(st, "r"), AZS_RC_NOTFOUND);
+    assert_int_equal(azs_user_list(st, fx->pool, &users), AZS_RC_OK);
     assert_int_equal(users->nelts, 0);
     azs_store_close(st);
 }
 
-/* A database fault is AZS_DBERR, and azs_store_error says why. */
+/* A database fault is AZS_RC_DBERR, and azs_store_error says why. */
 static void test_dberr(void **state)
 {
     unit_fx *fx = *state;
@@ -473,8 +473,8 @@ static void test_dberr(void **state)
 
     azs_store_close(st);
     assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
-                     AZS_OK);
-    assert_int_equal(azs_role_add(ro, "r"), AZS_DBERR);
+                     AZS_RC_OK);
+    assert_int_equal(azs_role_add(ro, "r"), AZS_RC_DBERR);
     assert_non_null(strstr(azs_store_error(ro), "readonly"));
     azs_store_close(ro);
 }

@@ -49,7 +49,7 @@ static void hit_only_for_same_triple_and_generation(void **state)
     unit_fx *fx = *state;
     azs_cache_t *c = NULL;
 
-    assert_int_equal(azs_cache_create(&c, 1024, fx->pool), AZS_OK);
+    assert_int_equal(azs_cache_create(&c, 1024, fx->pool), AZS_RC_OK);
     assert_false(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
     azs_cache_put(c, "/db", "alice", "pw", 7, 0);
     assert_true(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
@@ -67,7 +67,7 @@ static void expiry_is_checked_on_a_hit(void **state)
     unit_fx *fx = *state;
     azs_cache_t *c = NULL;
 
-    assert_int_equal(azs_cache_create(&c, 64, fx->pool), AZS_OK);
+    assert_int_equal(azs_cache_create(&c, 64, fx->pool), AZS_RC_OK);
     azs_cache_put(c, "/db", "bob", "pw", 3, 500);
     assert_true(azs_cache_get(c, "/db", "bob", "pw", 3, 499));
     assert_false(azs_cache_get(c, "/db", "bob", "pw", 3, 500));
@@ -78,7 +78,7 @@ static void off_means_no_hits(void **state)
     unit_fx *fx = *state;
     azs_cache_t *c = NULL;
 
-    assert_int_equal(azs_cache_create(&c, 0, fx->pool), AZS_OK);
+    assert_int_equal(azs_cache_create(&c, 0, fx->pool), AZS_RC_OK);
     azs_cache_put(c, "/db", "alice", "pw", 7, 0);
     assert_false(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
     assert_false(azs_cache_get(NULL, "/db", "alice", "pw", 7, 100));
@@ -92,7 +92,7 @@ static void collisions_replace_never_confuse(void **state)
     int i, hits = 0;
 
     /* one slot: every entry evicts the last */
-    assert_int_equal(azs_cache_create(&c, 1, fx->pool), AZS_OK);
+    assert_int_equal(azs_cache_create(&c, 1, fx->pool), AZS_RC_OK);
     for (i = 0; i < 100; i++) {
         snprintf(user, sizeof(user), "u%d", i);
         azs_cache_put(c, "/db", user, "pw", 1, 0);
@@ -114,7 +114,7 @@ static void shared_with_children(void **state)
     pid_t pid;
     int status = -1;
 
-    assert_int_equal(azs_cache_create(&c, 1024, fx->pool), AZS_OK);
+    assert_int_equal(azs_cache_create(&c, 1024, fx->pool), AZS_RC_OK);
     azs_cache_put(c, "/db", "alice", "pw", 7, 0);
     pid = fork();
     assert_true(pid >= 0);
@@ -192,7 +192,7 @@ static void concurrent_writers_never_confuse(void **state)
     int status = -1, hits = 0;
 
     /* 8 slots for 64 logins: constant collisions and rewrites */
-    assert_int_equal(azs_cache_create(&c, 8, fx->pool), AZS_OK);
+    assert_int_equal(azs_cache_create(&c, 8, fx->pool), AZS_RC_OK);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -211,7 +211,7 @@ static void concurrent_writers_never_confuse(void **state)
 /* A table of one slot, every login in it. */
 static entry_view *one_slot(unit_fx *fx, azs_cache_t **c)
 {
-    assert_int_equal(azs_cache_create(c, 1, fx->pool), AZS_OK);
+    assert_int_equal(azs_cache_create(c, 1, fx->pool), AZS_RC_OK);
     return &(*c)->table[0];
 }
 

@@ -352,7 +352,7 @@ static void bearer_valid(void **state)
     assert_null(azs_bearer_parse(h, &tok));
     assert_ptr_equal(tok, h + 7);
     /* What azs_token_generate makes, this takes. */
-    assert_int_equal(azs_token_generate(fx->pool, &tok), AZS_OK);
+    assert_int_equal(azs_token_generate(fx->pool, &tok), AZS_RC_OK);
     bearer_ok(apr_pstrcat(fx->pool, "Bearer ", tok, NULL), tok);
 }
 

@@ -18,14 +18,14 @@ static void bcrypt_round_trip(void **state)
     unit_fx *fx = *state;
     const char *h1 = NULL, *h2 = NULL;
 
-    assert_int_equal(azs_password_hash(fx->pool, PW, 4, &h1), AZS_OK);
+    assert_int_equal(azs_password_hash(fx->pool, PW, 4, &h1), AZS_RC_OK);
     assert_int_equal(strncmp(h1, "$2y$04$", 7), 0);
     assert_int_equal(strlen(h1), 60);
     assert_true(azs_password_verify(PW, h1));
     assert_false(azs_password_verify("p\xc3\xa4sswore", h1));
     assert_false(azs_password_verify("", h1));
     /* a fresh salt every time */
-    assert_int_equal(azs_password_hash(fx->pool, PW, 4, &h2), AZS_OK);
+    assert_int_equal(azs_password_hash(fx->pool, PW, 4, &h2), AZS_RC_OK);
     assert_string_not_equal(h1, h2);
     assert_true(azs_hash_supported(h1));
 }
@@ -36,7 +36,7 @@ static void default_cost_is_what_htauthz_writes(void **state)
     const char *h = NULL;
 
     assert_int_equal(azs_password_hash(fx->pool, "x", AZS_BCRYPT_COST, &h),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_int_equal(strncmp(h, "$2y$10$", 7), 0);
     /* the dummy hash costs the same */
     assert_int_equal(strncmp(azs_dummy_hash, "$2y$10$", 7), 0);
@@ -52,11 +52,11 @@ static void invalid_passwords_not_hashed(void **state)
 
     memset(longpw, 'a', 73);
     longpw[73] = '\0';
-    assert_int_equal(azs_password_hash(fx->pool, "", 4, &h), AZS_INVALID);
+    assert_int_equal(azs_password_hash(fx->pool, "", 4, &h), AZS_RC_INVALID);
     assert_int_equal(azs_password_hash(fx->pool, longpw, 4, &h),
-                     AZS_INVALID);
+                     AZS_RC_INVALID);
     assert_int_equal(azs_password_hash(fx->pool, "a\nb", 4, &h),
-                     AZS_INVALID);
+                     AZS_RC_INVALID);
     assert_null(h);
 }
 
@@ -301,25 +301,25 @@ static void every_failure_waits_for_the_floor(void **state)
     u.name = "alice";
     u.hash = "{SHA}I7dElEdfX4dJgLdnbVEeI9iG2mQ=";
     t = timed_login(0, NULL, "right", instant_verify, &calls,
-                    AZS_UNKNOWN_USER);
+                    AZS_REASON_UNKNOWN_USER);
     assert_true(t >= floor);
     t = timed_login(1, &u, "wrong", instant_verify, &calls,
-                    AZS_BAD_PASSWORD);
+                    AZS_REASON_BAD_PASSWORD);
     assert_true(t >= floor);
     u.disabled = 1;
     t = timed_login(1, &u, "right", instant_verify, &calls,
-                    AZS_ACCOUNT_DISABLED);
+                    AZS_REASON_ACCOUNT_DISABLED);
     assert_true(t >= floor);
     u.disabled = 0;
     u.expires = 1000;
     t = timed_login(1, &u, "right", instant_verify, &calls,
-                    AZS_ACCOUNT_EXPIRED);
+                    AZS_REASON_ACCOUNT_EXPIRED);
     assert_true(t >= floor);
     assert_int_equal(calls, 4);     /* each verified exactly one hash */
     u.expires = 0;
-    t = timed_login(1, &u, "right", instant_verify, &calls, AZS_GRANTED);
+    t = timed_login(1, &u, "right", instant_verify, &calls, AZS_REASON_GRANTED);
     assert_true(t < floor / 2);
-    t = timed_login(0, NULL, "right", busy_verify, NULL, AZS_BUSY);
+    t = timed_login(0, NULL, "right", busy_verify, NULL, AZS_REASON_BUSY);
     assert_true(t < floor / 2);
 }
 
@@ -338,16 +338,16 @@ static void cheap_hashes_fail_as_slowly_as_the_dummy(void **state)
 
     memset(&u, 0, sizeof(u));
     u.name = "alice";
-    unknown = timed_login(0, NULL, "wrong", NULL, NULL, AZS_UNKNOWN_USER);
+    unknown = timed_login(0, NULL, "wrong", NULL, NULL, AZS_REASON_UNKNOWN_USER);
     for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
         u.hash = hashes[i];
-        t = timed_login(1, &u, "wrong", NULL, NULL, AZS_BAD_PASSWORD);
+        t = timed_login(1, &u, "wrong", NULL, NULL, AZS_REASON_BAD_PASSWORD);
         if (t < unknown * 2 / 3) {
             fail_msg("%.6s: wrong password %" APR_TIME_T_FMT " us, unknown "
                      "user %" APR_TIME_T_FMT " us", hashes[i], t, unknown);
         }
         /* the right one is not held back */
-        t = timed_login(1, &u, PW, NULL, NULL, AZS_GRANTED);
+        t = timed_login(1, &u, PW, NULL, NULL, AZS_REASON_GRANTED);
         if (t > unknown / 2) {
             fail_msg("%.6s: right password %" APR_TIME_T_FMT " us",
                      hashes[i], t);

@@ -31,11 +31,11 @@ static void init_creates_current_schema(void **state)
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(s, 0), AZS_SCHEMA_VERSION);
     sqlite3_finalize(s);
-    assert_int_equal(azs_store_generation(st, &gen), AZS_OK);
+    assert_int_equal(azs_store_generation(st, &gen), AZS_RC_OK);
     assert_true(gen >= 1);
     /* init on a current database is a no-op that succeeds */
     const char *err = NULL;
-    assert_int_equal(azs_store_init(fx->db, fx->pool, &err), AZS_OK);
+    assert_int_equal(azs_store_init(fx->db, fx->pool, &err), AZS_RC_OK);
 }
 
 static void readonly_open_never_creates(void **state)
@@ -46,7 +46,7 @@ static void readonly_open_never_creates(void **state)
     struct stat sb;
 
     assert_int_equal(azs_store_open(&st, fx->db, 1, 100, fx->pool, &err),
-                     AZS_DBERR);
+                     AZS_RC_DBERR);
     assert_null(st);
     assert_non_null(err);
     assert_non_null(strstr(err, "no such file"));
@@ -62,10 +62,10 @@ static void unknown_version_refused(void **state)
     sql(st, "PRAGMA user_version = 99");
     azs_store_close(st);
     assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
-                     AZS_DBERR);
+                     AZS_RC_DBERR);
     assert_non_null(strstr(err, "schema version 99"));
     /* and init does not "upgrade" a version it does not know */
-    assert_int_equal(azs_store_init(fx->db, fx->pool, &err), AZS_INVALID);
+    assert_int_equal(azs_store_init(fx->db, fx->pool, &err), AZS_RC_INVALID);
 }
 
 static void uninitialized_file_refused(void **state)
@@ -77,7 +77,7 @@ static void uninitialized_file_refused(void **state)
 
     fclose(f);   /* empty file: SQLite sees a database of version 0 */
     assert_int_equal(azs_store_open(&st, fx->db, 1, 100, fx->pool, &err),
-                     AZS_DBERR);
+                     AZS_RC_DBERR);
     assert_non_null(strstr(err, "htauthz init"));
 }
 
@@ -92,7 +92,7 @@ static void corrupt_file_refused(void **state)
           "a header of a file that SQLite would read", f);
     fclose(f);
     assert_int_equal(azs_store_open(&st, fx->db, 1, 100, fx->pool, &err),
-                     AZS_DBERR);
+                     AZS_RC_DBERR);
     assert_non_null(strstr(err, "not a database"));
 }
 
@@ -105,14 +105,14 @@ static void stale_after_rename_and_delete(void **state)
 
     azs_store_close(st);
     assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_false(azs_store_stale(ro));
-    assert_int_equal(azs_store_init(other, fx->pool, &err), AZS_OK);
+    assert_int_equal(azs_store_init(other, fx->pool, &err), AZS_RC_OK);
     assert_int_equal(rename(other, fx->db), 0);
     assert_true(azs_store_stale(ro));
     azs_store_close(ro);
     assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_false(azs_store_stale(ro));
     unlink(fx->db);
     assert_true(azs_store_stale(ro));
@@ -141,9 +141,9 @@ static apr_int64_t write_and_read_gen(unit_fx *fx, const char *q)
     apr_int64_t gen = 0;
 
     assert_int_equal(azs_store_open(&st, fx->db, 0, 1000, fx->pool, &err),
-                     AZS_OK);
+                     AZS_RC_OK);
     sql(st, q);
-    assert_int_equal(azs_store_generation(st, &gen), AZS_OK);
+    assert_int_equal(azs_store_generation(st, &gen), AZS_RC_OK);
     sql(st, "PRAGMA wal_checkpoint(TRUNCATE)");
     azs_store_close(st);
     return gen;
@@ -193,15 +193,15 @@ static void init_upgrades_version_1(void **state)
     sql(st, "PRAGMA user_version = 1");
     azs_store_close(st);
     assert_int_equal(azs_store_open(&st, fx->db, 0, 1000, fx->pool, &err),
-                     AZS_DBERR);
+                     AZS_RC_DBERR);
     assert_non_null(strstr(err, "schema version 1"));
-    if (azs_store_init(fx->db, fx->pool, &err) != AZS_OK) {
+    if (azs_store_init(fx->db, fx->pool, &err) != AZS_RC_OK) {
         fail_msg("init: %s", err);
     }
     st = unit_store(fx);
-    assert_int_equal(azs_store_generation(st, &g0), AZS_OK);
+    assert_int_equal(azs_store_generation(st, &g0), AZS_RC_OK);
     sql(st, "INSERT INTO roles (name) VALUES ('new')");
-    assert_int_equal(azs_store_generation(st, &g1), AZS_OK);
+    assert_int_equal(azs_store_generation(st, &g1), AZS_RC_OK);
     assert_true(g1 != g0);
     assert_int_equal(sqlite3_prepare_v2(azs_store_db(st),
                      "SELECT count(*) FROM sqlite_master WHERE type = "
@@ -238,7 +238,7 @@ static void stale_after_copy_keeping_mtime(void **state)
     azs_store_close(st);
     assert_int_equal(stat(fx->db, &sb), 0);
     assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_false(azs_store_stale(ro));
     usleep(20000);
     copy_over(fx->db, fx->db);            /* same bytes, written again */
@@ -257,7 +257,7 @@ static void readonly_handle_cannot_write(void **state)
 
     azs_store_close(st);
     assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_int_equal(sqlite3_exec(azs_store_db(ro),
                      "INSERT INTO roles (name) VALUES ('x')", NULL, NULL,
                      NULL), SQLITE_READONLY);
@@ -273,7 +273,7 @@ static void readonly_handle_has_a_small_page_cache(void **state)
 
     azs_store_close(st);
     assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_int_equal(sqlite3_prepare_v2(azs_store_db(ro),
                      "PRAGMA cache_size", -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -308,9 +308,9 @@ static void generation_bumps_on_every_table(void **state)
     size_t i;
 
     for (i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
-        assert_int_equal(azs_store_generation(st, &before), AZS_OK);
+        assert_int_equal(azs_store_generation(st, &before), AZS_RC_OK);
         sql(st, writes[i]);
-        assert_int_equal(azs_store_generation(st, &after), AZS_OK);
+        assert_int_equal(azs_store_generation(st, &after), AZS_RC_OK);
         if (after == before) {
             fail_msg("no generation bump for: %s", writes[i]);
         }
@@ -324,7 +324,7 @@ static apr_int64_t real_read(azs_store_t *ro)
     apr_int64_t gen = -1;
 
     assert_int_equal(azs_store_read_begin(ro), 1);
-    assert_int_equal(azs_store_generation(ro, &gen), AZS_OK);
+    assert_int_equal(azs_store_generation(ro, &gen), AZS_RC_OK);
     azs_store_read_end(ro);
     return gen;
 }
@@ -338,7 +338,7 @@ static int check_unchanged(azs_store_t *ro, azs_store_t *rw)
     if (!azs_store_unchanged(ro, &fast)) {
         return 0;
     }
-    assert_int_equal(azs_store_generation(rw, &now), AZS_OK);
+    assert_int_equal(azs_store_generation(rw, &now), AZS_RC_OK);
     assert_int_equal(fast, now);
     return 1;
 }
@@ -375,7 +375,7 @@ static void unchanged_until_a_commit(void **state)
     apr_int64_t g1, g2, fast = -1;
 
     assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
-                     AZS_OK);
+                     AZS_RC_OK);
     /* Nothing read yet: it cannot tell. */
     assert_int_equal(azs_store_unchanged(ro, &fast), 0);
     real_read(ro);                 /* finds the WAL-index */
@@ -418,7 +418,7 @@ static void unchanged_until_a_commit(void **state)
     assert_int_equal(check_unchanged(ro, rw), 1);
     sql(rw, "DELETE FROM meta WHERE key = 'generation'");
     assert_int_equal(azs_store_read_begin(ro), 1);
-    assert_int_equal(azs_store_generation(ro, &fast), AZS_DBERR);
+    assert_int_equal(azs_store_generation(ro, &fast), AZS_RC_DBERR);
     azs_store_read_end(ro);
     assert_int_equal(azs_store_unchanged(ro, &fast), 0);
 }
@@ -433,7 +433,7 @@ static void unchanged_needs_wal_mode(void **state)
 
     sql(rw, "PRAGMA journal_mode = DELETE");
     assert_int_equal(azs_store_open(&ro, fx->db, 1, 100, fx->pool, &err),
-                     AZS_OK);
+                     AZS_RC_OK);
     real_read(ro);
     real_read(ro);
     assert_int_equal(azs_store_unchanged(ro, &fast), 0);
@@ -447,13 +447,13 @@ static void user_get_found_and_not(void **state)
 
     sql(st, "INSERT INTO users (name, hash, disabled, expires, created,"
             " updated) VALUES ('Bob', '{SHA}x', 1, 42, 7, 8)");
-    assert_int_equal(azs_user_get(st, "Bob", &u, fx->pool), AZS_OK);
+    assert_int_equal(azs_user_get(st, "Bob", &u, fx->pool), AZS_RC_OK);
     assert_string_equal(u.name, "Bob");
     assert_string_equal(u.hash, "{SHA}x");
     assert_int_equal(u.disabled, 1);
     assert_int_equal(u.expires, 42);
     /* names are case-sensitive */
-    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_NOTFOUND);
+    assert_int_equal(azs_user_get(st, "bob", &u, fx->pool), AZS_RC_NOTFOUND);
 }
 
 static void effective_roles_follow_inheritance(void **state)
@@ -476,7 +476,7 @@ static void effective_roles_follow_inheritance(void **state)
     sql(st, "INSERT INTO user_roles VALUES (1, 1), (2, 3)");
 
     assert_int_equal(azs_user_effective(st, 1, fx->pool, &roles, &perms),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_int_equal(apr_hash_count(roles), 4);
     assert_string_equal(apr_hash_get(roles, "admin", APR_HASH_KEY_STRING),
                         "admin");
@@ -492,7 +492,7 @@ static void effective_roles_follow_inheritance(void **state)
 
     /* bob holds reader only: inheritance does not flow downwards */
     assert_int_equal(azs_user_effective(st, 2, fx->pool, &roles, &perms),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_int_equal(apr_hash_count(roles), 1);
     assert_int_equal(apr_hash_count(perms), 1);
     assert_null(apr_hash_get(perms, "docs:write", APR_HASH_KEY_STRING));
@@ -512,7 +512,7 @@ static void diamond_inheritance_counts_once(void **state)
             " (3, 4)");
     sql(st, "INSERT INTO user_roles VALUES (1, 1)");
     assert_int_equal(azs_user_effective(st, 1, fx->pool, &roles, &perms),
-                     AZS_OK);
+                     AZS_RC_OK);
     assert_int_equal(apr_hash_count(roles), 4);
 }
 
@@ -537,7 +537,7 @@ static void token_get_with_scopes(void **state)
     sql(st, "INSERT INTO token_scopes VALUES (9, 'api:call'),"
             " (9, 'api:read')");
 
-    assert_int_equal(azs_token_get(st, h, &t, fx->pool), AZS_OK);
+    assert_int_equal(azs_token_get(st, h, &t, fx->pool), AZS_RC_OK);
     assert_int_equal(t.id, 9);
     assert_string_equal(t.user, "svc");
     assert_string_equal(t.label, "ci");
@@ -545,7 +545,7 @@ static void token_get_with_scopes(void **state)
     assert_int_equal(t.revoked, 0);
     assert_int_equal(t.scopes->nelts, 2);
     h[0] ^= 1;
-    assert_int_equal(azs_token_get(st, h, &t, fx->pool), AZS_NOTFOUND);
+    assert_int_equal(azs_token_get(st, h, &t, fx->pool), AZS_RC_NOTFOUND);
 }
 
 static void block(azs_store_t *st, const char *cidr, const char *reason,
@@ -577,11 +577,11 @@ static int blocked(azs_store_t *st, apr_pool_t *p, const char *ip,
 
     assert_null(azs_addr_parse(ip, &a));
     rc = azs_block_match(st, a.net, now, &b, p);
-    assert_true(rc == AZS_OK || rc == AZS_NOTFOUND);
+    assert_true(rc == AZS_RC_OK || rc == AZS_RC_NOTFOUND);
     if (text) {
-        *text = rc == AZS_OK ? b.text : NULL;
+        *text = rc == AZS_RC_OK ? b.text : NULL;
     }
-    return rc == AZS_OK;
+    return rc == AZS_RC_OK;
 }
 
 static void blocklist_matches_nested_ranges(void **state)

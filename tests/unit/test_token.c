@@ -17,7 +17,7 @@ static const char *generate(unit_fx *fx)
 {
     const char *tok = NULL;
 
-    assert_int_equal(azs_token_generate(fx->pool, &tok), AZS_OK);
+    assert_int_equal(azs_token_generate(fx->pool, &tok), AZS_RC_OK);
     assert_non_null(tok);
     return tok;
 }

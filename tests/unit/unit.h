@@ -62,9 +62,9 @@ static inline azs_store_t *unit_store(unit_fx *fx)
 {
     const char *err = NULL;
     azs_store_t *st = NULL;
-    assert_int_equal(azs_store_init(fx->db, fx->pool, &err), AZS_OK);
+    assert_int_equal(azs_store_init(fx->db, fx->pool, &err), AZS_RC_OK);
     assert_int_equal(azs_store_open(&st, fx->db, 0, 1000, fx->pool, &err),
-                     AZS_OK);
+                     AZS_RC_OK);
     return st;
 }
 

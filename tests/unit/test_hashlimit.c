@@ -1,5 +1,5 @@
 /*
- * test_gate.c - the server-wide bound on costly hashes: a real System V
+ * test_hashlimit.c - the server-wide bound on costly hashes: a real System V
  * semaphore, real threads and real forked processes.
  */
 #include "unit.h"
@@ -15,7 +15,7 @@
 #include <apr_thread_proc.h>
 
 typedef struct {
-    azs_gate_t *g;
+    azs_hashlimit_t *g;
     volatile apr_uint32_t inside;
     volatile apr_uint32_t peak;
 } bound_ctx;
@@ -28,7 +28,7 @@ static void *APR_THREAD_FUNC holder(apr_thread_t *t, void *data)
     for (i = 0; i < 20; i++) {
         apr_uint32_t now, peak;
 
-        while (azs_gate_enter(b->g, apr_time_from_msec(50)) != 1) {
+        while (azs_hashlimit_enter(b->g, apr_time_from_msec(50)) != 1) {
         }
         now = apr_atomic_inc32(&b->inside) + 1;
         while ((peak = apr_atomic_read32(&b->peak)) < now
@@ -36,7 +36,7 @@ static void *APR_THREAD_FUNC holder(apr_thread_t *t, void *data)
         }
         apr_sleep(200);
         apr_atomic_dec32(&b->inside);
-        azs_gate_leave(b->g);
+        azs_hashlimit_leave(b->g);
     }
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
@@ -51,8 +51,8 @@ static void bound_holds_under_threads(void **state)
     apr_status_t rv;
     int i;
 
-    assert_int_equal(azs_gate_create(&b.g, 3, fx->pool, &err), AZS_OK);
-    assert_int_equal(azs_gate_value(b.g), 3);
+    assert_int_equal(azs_hashlimit_create(&b.g, 3, fx->pool, &err), AZS_RC_OK);
+    assert_int_equal(azs_hashlimit_value(b.g), 3);
     for (i = 0; i < 16; i++) {
         assert_int_equal(apr_thread_create(&th[i], NULL, holder, &b,
                                            fx->pool), APR_SUCCESS);
@@ -62,28 +62,28 @@ static void bound_holds_under_threads(void **state)
     }
     assert_true(b.peak >= 2);     /* they did run side by side */
     assert_true(b.peak <= 3);     /* and never more than the bound */
-    assert_int_equal(azs_gate_value(b.g), 3);
+    assert_int_equal(azs_hashlimit_value(b.g), 3);
 }
 
 static void wait_is_bounded(void **state)
 {
     unit_fx *fx = *state;
-    azs_gate_t *g = NULL;
+    azs_hashlimit_t *g = NULL;
     const char *err = NULL;
     apr_time_t t0, took;
 
-    assert_int_equal(azs_gate_create(&g, 1, fx->pool, &err), AZS_OK);
-    assert_int_equal(azs_gate_enter(g, 0), 1);
+    assert_int_equal(azs_hashlimit_create(&g, 1, fx->pool, &err), AZS_RC_OK);
+    assert_int_equal(azs_hashlimit_enter(g, 0), 1);
     t0 = apr_time_now();
-    assert_int_equal(azs_gate_enter(g, apr_time_from_msec(30)), 0);
+    assert_int_equal(azs_hashlimit_enter(g, apr_time_from_msec(30)), 0);
     took = apr_time_now() - t0;
     assert_true(took >= apr_time_from_msec(25));
     assert_true(took < apr_time_from_sec(2));
-    azs_gate_leave(g);
-    assert_int_equal(azs_gate_enter(g, 0), 1);
-    azs_gate_leave(g);
+    azs_hashlimit_leave(g);
+    assert_int_equal(azs_hashlimit_enter(g, 0), 1);
+    azs_hashlimit_leave(g);
     /* no gate: nothing to wait for */
-    assert_int_equal(azs_gate_enter(NULL, 0), 1);
+    assert_int_equal(azs_hashlimit_enter(NULL, 0), 1);
 }
 
 /* The bound is across processes, and a process that dies holding a place
@@ -91,23 +91,23 @@ static void wait_is_bounded(void **state)
 static void shared_by_children_and_undone_on_death(void **state)
 {
     unit_fx *fx = *state;
-    azs_gate_t *g = NULL;
+    azs_hashlimit_t *g = NULL;
     const char *err = NULL;
     int status;
     pid_t pid;
 
-    assert_int_equal(azs_gate_create(&g, 2, fx->pool, &err), AZS_OK);
+    assert_int_equal(azs_hashlimit_create(&g, 2, fx->pool, &err), AZS_RC_OK);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
         /* takes both places and dies without giving them back */
-        _exit(azs_gate_enter(g, 0) == 1 && azs_gate_enter(g, 0) == 1
-              && azs_gate_enter(g, 0) == 0 ? 0 : 1);
+        _exit(azs_hashlimit_enter(g, 0) == 1 && azs_hashlimit_enter(g, 0) == 1
+              && azs_hashlimit_enter(g, 0) == 0 ? 0 : 1);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
-    assert_int_equal(azs_gate_value(g), 2);
+    assert_int_equal(azs_hashlimit_value(g), 2);
 }
 
 /* Only the creator removes it: a forked child clearing its copy of the
@@ -115,14 +115,14 @@ static void shared_by_children_and_undone_on_death(void **state)
 static void removed_only_by_its_creator(void **state)
 {
     unit_fx *fx = *state;
-    azs_gate_t *g = NULL;
+    azs_hashlimit_t *g = NULL;
     const char *err = NULL;
     apr_pool_t *p;
     int status;
     pid_t pid;
 
     assert_int_equal(apr_pool_create(&p, fx->pool), APR_SUCCESS);
-    assert_int_equal(azs_gate_create(&g, 1, p, &err), AZS_OK);
+    assert_int_equal(azs_hashlimit_create(&g, 1, p, &err), AZS_RC_OK);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -130,9 +130,9 @@ static void removed_only_by_its_creator(void **state)
         _exit(0);
     }
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_int_equal(azs_gate_value(g), 1);
-    assert_int_equal(azs_gate_enter(g, 0), 1);
-    azs_gate_leave(g);
+    assert_int_equal(azs_hashlimit_value(g), 1);
+    assert_int_equal(azs_hashlimit_enter(g, 0), 1);
+    azs_hashlimit_leave(g);
     /* the creator's pool goes: so does the semaphore, and a process
      * forked before (a child of the previous configuration) is told (-1),
      * not blocked */
@@ -145,7 +145,7 @@ static void removed_only_by_its_creator(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
             close(fds[1]);
-            _exit(read(fds[0], &c, 1) == 1 && azs_gate_enter(g, 0) == -1
+            _exit(read(fds[0], &c, 1) == 1 && azs_hashlimit_enter(g, 0) == -1
                   ? 0 : 1);
         }
         close(fds[0]);
@@ -190,23 +190,23 @@ int semtimedop(int id, struct sembuf *ops, size_t n,
 static void interrupted_at_the_deadline(void **state)
 {
     unit_fx *fx = *state;
-    azs_gate_t *g = NULL;
+    azs_hashlimit_t *g = NULL;
     const char *err = NULL;
 
-    assert_int_equal(azs_gate_create(&g, 1, fx->pool, &err), AZS_OK);
+    assert_int_equal(azs_hashlimit_create(&g, 1, fx->pool, &err), AZS_RC_OK);
     eintr_at_deadline = 1;
     eintr_seen = 0;
     /* a place is free: interrupted, then taken */
-    assert_int_equal(azs_gate_enter(g, 0), 1);
-    assert_int_equal(azs_gate_value(g), 0);
+    assert_int_equal(azs_hashlimit_enter(g, 0), 1);
+    assert_int_equal(azs_hashlimit_value(g), 0);
     /* none is: interrupted at once (no wait), or at the end of the wait */
-    assert_int_equal(azs_gate_enter(g, 0), 0);
-    assert_int_equal(azs_gate_enter(g, apr_time_from_msec(20)), 0);
+    assert_int_equal(azs_hashlimit_enter(g, 0), 0);
+    assert_int_equal(azs_hashlimit_enter(g, apr_time_from_msec(20)), 0);
     eintr_at_deadline = 0;
     assert_true(eintr_seen >= 4);
-    assert_int_equal(azs_gate_value(g), 0);
-    azs_gate_leave(g);
-    assert_int_equal(azs_gate_value(g), 1);
+    assert_int_equal(azs_hashlimit_value(g), 0);
+    azs_hashlimit_leave(g);
+    assert_int_equal(azs_hashlimit_value(g), 1);
 }
 
 int main(void)

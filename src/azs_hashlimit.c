@@ -1,5 +1,5 @@
 /*
- * azs_gate.c - the server-wide bound on costly password hashes.
+ * azs_hashlimit.c - the server-wide bound on costly password hashes.
  *
  * One System V semaphore counts the hashes running in all of httpd's
  * children at once.  It is the kernel's, so it needs no lock of ours, a
@@ -24,7 +24,7 @@
 
 #include "azs.h"
 
-struct azs_gate {
+struct azs_hashlimit {
     int id;
     pid_t creator;           /* only the creator removes it */
 };
@@ -36,9 +36,9 @@ union semun {
     unsigned short *array;
 };
 
-static apr_status_t gate_remove(void *data)
+static apr_status_t hashlimit_remove(void *data)
 {
-    azs_gate_t *g = data;
+    azs_hashlimit_t *g = data;
 
     /* A forked child destroys its copy of the pool too: it must not take
      * the semaphore away from its siblings. */
@@ -49,29 +49,29 @@ static apr_status_t gate_remove(void *data)
     return APR_SUCCESS;
 }
 
-azs_rc azs_gate_create(azs_gate_t **out, int limit, apr_pool_t *p,
+azs_rc azs_hashlimit_create(azs_hashlimit_t **out, int limit, apr_pool_t *p,
                        const char **err)
 {
-    azs_gate_t *g = apr_pcalloc(p, sizeof(*g));
+    azs_hashlimit_t *g = apr_pcalloc(p, sizeof(*g));
     union semun arg;
 
     g->id = semget(IPC_PRIVATE, 1, IPC_CREAT | IPC_EXCL | 0600);
     if (g->id < 0) {
         *err = apr_psprintf(p, "semget: %s", strerror(errno));
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     g->creator = getpid();
-    apr_pool_cleanup_register(p, g, gate_remove, apr_pool_cleanup_null);
+    apr_pool_cleanup_register(p, g, hashlimit_remove, apr_pool_cleanup_null);
     arg.val = limit > 0 ? limit : 1;
     if (semctl(g->id, 0, SETVAL, arg) != 0) {
         *err = apr_psprintf(p, "semctl SETVAL: %s", strerror(errno));
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     *out = g;
-    return AZS_OK;
+    return AZS_RC_OK;
 }
 
-azs_rc azs_gate_owner(azs_gate_t *g, uid_t uid, gid_t gid)
+azs_rc azs_hashlimit_owner(azs_hashlimit_t *g, uid_t uid, gid_t gid)
 {
     struct semid_ds ds;
     union semun arg;
@@ -79,15 +79,15 @@ azs_rc azs_gate_owner(azs_gate_t *g, uid_t uid, gid_t gid)
     memset(&ds, 0, sizeof(ds));
     arg.buf = &ds;
     if (semctl(g->id, 0, IPC_STAT, arg) != 0) {
-        return AZS_INVALID;
+        return AZS_RC_INVALID;
     }
     ds.sem_perm.uid = uid;
     ds.sem_perm.gid = gid;
     ds.sem_perm.mode = 0600;
-    return semctl(g->id, 0, IPC_SET, arg) == 0 ? AZS_OK : AZS_INVALID;
+    return semctl(g->id, 0, IPC_SET, arg) == 0 ? AZS_RC_OK : AZS_RC_INVALID;
 }
 
-int azs_gate_enter(azs_gate_t *g, apr_interval_time_t wait)
+int azs_hashlimit_enter(azs_hashlimit_t *g, apr_interval_time_t wait)
 {
     /* The monotonic clock: a wall clock set back must not stretch it. */
     apr_time_t deadline = azs_clock() + wait;
@@ -135,7 +135,7 @@ int azs_gate_enter(azs_gate_t *g, apr_interval_time_t wait)
     }
 }
 
-void azs_gate_leave(azs_gate_t *g)
+void azs_hashlimit_leave(azs_hashlimit_t *g)
 {
     struct sembuf op;
 
@@ -148,12 +148,12 @@ void azs_gate_leave(azs_gate_t *g)
     semop(g->id, &op, 1);
 }
 
-int azs_gate_value(azs_gate_t *g)
+int azs_hashlimit_value(azs_hashlimit_t *g)
 {
     return g && g->id >= 0 ? semctl(g->id, 0, GETVAL) : -1;
 }
 
-int azs_gate_id(azs_gate_t *g)
+int azs_hashlimit_id(azs_hashlimit_t *g)
 {
     return g ? g->id : -1;
 }
