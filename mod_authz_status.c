@@ -58,7 +58,14 @@ static void azs_register_hooks(apr_pool_t *p)
                               APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(azs_insert_error, NULL, NULL,
                                 APR_HOOK_MIDDLE);
-    ap_hook_insert_error_filter(azs_error_checks_done, NULL, NULL,
+    /* The checks are over: the read transaction ends and the hash place
+     * goes back on the request's own thread (fixups run only when the
+     * request passed; an error response is made when it did not). */
+    ap_hook_fixups(azs_store_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(azs_hashlimit_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_insert_error_filter(azs_store_insert_error, NULL, NULL,
+                                APR_HOOK_LAST);
+    ap_hook_insert_error_filter(azs_hashlimit_insert_error, NULL, NULL,
                                 APR_HOOK_LAST);
     /* A provider's "no" is logged when the request ends in it, not when
      * it is said: <RequireAny> and provider lists may overrule it. */
@@ -66,7 +73,9 @@ static void azs_register_hooks(apr_pool_t *p)
     ap_hook_log_transaction(azs_log_transaction, NULL, NULL,
                             APR_HOOK_FIRST);
     ap_hook_post_config(azs_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(azs_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(azs_store_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(azs_hashlimit_child_init, NULL, NULL,
+                       APR_HOOK_MIDDLE);
 
     ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, "authz_status",
                               AUTHN_PROVIDER_VERSION, &azs_authn_provider,

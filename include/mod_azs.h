@@ -18,6 +18,7 @@
 #include "apr_portable.h"
 
 #include "azs.h"
+#include "mod_azs_compat.h"
 
 /* mod_authz_status.c defines the module (AP_DECLARE_MODULE declares the
  * log index itself); every other file uses it. */
@@ -58,46 +59,72 @@ typedef struct {
     const char *scope;       /* Bearer: what was needed, for the header */
 } azs_pending;
 
-/* A thread's open database (mod_azs_db.c), counted: a request that uses
- * one keeps it open until the request ends. */
+/* A thread's open database (mod_azs_store.c), counted: a request that
+ * uses one keeps it open until the request ends. */
 typedef struct azs_handle azs_handle;
 
-/* What one request has learned: providers run several times per request
- * (mod_authz_core calls them before and after authentication), so the
- * user's roles and permissions are read once.  Everything here either
- * lives in the request's pool or is held by the request (the handle, the
- * thread's memo sets) until its pool is gone. */
+/*
+ * What one request has learned, in parts each written by the one file
+ * that owns it (others only read).  Everything here lives in the
+ * request's pool or is held by the request (handles, the thread's memo
+ * sets) until its pool is gone.
+ */
+
+/* mod_azs_store.c: the database this request reads, its snapshot, and
+ * the user whose roles and permissions were looked up (providers run
+ * several times per request: they are read once). */
 typedef struct {
     azs_handle *h;           /* the database this request reads now */
-    const char *st_path;     /* ... and its AuthzStatusDatabase */
-    const void *held_set;    /* the memo set last held (mod_azs_db.c) */
-    const char *user;        /* whose roles are below */
-    azs_handle *user_h;      /* ... read from this database */
-    int user_found;
-    azs_user_t u;
-    apr_hash_t *roles;
-    apr_hash_t *perms;
-    azs_token_t *token;      /* Bearer: the token that authenticated */
-    const char *basic_user;  /* the Basic user, before mod_auth_basic sets
-                              * r->user: for the log lines */
-    azs_handle *admit_h;     /* the database the Basic admission asked: its
-                              * answers below hold for that one only */
-    int cache_hit;           /* the Basic check found the login cached */
-    int hashlimit_held;               /* 1: holds a place under AuthzStatusHashLimit
-                              * (-1: counted, the limit being gone) */
-    int hashlimit_cleanup;
-    const char *pre_user;    /* the Basic user the admission looked up
-                              * (into user, user_found and u above) */
+    const char *path;        /* ... and its AuthzStatusDatabase */
+    const void *held_set;    /* the memo set last held */
     apr_int64_t gen;         /* the database generation, read once */
     int gen_read;
     azs_handle *gen_h;
     azs_handle *txn;         /* the read transaction this request opened */
     apr_os_thread_t txn_thread;   /* ... on this thread */
     int txn_cleanup;
-    int block_status;        /* the blocklist's answer, once decided:
-                              * 0 not yet, else DECLINED or a status */
-    azs_pending pending;
+    const char *user;        /* whose roles are below */
+    azs_handle *user_h;      /* ... read from this database */
+    int user_found;
+    azs_user_t u;
+    apr_hash_t *roles;
+    apr_hash_t *perms;
+} azs_req_store_state;
+
+/* mod_azs_authn.c: the Basic admission, before mod_auth_basic runs. */
+typedef struct {
+    const char *basic_user;  /* the Basic user, before mod_auth_basic sets
+                              * r->user: for the log lines */
+    azs_handle *admit_h;     /* the database the admission asked: its
+                              * answers below hold for that one only */
+    int cache_hit;           /* the login was found in the cache */
+    const char *pre_user;    /* the user the admission looked up (into
+                              * the store part's user, user_found, u) */
+} azs_req_login;
+
+/* mod_azs_hashlimit.c: a place under AuthzStatusHashLimit. */
+typedef struct {
+    int held;                /* 1: holds a place; -1: counted, the limit
+                              * being gone; 0: none */
+    int cleanup_set;
+} azs_req_hashlimit;
+
+typedef struct {
+    azs_req_store_state store;
+    azs_req_login login;
+    azs_req_hashlimit hashlimit;
+    azs_token_t *token;      /* mod_azs_bearer.c: the token that
+                              * authenticated */
+    int block_status;        /* mod_azs_block.c: the blocklist's answer,
+                              * once decided: 0 not yet, else DECLINED or
+                              * a status */
+    azs_pending pending;     /* mod_azs_log.c */
 } azs_req;
+
+/* mod_azs_req.c: the request's state, made on first use. */
+azs_req *azs_req_get(request_rec *r);
+/* The state if the module has made one for r, else NULL. */
+azs_req *azs_req_peek(request_rec *r);
 
 /* mod_azs_config.c */
 void *azs_create_dir_conf(apr_pool_t *p, char *dir);
@@ -111,30 +138,25 @@ const char *azs_cmd_hash_priority(cmd_parms *cmd, void *conf,
                                   const char *arg);
 const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on);
 const char *azs_cmd_blocklist(cmd_parms *cmd, void *conf, int on);
-const char *azs_set_authz_forbidden(cmd_parms *cmd, int on);
-void azs_forbidden_off_for_request(request_rec *r);
 azs_dir_conf *azs_dir(request_rec *r);
 const char *azs_db_path(request_rec *r);
 
-/* mod_auth_basic, found in post_config (before the children start). */
-extern module *azs_basic_module;
-/* The server-wide bound on costly hashes (AuthzStatusHashLimit), made in
- * post_config, in the parent, before the children are forked. */
-extern azs_hashlimit_t *azs_hashlimit;
-/* Requests of this child waiting for or running a costly hash (atomic),
- * and how many of them may wait: all of the child's threads but one. */
-extern volatile apr_uint32_t azs_hashers;
-/* AuthzStatusHashPriority: 1 idle, 0 normal (set in post_config). */
-extern int azs_hash_idle;
-extern apr_uint32_t azs_hashers_max;
-
-/* mod_azs_db.c: one read-only handle per thread and database file, and
- * the process's verified-credential cache (NULL until child_init). */
-extern azs_cache_t *azs_cache;
+/* mod_azs_process.c: what the whole server shares, made in post_config in
+ * the parent before the children are forked, read-only afterwards. */
 int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
-void azs_child_init(apr_pool_t *pchild, server_rec *s);
-azs_req *azs_req_get(request_rec *r);
+/* mod_auth_basic (NULL when not loaded). */
+module *azs_proc_basic_module(void);
+/* The server-wide bound on costly hashes (AuthzStatusHashLimit). */
+azs_hashlimit_t *azs_proc_hashlimit(void);
+/* The verified-login cache, one table for all children (NULL: Off). */
+azs_cache_t *azs_proc_cache(void);
+/* AuthzStatusHashPriority: 1 idle, 0 normal. */
+int azs_proc_hash_idle(void);
+
+/* mod_azs_store.c: one read-only handle per thread and database file,
+ * and what each thread remembers of it. */
+void azs_store_child_init(apr_pool_t *pchild, server_rec *s);
 /* The request's handle, opened if needed; NULL after logging db-error. */
 azs_store_t *azs_req_store(request_rec *r);
 /* The handle azs_req_store last gave this request (NULL: none). */
@@ -148,26 +170,37 @@ void azs_req_read_end(request_rec *r);
  * transaction the request's later reads share. */
 apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
                                 apr_int64_t *gen);
-/* Loads r->user's roles and permissions into the memo.  APR_SUCCESS,
- * or APR_EGENERAL after azs_db_fault. */
-apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user);
-
+/* Loads the user's roles and permissions into the request's store part.
+ * APR_SUCCESS, or APR_EGENERAL after azs_db_fault. */
+apr_status_t azs_req_user(request_rec *r, const char *user);
 /* The blocklist entry covering the client (*b NULL when none), memoized
  * per thread until the next write.  APR_EGENERAL after azs_db_fault. */
 apr_status_t azs_req_block(request_rec *r, const char *ip,
                            const azs_cidr_t *addr, azs_block_t **b);
-
 /* The token with this hash and its user (both NULL when unknown),
  * memoized per thread until the next write.  APR_EGENERAL after
  * azs_db_fault. */
 apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
                            azs_token_t **t, azs_user_t **u);
+/* The checks are over (fixups) or an error response is made: the read
+ * transaction ends, on the request's own thread. */
+int azs_store_fixups(request_rec *r);
+void azs_store_insert_error(request_rec *r);
+
+/* mod_azs_hashlimit.c: a place under AuthzStatusHashLimit for a request
+ * about to cost a hash. */
+void azs_hashlimit_child_init(apr_pool_t *pchild, server_rec *s);
+/* 1 when the request holds a place (or the limit is gone), 0 when none
+ * came free in AZS_HASH_WAIT. */
+int azs_hashlimit_take(request_rec *r);
+/* Gives the place back, if held. */
+void azs_hashlimit_release(request_rec *r);
+int azs_hashlimit_fixups(request_rec *r);
+void azs_hashlimit_insert_error(request_rec *r);
 
 /* mod_azs_authn.c */
 extern const authn_provider azs_authn_provider;
 int azs_check_basic_syntax(request_rec *r);
-/* Gives back the request's place under AuthzStatusHashLimit, if held. */
-void azs_hashlimit_release(request_rec *r);
 
 /* mod_azs_authz.c */
 extern const authz_provider azs_authz_role_provider;
@@ -181,13 +214,14 @@ void azs_insert_error(request_rec *r);
 /* mod_azs_block.c */
 int azs_block_check(request_rec *r);
 
-/* The one log line per decision (PRODUCT.md section 4). */
+/* mod_azs_log.c: the one log line per decision (doc/log-messages.md). */
 void azs_log_denial(request_rec *r, int status, azs_reason reason,
                     const char *user, const char *detail);
 void azs_defer_denial(request_rec *r, int status, azs_reason reason,
                       const char *user, const char *detail);
+/* Adds names to what a pending Bearer 403 says was needed. */
+void azs_defer_scope(request_rec *r, const char *names);
 int azs_clear_pending(request_rec *r);
-void azs_error_checks_done(request_rec *r);
 int azs_log_transaction(request_rec *r);
 
 #endif /* MOD_AZS_H */

@@ -4,65 +4,7 @@
  */
 #include "mod_azs.h"
 
-#include "apr_atomic.h"
 #include "apr_strings.h"
-
-static apr_status_t hashlimit_cleanup(void *data)
-{
-    azs_req *q = data;
-
-    if (q->hashlimit_held) {
-        if (q->hashlimit_held > 0) {
-            azs_hashlimit_leave(azs_hashlimit);
-        }
-        apr_atomic_dec32(&azs_hashers);
-        q->hashlimit_held = 0;
-    }
-    return APR_SUCCESS;
-}
-
-void azs_hashlimit_release(request_rec *r)
-{
-    hashlimit_cleanup(azs_req_get(r));
-}
-
-/* A place under AuthzStatusHashLimit, held until the hash is done (or the
- * request is): 0 when none came free in AZS_HASH_WAIT. */
-static int hashlimit_take(request_rec *r, azs_req *q)
-{
-    int rc;
-
-    if (q->hashlimit_held) {
-        return 1;
-    }
-    /* Waiting holds a worker thread, and a client's connection stays with
-     * its child: one thread of each child never waits, so a flood of
-     * logins cannot stall the clients the child already serves.  Past
-     * that, a place is taken only if one is free at once. */
-    if (apr_atomic_inc32(&azs_hashers) >= azs_hashers_max) {
-        rc = azs_hashlimit_enter(azs_hashlimit, 0);
-    }
-    else {
-        rc = azs_hashlimit_enter(azs_hashlimit, AZS_HASH_WAIT);
-    }
-    if (rc == 0) {
-        apr_atomic_dec32(&azs_hashers);
-        return 0;
-    }
-    if (rc < 0) {
-        /* Removed by a restart while this child finishes: the new
-         * generation's children are bound by the new one. */
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0111: the hash "
-                      "limit of the previous configuration is gone");
-    }
-    q->hashlimit_held = rc;              /* -1: counted here, no place to give back */
-    if (!q->hashlimit_cleanup) {
-        apr_pool_cleanup_register(r->pool, q, hashlimit_cleanup,
-                                  apr_pool_cleanup_null);
-        q->hashlimit_cleanup = 1;
-    }
-    return 1;
-}
 
 /* A costly hash runs under the server-wide limit, on an idle-priority
  * thread (AuthzStatusHashPriority), and outside the read transaction (a
@@ -70,7 +12,6 @@ static int hashlimit_take(request_rec *r, azs_req *q)
 static int verify(const char *pw, const char *hash, void *ctx)
 {
     request_rec *r = ctx;
-    azs_req *q = azs_req_get(r);
     int idle = 0, ok;
 
     if (!azs_hash_costly(hash)) {
@@ -81,25 +22,25 @@ static int verify(const char *pw, const char *hash, void *ctx)
              * it back at once: the failure floor then sleeps holding
              * neither the place nor a snapshot. */
             azs_req_read_end(r);
-            if (!hashlimit_take(r, q)) {
+            if (!azs_hashlimit_take(r)) {
                 return -1;
             }
-            hashlimit_cleanup(q);
+            azs_hashlimit_release(r);
         }
         return ok;
     }
     azs_req_read_end(r);
-    if (!hashlimit_take(r, q)) {
+    if (!azs_hashlimit_take(r)) {
         return -1;
     }
-    if (azs_hash_idle) {
+    if (azs_proc_hash_idle()) {
         ok = azs_password_verify_idle(pw, hash, &idle);
     }
     else {
         ok = azs_password_verify(pw, hash);
     }
-    hashlimit_cleanup(q);
-    if (azs_hash_idle && !idle) {
+    azs_hashlimit_release(r);
+    if (azs_proc_hash_idle() && !idle) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "password hash "
                       "verified at normal priority");
     }
@@ -127,10 +68,10 @@ static authn_status azs_check_password(request_rec *r, const char *user,
     /* The Basic admission already asked the cache (pre_user set: it
      * missed); a form login has not, nor has one through a provider alias
      * with a database of its own (the admission asked another). */
-    admitted = q->admit_h && q->admit_h == azs_req_handle(r);
-    if ((admitted && q->cache_hit)
-        || ((!admitted || !q->pre_user)
-            && azs_cache_get(azs_cache, azs_store_id(st), user, password,
+    admitted = q->login.admit_h && q->login.admit_h == azs_req_handle(r);
+    if ((admitted && q->login.cache_hit)
+        || ((!admitted || !q->login.pre_user)
+            && azs_cache_get(azs_proc_cache(), azs_store_id(st), user, password,
                              gen, now))) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0107: password "
                       "accepted (verified earlier at generation %"
@@ -140,18 +81,18 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         q->pending.status = 0;
         return AUTH_GRANTED;
     }
-    if (admitted && q->pre_user && q->user && q->user_h == q->admit_h
-        && strcmp(q->user, user) == 0) {
+    if (admitted && q->login.pre_user && q->store.user && q->store.user_h == q->login.admit_h
+        && strcmp(q->store.user, user) == 0) {
         /* Looked up by the Basic admission, for this generation. */
-        u = q->u;
-        why = azs_login_verify(q->user_found, &u, password, now, verify, r);
+        u = q->store.u;
+        why = azs_login_verify(q->store.user_found, &u, password, now, verify, r);
     }
     else {
         why = azs_login(st, user, password, now, &u, r->pool, verify, r);
     }
     switch (why) {
     case AZS_REASON_GRANTED:
-        azs_cache_put(azs_cache, azs_store_id(st), user, password, gen,
+        azs_cache_put(azs_proc_cache(), azs_store_id(st), user, password, gen,
                       u.expires);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0106: password "
                       "accepted: user \"%s\" for \"%s\"",
@@ -184,27 +125,6 @@ const authn_provider azs_authn_provider = {
 };
 
 /*
- * Does mod_auth_basic call our provider for this request?  Its per-dir
- * configuration starts with the provider list (authn_provider_list from
- * mod_auth.h) in every 2.4 release; nothing else of it is read.
- */
-static int basic_uses_us(request_rec *r)
-{
-    authn_provider_list **conf, *p;
-
-    if (!azs_basic_module) {
-        return 0;
-    }
-    conf = ap_get_module_config(r->per_dir_config, azs_basic_module);
-    for (p = conf ? *conf : NULL; p; p = p->next) {
-        if (p->provider == &azs_authn_provider) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/*
  * Admission, before mod_auth_basic decodes anything: a login the cache
  * knows goes straight through; one that will cost a hash (bcrypt and the
  * like, or an unknown user's dummy hash) first waits for a place under
@@ -218,28 +138,28 @@ static int basic_admit(request_rec *r, const char *user,
     azs_store_t *st;
     apr_int64_t gen;
 
-    q->basic_user = user;
+    q->login.basic_user = user;
     if (!(st = azs_req_store(r))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    q->admit_h = azs_req_handle(r);
-    if (azs_cache_get(azs_cache, azs_store_id(st), user, password, gen,
+    q->login.admit_h = azs_req_handle(r);
+    if (azs_cache_get(azs_proc_cache(), azs_store_id(st), user, password, gen,
                       apr_time_sec(r->request_time))) {
-        q->cache_hit = 1;
+        q->login.cache_hit = 1;
         return DECLINED;
     }
     /* From the thread's memo while nothing changed (authorization then
      * finds the user's roles there too). */
-    if (azs_req_user(r, q, user) != APR_SUCCESS) {
+    if (azs_req_user(r, user) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    q->pre_user = user;
-    if (azs_login_needs_place(q->user_found, &q->u, password,
+    q->login.pre_user = user;
+    if (azs_login_needs_place(q->store.user_found, &q->store.u, password,
                               apr_time_sec(r->request_time))
-        && !hashlimit_take(r, q)) {
+        && !azs_hashlimit_take(r)) {
         azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_REASON_BUSY, user,
                        "every password-hash place is taken");
         apr_table_setn(r->err_headers_out, "Retry-After", "1");
@@ -254,7 +174,7 @@ int azs_check_basic_syntax(request_rec *r)
     const char *type = ap_auth_type(r);
     const char *header, *user, *password, *why;
 
-    if (!type || ap_cstr_casecmp(type, "Basic") != 0 || !basic_uses_us(r)) {
+    if (!type || ap_cstr_casecmp(type, "Basic") != 0 || !azs_compat_basic_lists(r, azs_proc_basic_module(), &azs_authn_provider)) {
         return DECLINED;
     }
     header = apr_table_get(r->headers_in, (PROXYREQ_PROXY == r->proxyreq)

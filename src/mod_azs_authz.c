@@ -16,25 +16,6 @@ typedef struct {
     int negated;                 /* under "Require not" or <RequireNone> */
 } azs_require;
 
-/* Is this line's answer inverted by mod_authz_core?  "Require not ..."
- * and every <RequireNone> around it flip it once each. */
-static int require_negated(const cmd_parms *cmd)
-{
-    const ap_directive_t *d = cmd->directive;
-    int flips = 0;
-
-    if (d && d->args && ap_cstr_casecmpn(d->args, "not", 3) == 0
-        && (d->args[3] == ' ' || d->args[3] == '\t')) {
-        flips++;
-    }
-    for (d = d ? d->parent : NULL; d; d = d->parent) {
-        if (ap_cstr_casecmp(d->directive, "<RequireNone") == 0) {
-            flips++;
-        }
-    }
-    return flips & 1;
-}
-
 static const char *parse_require(cmd_parms *cmd, const char *line,
                                  const void **parsed)
 {
@@ -55,7 +36,7 @@ static const char *parse_require(cmd_parms *cmd, const char *line,
     if (req->exprs->nelts == 0) {
         return "Require role/permission needs at least one name";
     }
-    req->negated = require_negated(cmd);
+    req->negated = azs_compat_require_negated(cmd);
     *parsed = req;
     /* 403, not 401, to a user we know who fails this line: unless the
      * section says AuthzStatusForbiddenOnFailure Off (read here when it
@@ -65,7 +46,7 @@ static const char *parse_require(cmd_parms *cmd, const char *line,
                                                &authz_status_module);
 
         if (!c || c->forbidden != 0) {
-            return azs_set_authz_forbidden(cmd, 1);
+            return azs_compat_set_forbidden(cmd, 1);
         }
     }
     return NULL;
@@ -100,13 +81,13 @@ static authz_status check(request_rec *r, const void *parsed, int is_perm)
         return AUTHZ_DENIED_NO_USER;
     }
     if (azs_dir(r)->forbidden == 0) {
-        azs_forbidden_off_for_request(r);
+        azs_compat_forbidden_off(r);
     }
     q = azs_req_get(r);
-    if (azs_req_user(r, q, r->user) != APR_SUCCESS) {
+    if (azs_req_user(r, r->user) != APR_SUCCESS) {
         return AUTHZ_GENERAL_ERROR;
     }
-    set = is_perm ? q->perms : q->roles;
+    set = is_perm ? q->store.perms : q->store.roles;
     for (i = 0; i < req->exprs->nelts; i++) {
         const char *err = NULL;
         const char *name = ap_expr_str_exec(r, APR_ARRAY_IDX(req->exprs, i,
@@ -136,10 +117,7 @@ static authz_status check(request_rec *r, const void *parsed, int is_perm)
          * denies it, and mod_authz_core logs that (AH01630/AH01631). */
         return AUTHZ_DENIED;
     }
-    q->pending.scope = q->pending.scope
-                       ? apr_pstrcat(r->pool, q->pending.scope, " ", names,
-                                     NULL)
-                       : names;
+    azs_defer_scope(r, names);
     names = apr_pstrcat(r->pool, is_perm ? "requires permission "
                                          : "requires role ",
                         azs_escape(r->pool, names, 512), NULL);

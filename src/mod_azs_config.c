@@ -153,69 +153,10 @@ const char *azs_cmd_database(cmd_parms *cmd, void *conf, const char *arg)
     return NULL;
 }
 
-/*
- * mod_authz_core answers 401 to an authenticated user who fails Require
- * unless AuthzSendForbiddenOnFailure is on in that context.  Rather than
- * answering GRANTED and refusing later (which breaks <RequireAny>), we set
- * that flag in the same context with mod_authz_core's own handler.
- */
-const char *azs_set_authz_forbidden(cmd_parms *cmd, int on)
-{
-    module *mod = ap_top_module;   /* where the search starts */
-    const command_rec *c;
-    cmd_parms as_core;
-    void *mconfig;
-
-    c = ap_find_command_in_modules("AuthzSendForbiddenOnFailure", &mod);
-    if (!c || !mod || !cmd->context) {
-        return NULL;   /* no mod_authz_core, no Require either */
-    }
-    mconfig = ap_set_config_vectors(cmd->server, cmd->context, cmd->path,
-                                    mod, cmd->pool);
-    /* The handler reads its field offset from cmd->info. */
-    as_core = *cmd;
-    as_core.info = c->cmd_data;
-    as_core.cmd = c;
-    return c->AP_FLAG(&as_core, mconfig, on);
-}
-
-/*
- * The same, for one request: a Require line turned 403 on for its own
- * section when the configuration was read, but AuthzStatusForbiddenOnFailure
- * Off may come from an enclosing section (<Location /> with Off, a nested
- * <Location /a/b> with Require role), which only the merged configuration
- * knows.  The slot is mod_authz_core's own, set through its own handler,
- * in the request's merged configuration (allocated from r->pool by the
- * per-dir merge: nothing shared with other requests is written).
- */
-void azs_forbidden_off_for_request(request_rec *r)
-{
-    module *mod = ap_top_module;
-    const command_rec *c;
-    cmd_parms as_core;
-    void *conf;
-
-    c = ap_find_command_in_modules("AuthzSendForbiddenOnFailure", &mod);
-    if (!c || !mod) {
-        return;
-    }
-    conf = ap_get_module_config(r->per_dir_config, mod);
-    if (!conf || r->per_dir_config == r->server->lookup_defaults) {
-        return;
-    }
-    memset(&as_core, 0, sizeof(as_core));
-    as_core.info = c->cmd_data;
-    as_core.cmd = c;
-    as_core.pool = r->pool;
-    as_core.temp_pool = r->pool;
-    as_core.server = r->server;
-    c->AP_FLAG(&as_core, conf, 0);
-}
-
 const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on)
 {
     azs_dir_conf *c = conf;
 
     c->forbidden = on;
-    return azs_set_authz_forbidden(cmd, on);
+    return azs_compat_set_forbidden(cmd, on);
 }

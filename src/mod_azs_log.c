@@ -1,7 +1,7 @@
 /*
  * mod_azs_log.c - one precise line in the error log per decision.
  *
- * Format (PRODUCT.md section 4):
+ * Format (doc/log-messages.md):
  *   AZSnnnn: <status> <reason>: user "<escaped>" for "<escaped uri>"
  * followed by what was required, the blocklist entry, or the database's
  * reason.  User-controlled text goes through azs_escape; passwords,
@@ -85,17 +85,6 @@ void azs_defer_denial(request_rec *r, int status, azs_reason reason,
     pd->detail = detail;
 }
 
-/* The checks are over: give back the hash place and end the read
- * transaction now, on the request's thread.  The pool cleanups would do
- * it too, but the snapshot must not outlive the checks (a long download
- * would hold back checkpoints), and under event a pool may be destroyed
- * by another thread, which must not touch this thread's SQLite handle. */
-static void checks_done(request_rec *r)
-{
-    azs_hashlimit_release(r);
-    azs_req_read_end(r);
-}
-
 int azs_clear_pending(request_rec *r)
 {
     azs_req *q = ap_get_module_config(r->request_config,
@@ -106,18 +95,16 @@ int azs_clear_pending(request_rec *r)
      * provider in the list, another line of <RequireAny>). */
     if (q) {
         q->pending.status = 0;
-        checks_done(r);
     }
     return DECLINED;
 }
 
-void azs_error_checks_done(request_rec *r)
+void azs_defer_scope(request_rec *r, const char *names)
 {
-    /* An error response (our 401/403/500 among them) is made on the
-     * request's thread, before the pool can go to another one. */
-    if (ap_get_module_config(r->request_config, &authz_status_module)) {
-        checks_done(r);
-    }
+    azs_pending *pd = &azs_req_get(r)->pending;
+
+    pd->scope = pd->scope ? apr_pstrcat(r->pool, pd->scope, " ", names, NULL)
+                          : names;
 }
 
 int azs_log_transaction(request_rec *r)

@@ -1,5 +1,6 @@
 /*
- * mod_azs_db.c - database handles inside httpd.
+ * mod_azs_store.c - database handles inside httpd, and what each thread
+ * remembers of them.
  *
  * SQLite handles must not cross fork() and are not shared between threads:
  * each thread of each child opens its own read-only handle on first use,
@@ -97,19 +98,8 @@ typedef struct {
     azs_memo_set *memo;      /* the current set, or NULL */
 } azs_thread;
 
-/* Written in post_config, in the parent, before any child exists. */
-module *azs_basic_module;
-azs_hashlimit_t *azs_hashlimit;
-int azs_hash_idle = 1;
-
-/* Written in post_config, in the parent; the table it points to is shared
- * memory, written with atomics only (azs_cache.c). */
-azs_cache_t *azs_cache;
 /* Written once in child_init, before the child serves; read-only after. */
 static apr_threadkey_t *thread_key;
-apr_uint32_t azs_hashers_max = 1;
-/* Changed only with apr_atomic. */
-volatile apr_uint32_t azs_hashers;
 
 #ifdef AZS_MEMO_POISON
 /* Overwrites what a request could still point to, so that a use after
@@ -208,11 +198,11 @@ static apr_status_t handle_cleanup(void *data)
 /* The request keeps m alive until its pool is gone. */
 static void hold_set(request_rec *r, azs_req *q, azs_memo_set *m)
 {
-    if (q->held_set != m) {
+    if (q->store.held_set != m) {
         apr_atomic_inc32(&m->refs);
         apr_pool_cleanup_register(r->pool, m, set_cleanup,
                                   apr_pool_cleanup_null);
-        q->held_set = m;
+        q->store.held_set = m;
     }
 }
 
@@ -231,77 +221,10 @@ static void thread_destroy(void *data)
     }
 }
 
-int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
-                    server_rec *s)
-{
-    azs_server_conf *sc = ap_get_module_config(s->module_config,
-                                               &authz_status_module);
-    const char *err = NULL;
-    int limit = sc->max_hashes;
-    int entries = sc->cache_entries == AZS_UNSET ? AZS_CACHE_DEFAULT
-                                                 : sc->cache_entries;
-
-    ap_add_version_component(pconf, "mod_authz_status/" AZS_VERSION);
-    azs_hash_idle = sc->hash_idle != 0;
-    azs_basic_module = ap_find_linked_module("mod_auth_basic.c");
-    if (limit == AZS_UNSET) {
-        /* Half the CPUs: a flood of wrong passwords leaves the other half
-         * to everything else. */
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-
-        limit = cpus >= 4 ? (int)(cpus / 2) : 1;
-    }
-    /* One per configuration generation: a restart clears pconf, which
-     * removes it, and makes the next. */
-    azs_hashlimit = NULL;
-    if (azs_hashlimit_create(&azs_hashlimit, limit, pconf, &err) != AZS_RC_OK) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0604: cannot create "
-                     "the semaphore of AuthzStatusHashLimit (%s)", err);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (geteuid() == 0
-        && azs_hashlimit_owner(azs_hashlimit, ap_unixd_config.user_id,
-                          ap_unixd_config.group_id) != AZS_RC_OK) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, errno, s, "AZS0605: cannot "
-                     "hand the semaphore of AuthzStatusHashLimit to the "
-                     "user httpd runs as");
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0606: at most %d "
-                 "costly password hashes at once (semaphore %d)", limit,
-                 azs_hashlimit_id(azs_hashlimit));
-    /* The failure floor, measured here in the parent: every child
-     * inherits it, and no request pays for measuring it.  Not on the
-     * first pass over the configuration (httpd reloads the module). */
-    if (ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_CREATE_PRE_CONFIG) {
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0607: failed "
-                     "password checks answer after %" APR_TIME_T_FMT
-                     " us at the earliest", azs_fail_floor());
-    }
-    /* The cache of verified logins, in shared memory: made before the
-     * children are forked, it is one table for all of them (a returning
-     * user is known whichever child takes the connection).  A restart
-     * makes a new one, with a new key. */
-    azs_cache = NULL;
-    if (azs_cache_create(&azs_cache, (apr_size_t)entries, pconf) != AZS_RC_OK) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0603: cannot create "
-                     "the credential cache; running without it");
-        azs_cache = NULL;
-    }
-    return OK;
-}
-
-void azs_child_init(apr_pool_t *pchild, server_rec *s)
+void azs_store_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv = apr_threadkey_private_create(&thread_key,
                                                    thread_destroy, pchild);
-    int threads = 1;
-
-    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS
-        || threads < 2) {
-        threads = 2;
-    }
-    azs_hashers_max = (apr_uint32_t)(threads - 1);
 
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0601: cannot create "
@@ -334,18 +257,6 @@ static azs_thread *thread_get(void)
         return NULL;
     }
     return t;
-}
-
-azs_req *azs_req_get(request_rec *r)
-{
-    azs_req *q = ap_get_module_config(r->request_config,
-                                      &authz_status_module);
-
-    if (!q) {
-        q = apr_pcalloc(r->pool, sizeof(*q));
-        ap_set_module_config(r->request_config, &authz_status_module, q);
-    }
-    return q;
 }
 
 /* Takes the handle out of the thread's table; requests that use it keep
@@ -395,12 +306,12 @@ azs_store_t *azs_req_store(request_rec *r)
     azs_handle *h;
     const char *err = NULL;
 
-    if (q->h && q->st_path == path) {
-        return q->h->st;
+    if (q->store.h && q->store.path == path) {
+        return q->store.h->st;
     }
     if (!(t = thread_get())) {
         azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_REASON_DB_ERROR,
-                       r->user ? r->user : q->basic_user,
+                       r->user ? r->user : q->login.basic_user,
                        "no thread-local storage");
         return NULL;
     }
@@ -420,7 +331,7 @@ azs_store_t *azs_req_store(request_rec *r)
     }
     if (!h && !(h = store_open(r, t, path, &err))) {
         azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_REASON_DB_ERROR,
-                       r->user ? r->user : q->basic_user, err);
+                       r->user ? r->user : q->login.basic_user, err);
         return NULL;
     }
     /* Held until the request ends: what it read through this handle
@@ -428,14 +339,14 @@ azs_store_t *azs_req_store(request_rec *r)
     apr_atomic_inc32(&h->refs);
     apr_pool_cleanup_register(r->pool, h, handle_cleanup,
                               apr_pool_cleanup_null);
-    q->h = h;
-    q->st_path = path;
+    q->store.h = h;
+    q->store.path = path;
     return h->st;
 }
 
 azs_handle *azs_req_handle(request_rec *r)
 {
-    return azs_req_get(r)->h;
+    return azs_req_get(r)->store.h;
 }
 
 void azs_db_fault(request_rec *r, const char *what)
@@ -444,20 +355,20 @@ void azs_db_fault(request_rec *r, const char *what)
     azs_thread *t = thread_get();
 
     azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_REASON_DB_ERROR,
-                   r->user ? r->user : q->basic_user,
+                   r->user ? r->user : q->login.basic_user,
                    apr_pstrcat(r->pool, what, ": ",
-                               q->h ? azs_store_error(q->h->st)
+                               q->store.h ? azs_store_error(q->store.h->st)
                                     : "no handle", NULL));
-    if (q->txn) {
-        azs_store_read_end(q->txn->st);
-        q->txn = NULL;
+    if (q->store.txn) {
+        azs_store_read_end(q->store.txn->st);
+        q->store.txn = NULL;
     }
     /* The next request opens the file again; this one's hold closes the
      * handle when it ends. */
-    if (q->h && t) {
-        store_drop(t, q->st_path, q->h);
+    if (q->store.h && t) {
+        store_drop(t, q->store.path, q->store.h);
     }
-    q->h = NULL;
+    q->store.h = NULL;
 }
 
 /* Ends the request's read transaction, on the thread that began it only:
@@ -469,11 +380,11 @@ static apr_status_t read_end(void *data)
 {
     azs_req *q = data;
 
-    if (q->txn && apr_os_thread_equal(q->txn_thread,
+    if (q->store.txn && apr_os_thread_equal(q->store.txn_thread,
                                       apr_os_thread_current())) {
-        azs_store_read_end(q->txn->st);
+        azs_store_read_end(q->store.txn->st);
     }
-    q->txn = NULL;
+    q->store.txn = NULL;
     return APR_SUCCESS;
 }
 
@@ -486,42 +397,42 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
                                 apr_int64_t *gen)
 {
     azs_req *q = azs_req_get(r);
-    azs_handle *h = q->h;
+    azs_handle *h = q->store.h;
 
     if (!h || h->st != st) {
         return APR_EGENERAL;   /* st is always the request's handle */
     }
-    if ((!q->gen_read || q->gen_h != h) && !q->txn
-        && azs_store_unchanged(st, &q->gen)) {
+    if ((!q->store.gen_read || q->store.gen_h != h) && !q->store.txn
+        && azs_store_unchanged(st, &q->store.gen)) {
         /* Nothing committed since this handle last read the generation:
          * what the thread remembers for it still holds, and a request
          * that finds everything there reads nothing (no lock, no
          * transaction).  One that does not reads the newest data, never
          * older than the generation. */
-        q->gen_read = 1;
-        q->gen_h = h;
+        q->store.gen_read = 1;
+        q->store.gen_h = h;
     }
-    if (!q->gen_read || q->gen_h != h) {
+    if (!q->store.gen_read || q->store.gen_h != h) {
         /* The request's reads share one snapshot, from the generation on;
          * it ends with the request (or before a costly hash), so no later
          * request of this thread can see an old one. */
-        if (!q->txn && azs_store_read_begin(st)) {
-            q->txn = h;
-            q->txn_thread = apr_os_thread_current();
-            if (!q->txn_cleanup) {
+        if (!q->store.txn && azs_store_read_begin(st)) {
+            q->store.txn = h;
+            q->store.txn_thread = apr_os_thread_current();
+            if (!q->store.txn_cleanup) {
                 apr_pool_cleanup_register(r->pool, q, read_end,
                                           apr_pool_cleanup_null);
-                q->txn_cleanup = 1;
+                q->store.txn_cleanup = 1;
             }
         }
-        if (azs_store_generation(st, &q->gen) != AZS_RC_OK) {
+        if (azs_store_generation(st, &q->store.gen) != AZS_RC_OK) {
             azs_db_fault(r, "reading the generation");
             return APR_EGENERAL;
         }
-        q->gen_read = 1;
-        q->gen_h = h;
+        q->store.gen_read = 1;
+        q->store.gen_h = h;
     }
-    *gen = q->gen;
+    *gen = q->store.gen;
     return APR_SUCCESS;
 }
 
@@ -561,13 +472,14 @@ static azs_memo_set *memo_for(request_rec *r, azs_req *q, azs_thread *t,
 
 /* The request's user memo is for one database: a provider alias with an
  * AuthzStatusDatabase of its own asks another. */
-static int req_user_known(const azs_req *q, const char *user)
+static int req_user_known(const azs_req_store_state *q, const char *user)
 {
     return q->user && q->h && q->user_h == q->h && strcmp(q->user, user) == 0;
 }
 
-apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user)
+apr_status_t azs_req_user(request_rec *r, const char *user)
 {
+    azs_req *q = azs_req_get(r);
     azs_store_t *st;
     azs_thread *t;
     azs_memo_set *set;
@@ -579,7 +491,7 @@ apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user)
         || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
-    if (req_user_known(q, user)) {
+    if (req_user_known(&q->store, user)) {
         return APR_SUCCESS;
     }
     if (!(set = memo_for(r, q, t, st, gen))) {
@@ -609,12 +521,12 @@ apr_status_t azs_req_user(request_rec *r, azs_req *q, const char *user)
                      APR_HASH_KEY_STRING, m);
     }
     /* The set is held by this request (memo_for): valid until it ends. */
-    q->user_found = m->found;
-    q->u = m->u;
-    q->roles = m->roles;
-    q->perms = m->perms;
-    q->user = apr_pstrdup(r->pool, user);
-    q->user_h = q->h;
+    q->store.user_found = m->found;
+    q->store.u = m->u;
+    q->store.roles = m->roles;
+    q->store.perms = m->perms;
+    q->store.user = apr_pstrdup(r->pool, user);
+    q->store.user_h = q->store.h;
     return APR_SUCCESS;
 }
 
@@ -707,4 +619,22 @@ apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
         *u_out = &m->u;
     }
     return APR_SUCCESS;
+}
+
+/* The checks are over: the snapshot must not outlive them (a long
+ * download would hold back checkpoints), and it is ended here, on the
+ * request's thread, not by a pool cleanup that may run on another. */
+int azs_store_fixups(request_rec *r)
+{
+    if (azs_req_peek(r)) {
+        azs_req_read_end(r);
+    }
+    return DECLINED;
+}
+
+/* An error response (our 401/403/500 among them) is made on the
+ * request's thread. */
+void azs_store_insert_error(request_rec *r)
+{
+    azs_store_fixups(r);
 }
