@@ -42,9 +42,9 @@ const char *azs_user_name_invalid(const char *name)
     return name_invalid(name, 0, 1);
 }
 
-/* ':' is allowed: the same rule serves permission names, and PRODUCT.md
- * writes those as "docs:read".  Only user names need to refuse it, since
- * Basic credentials are split at the first colon. */
+/* ':' is allowed: the same rule serves permission names, written
+ * "docs:read" (README, "Quick start").  Only user names need to refuse
+ * it, since Basic credentials are split at the first colon. */
 const char *azs_role_name_invalid(const char *name)
 {
     return name_invalid(name, 1, 0);

@@ -24,10 +24,12 @@ static int block_decide(request_rec *r)
         return DECLINED;   /* a subrequest's client is its main's */
     }
     if (!ip || azs_addr_parse(ip, &addr) != NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AZS0402: 403 ip-blocked: "
-                      "cannot parse client address \"%s\" for \"%s\"",
-                      azs_escape(r->pool, ip, 64),
-                      azs_escape(r->pool, r->uri, 256));
+        /* Fail closed: an address the blocklist cannot be asked about
+         * is not let through. */
+        azs_log_denial(r, HTTP_FORBIDDEN, AZS_REASON_IP_BLOCKED, NULL,
+                       apr_pstrcat(r->pool, "cannot parse client address \"",
+                                   azs_escape(r->pool, ip, 64), "\"",
+                                   NULL));
         return HTTP_FORBIDDEN;
     }
     if (azs_req_block(r, ip, &addr, &b) != APR_SUCCESS) {
