@@ -1,0 +1,260 @@
+/*
+ * test_config.c - the module's per-directory and per-server configuration
+ * (src/mod_azs_config.c, built with httpd's headers): every directive
+ * merges both ways, and no field of a configuration struct can be left
+ * out of create or merge.
+ *
+ * The few httpd functions the file calls are given here (the module runs
+ * them inside httpd; this test runs without one).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <strings.h>
+#include <cmocka.h>
+
+#include "mod_azs.h"
+
+#include "apr_strings.h"
+
+module AP_MODULE_DECLARE_DATA authz_status_module = {
+    STANDARD20_MODULE_STUFF, NULL, NULL, NULL, NULL, NULL, NULL
+};
+
+/* ---- what httpd would provide -------------------------------------------- */
+
+AP_DECLARE(const char *) ap_check_cmd_context(cmd_parms *cmd,
+                                              unsigned forbidden)
+{
+    return cmd->path && (forbidden & GLOBAL_ONLY) ? "not in a section"
+                                                  : NULL;
+}
+
+AP_DECLARE(char *) ap_server_root_relative(apr_pool_t *p, const char *name)
+{
+    return name[0] == '/' ? apr_pstrdup(p, name)
+                          : apr_pstrcat(p, "/srv/root/", name, NULL);
+}
+
+AP_DECLARE(int) ap_cstr_casecmp(const char *a, const char *b)
+{
+    return strcasecmp(a, b);
+}
+
+#ifdef ap_get_module_config
+#undef ap_get_module_config
+#endif
+AP_DECLARE(void *) ap_get_module_config(const ap_conf_vector_t *cv,
+                                        const module *m)
+{
+    return ((void **)cv)[m->module_index];
+}
+
+static int forbidden_calls, forbidden_last;
+
+const char *azs_compat_set_forbidden(cmd_parms *cmd, int on)
+{
+    forbidden_calls++;
+    forbidden_last = on;
+    return NULL;
+}
+
+/* ---- fixtures ------------------------------------------------------------- */
+
+typedef struct {
+    apr_pool_t *pool;
+    command_rec directive;   /* its name, for the error messages */
+    server_rec server;
+    void *server_vector[1];
+    cmd_parms cmd;
+} fx_t;
+
+static int setup(void **state)
+{
+    fx_t *fx = calloc(1, sizeof(*fx));
+
+    apr_pool_create(&fx->pool, NULL);
+    authz_status_module.module_index = 0;   /* httpd numbers modules */
+    fx->server.module_config = (ap_conf_vector_t *)fx->server_vector;
+    fx->server_vector[0] = azs_create_server_conf(fx->pool, &fx->server);
+    fx->directive.name = "AuthzStatusDirective";
+    fx->cmd.cmd = &fx->directive;
+    fx->cmd.pool = fx->pool;
+    fx->cmd.temp_pool = fx->pool;
+    fx->cmd.server = &fx->server;
+    fx->cmd.override = ACCESS_CONF | OR_ALL;
+    fx->cmd.path = "/section";
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *fx = *state;
+
+    apr_pool_destroy(fx->pool);
+    free(fx);
+    return 0;
+}
+
+static azs_dir_conf *dir_merge(fx_t *fx, azs_dir_conf *base,
+                               azs_dir_conf *add)
+{
+    return azs_merge_dir_conf(fx->pool, base, add);
+}
+
+static azs_server_conf *server_merge(fx_t *fx, azs_server_conf *base,
+                                     azs_server_conf *add)
+{
+    return azs_merge_server_conf(fx->pool, base, add);
+}
+
+/* ---- every directive, both ways ------------------------------------------ */
+
+/* A directory section sets each directive; an enclosing one inherits
+ * nothing from it, a nested one without the directive inherits it, and a
+ * nested one with it overrides it. */
+static void every_dir_directive_merges_both_ways(void **state)
+{
+    fx_t *fx = *state;
+    azs_dir_conf *set = azs_create_dir_conf(fx->pool, "/a");
+    azs_dir_conf *unset = azs_create_dir_conf(fx->pool, "/a/b");
+    azs_dir_conf *other = azs_create_dir_conf(fx->pool, "/a/b/c");
+    azs_dir_conf *m;
+
+    assert_null(azs_cmd_database(&fx->cmd, set, "/var/db/one.db"));
+    assert_null(azs_cmd_blocklist(&fx->cmd, set, 1));
+    assert_null(azs_cmd_forbidden(&fx->cmd, set, 0));
+    assert_int_equal(forbidden_last, 0);
+
+    assert_null(azs_cmd_database(&fx->cmd, other, "rel.db"));
+    assert_null(azs_cmd_blocklist(&fx->cmd, other, 0));
+    assert_null(azs_cmd_forbidden(&fx->cmd, other, 1));
+    assert_int_equal(forbidden_last, 1);
+
+    /* inherited */
+    m = dir_merge(fx, set, unset);
+    assert_string_equal(m->db_path, "/var/db/one.db");
+    assert_int_equal(m->blocklist, 1);
+    assert_int_equal(m->forbidden, 0);
+    /* nothing flows up */
+    m = dir_merge(fx, unset, set);
+    assert_string_equal(m->db_path, "/var/db/one.db");
+    assert_int_equal(m->blocklist, 1);
+    assert_int_equal(m->forbidden, 0);
+    m = dir_merge(fx, unset, unset);
+    assert_null(m->db_path);
+    assert_int_equal(m->blocklist, AZS_UNSET);
+    assert_int_equal(m->forbidden, AZS_UNSET);
+    /* overridden, each way */
+    m = dir_merge(fx, set, other);
+    assert_string_equal(m->db_path, "/srv/root/rel.db");
+    assert_int_equal(m->blocklist, 0);
+    assert_int_equal(m->forbidden, 1);
+    m = dir_merge(fx, other, set);
+    assert_string_equal(m->db_path, "/var/db/one.db");
+    assert_int_equal(m->blocklist, 1);
+    assert_int_equal(m->forbidden, 0);
+}
+
+static void every_server_directive_merges_both_ways(void **state)
+{
+    fx_t *fx = *state;
+    azs_server_conf *main = fx->server_vector[0];
+    azs_server_conf *vhost = azs_create_server_conf(fx->pool, &fx->server);
+    azs_server_conf *m;
+
+    fx->cmd.path = NULL;           /* server config */
+    assert_null(azs_cmd_cache(&fx->cmd, NULL, "5000"));
+    assert_null(azs_cmd_hash_limit(&fx->cmd, NULL, "3"));
+    assert_null(azs_cmd_hash_priority(&fx->cmd, NULL, "normal"));
+    assert_int_equal(main->cache_entries, 5000);
+    assert_int_equal(main->max_hashes, 3);
+    assert_int_equal(main->hash_idle, 0);
+
+    m = server_merge(fx, main, vhost);
+    assert_int_equal(m->cache_entries, 5000);
+    assert_int_equal(m->max_hashes, 3);
+    assert_int_equal(m->hash_idle, 0);
+    m = server_merge(fx, vhost, main);
+    assert_int_equal(m->cache_entries, 5000);
+    assert_int_equal(m->max_hashes, 3);
+    assert_int_equal(m->hash_idle, 0);
+    m = server_merge(fx, vhost, vhost);
+    assert_int_equal(m->cache_entries, AZS_UNSET);
+    assert_int_equal(m->max_hashes, AZS_UNSET);
+    assert_int_equal(m->hash_idle, AZS_UNSET);
+
+    assert_null(azs_cmd_cache(&fx->cmd, NULL, "Off"));
+    assert_int_equal(main->cache_entries, 0);
+    assert_non_null(azs_cmd_cache(&fx->cmd, NULL, "-1"));
+    assert_non_null(azs_cmd_hash_limit(&fx->cmd, NULL, "0"));
+    assert_non_null(azs_cmd_hash_priority(&fx->cmd, NULL, "high"));
+    fx->cmd.path = "/section";     /* server-wide only */
+    assert_non_null(azs_cmd_cache(&fx->cmd, NULL, "10"));
+}
+
+/* The blocklist may be turned on in .htaccess, never off there. */
+static void htaccess_may_not_turn_the_blocklist_off(void **state)
+{
+    fx_t *fx = *state;
+    azs_dir_conf *c = azs_create_dir_conf(fx->pool, "/h");
+
+    fx->cmd.override = OR_AUTHCFG;         /* as ap_parse_htaccess sets */
+    assert_null(azs_cmd_blocklist(&fx->cmd, c, 1));
+    assert_int_equal(c->blocklist, 1);
+    assert_non_null(azs_cmd_blocklist(&fx->cmd, c, 0));
+    assert_int_equal(c->blocklist, 1);
+}
+
+/* ---- no field left out ------------------------------------------------------ */
+
+/*
+ * Whatever fields the structs have: a struct whose every byte is set
+ * (0x5a: no field's "unset") must come through a merge with a fresh one
+ * unchanged, both ways.  A field that merge forgets comes out as whatever
+ * the pool held; one that create forgets is 0 instead of unset, and
+ * overrides the other side.  (The structs have no padding: a field that
+ * adds some makes this test compare it too, and it then needs a look.)
+ */
+static void no_field_missing_from_create_or_merge(void **state)
+{
+    fx_t *fx = *state;
+    azs_dir_conf *full_d = azs_create_dir_conf(fx->pool, "/x");
+    azs_server_conf *full_s = azs_create_server_conf(fx->pool, &fx->server);
+    azs_dir_conf *m_d;
+    azs_server_conf *m_s;
+
+    memset(full_d, 0x5a, sizeof(*full_d));
+    memset(full_s, 0x5a, sizeof(*full_s));
+    m_d = dir_merge(fx, full_d, azs_create_dir_conf(fx->pool, "/y"));
+    assert_memory_equal(m_d, full_d, sizeof(*full_d));
+    m_d = dir_merge(fx, azs_create_dir_conf(fx->pool, "/y"), full_d);
+    assert_memory_equal(m_d, full_d, sizeof(*full_d));
+    m_s = server_merge(fx, full_s, azs_create_server_conf(fx->pool,
+                                                          &fx->server));
+    assert_memory_equal(m_s, full_s, sizeof(*full_s));
+    m_s = server_merge(fx, azs_create_server_conf(fx->pool, &fx->server),
+                       full_s);
+    assert_memory_equal(m_s, full_s, sizeof(*full_s));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(every_dir_directive_merges_both_ways,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            every_server_directive_merges_both_ways, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            htaccess_may_not_turn_the_blocklist_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            no_field_missing_from_create_or_merge, setup, teardown),
+    };
+    int rc;
+
+    apr_initialize();
+    rc = cmocka_run_group_tests(tests, NULL, NULL);
+    apr_terminate();
+    return rc;
+}
