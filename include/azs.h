@@ -450,4 +450,92 @@ azs_rc azs_block_del(azs_store_t *st, const azs_cidr_t *range);
 azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
                       apr_array_header_t **entries);
 
+/* ==== added for htauthz: its files, its lock, the files it imports ===== */
+
+/* ---- files beside the database, the writer lock (azs_lock.c) ---------- */
+
+/* The database's directory is writable by httpd's user, so a file found
+ * there may be a planted link or FIFO: htauthz uses only regular files
+ * with one link, checked on the descriptor it then uses. */
+struct stat;
+
+/* Why the file sb describes (from fstat, or from fstatat with
+ * AT_SYMLINK_NOFOLLOW) is not to be used: "is a symbolic link", "is not a
+ * regular file", "has more than one hard link"; NULL when it is a regular
+ * file with one link. */
+const char *azs_file_unfit(const struct stat *sb);
+/* Opens name relative to the directory dir_fd (AT_FDCWD: the current
+ * one), adding O_NOFOLLOW, O_NONBLOCK (opening a FIFO must not hang; a
+ * regular file ignores it) and O_CLOEXEC to flags, and checks the
+ * descriptor with azs_file_unfit.  0: *fd is open.  1: refused, *fd is -1
+ * and *why says why (a symbolic link is refused by the open itself).
+ * -1: *fd is -1 and errno says why. */
+int azs_file_open(int dir_fd, const char *name, int flags, mode_t mode,
+                  int *fd, const char **why);
+/* The lock htauthz writers hold for a whole command: flock on db".lock",
+ * opened with azs_file_open in dir_fd, the database's directory (with
+ * AT_FDCWD, db's own path is used), created 0600.  As root, the file is
+ * chowned by descriptor to uid:gid, the database's owner ((uid_t)-1 and
+ * (gid_t)-1 leave it as it is).  Waits up to wait_ms for another writer.
+ * AZS_RC_OK: held in *fd, until azs_writer_unlock.  AZS_RC_EXISTS: still
+ * held by another writer at the deadline.  AZS_RC_INVALID: the file was
+ * refused, or could not be opened, chowned or locked.  On failure *fd is
+ * -1 and *err is one line that names the file. */
+azs_rc azs_writer_lock(int dir_fd, const char *db, uid_t uid, gid_t gid,
+                       int wait_ms, int *fd, apr_pool_t *p,
+                       const char **err);
+/* Releases the lock; *fd becomes -1 (a -1 is left alone). */
+void azs_writer_unlock(int *fd);
+
+/* ---- the schema version of a file (azs_admin.c) ----------------------- */
+
+/* PRAGMA user_version of the database at path, read without changing it
+ * (0: a new, empty file), or -1 when it cannot be read.  Read before
+ * azs_store_init, it tells whether init upgrades the file. */
+int azs_store_version(const char *path);
+
+/* ---- htpasswd and htgroup files (azs_import.c) ------------------------ */
+
+/* One line at a time, as mod_authn_file and mod_authz_groupfile read them
+ * (leading and trailing white space goes; blank lines and lines starting
+ * with '#' are skipped). */
+typedef enum {
+    AZS_IMPORT_HTPASSWD,        /* user:hash[:ignored] */
+    AZS_IMPORT_HTGROUP          /* group: user1 user2 */
+} azs_import_format;
+
+typedef enum {
+    AZS_LINE_ENTRY,             /* an entry: name, hash or members set */
+    AZS_LINE_SKIP,              /* blank, or a comment */
+    AZS_LINE_REFUSED            /* why says why */
+} azs_line_kind;
+
+typedef struct {
+    long lineno;                /* of this line; the first is 1 */
+    const char *name;           /* the user or group; on a refusal, set
+                                 * when the refusal is about its entry */
+    const char *bad_name;       /* refused for this name; why says why */
+    const char *hash;           /* htpasswd: the password hash, one that
+                                 * azs_hash_supported accepts */
+    char *members;              /* htgroup: for azs_import_member */
+    const char *why;            /* refused: why, never quoting the line */
+} azs_import_line_t;
+
+typedef struct azs_import azs_import_t;
+
+/* The reader of one file: it numbers the lines and remembers the users
+ * an htpasswd file named (a user named again keeps the first line, as
+ * httpd does; the later line is refused).  Freed with p. */
+azs_import_t *azs_import_make(azs_import_format format, apr_pool_t *p);
+/* The next line, len bytes as read (a NUL byte in them refuses it),
+ * parsed in place: out points into line.  Messages come from lp. */
+azs_line_kind azs_import_line(azs_import_t *im, char *line, apr_size_t len,
+                              azs_import_line_t *out, apr_pool_t *lp);
+/* The next user name of an htgroup entry's members (split at spaces and
+ * tabs, in place), NULL after the last.  Not checked: see
+ * azs_user_name_invalid. */
+const char *azs_import_member(char **members);
+
+/* ==== end of the htauthz section ======================================= */
+
 #endif /* AZS_H */

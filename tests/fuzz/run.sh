@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets with clang and runs each for $FUZZ_SECONDS
 # seconds (default 10), starting from tests/fuzz/corpus/<target>.
 #
-#   tests/fuzz/run.sh [basic bearer cidr when escape]
+#   tests/fuzz/run.sh [basic bearer cidr when escape import]
 #
 # Fails on the first crash, sanitizer report or broken invariant; the work
 # directory (build, grown corpus, crash input) is then kept and named.
@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 secs=${FUZZ_SECONDS:-10}
 cc=${FUZZ_CC:-clang}
-targets=${*:-basic bearer cidr when escape}
+targets=${*:-basic bearer cidr when escape import}
 
 command -v "$cc" >/dev/null || { echo "run.sh: $cc not found" >&2; exit 1; }
 
@@ -31,6 +31,8 @@ sources() {
         cidr) echo "$top/src/azs_addr.c" ;;
         when) echo "$top/src/azs_time.c" ;;
         escape) echo "$top/src/azs_escape.c" ;;
+        import) echo "$top/src/azs_import.c $top/src/azs_name.c" \
+                     "$top/src/azs_hash.c" ;;
         *) echo "run.sh: unknown target $1" >&2; return 1 ;;
     esac
 }
