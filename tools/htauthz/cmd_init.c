@@ -1,0 +1,57 @@
+/*
+ * cmd_init.c - htauthz init: creates the database, or upgrades its schema
+ * (azs_store_init), under the writer lock like every other write.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "htauthz.h"
+
+int cmd_init(cli_t *c, int argc, const char *const *argv)
+{
+    args_t a;
+    const char *err = NULL;
+    int code, created = 0, exists, version = -1;
+
+    if ((code = parse_args(c, "init", argc, argv, NULL, 0, 0, &a))) {
+        return code;
+    }
+    if ((code = db_check(c, &exists)) > 0) {
+        return code;
+    }
+    if (code == EX_OK && !exists && (code = db_create(c, &created)) > 0) {
+        return code;
+    }
+    if (code < 0) {
+        return fail(EX_FAIL, "cannot create %s: %s", c->db, strerror(errno));
+    }
+    /* A new database and its lock file both have this process's owner. */
+    if ((code = writer_lock(c, exists)) == EX_OK) {
+        /* Read first: azs_store_init upgrades a file of an older schema,
+         * and succeeds the same on one that was current. */
+        version = azs_store_version(c->sqlpath);
+        if (azs_store_init(c->sqlpath, c->p, &err) != AZS_RC_OK) {
+            code = fail(EX_FAIL, "%s", err ? err : "cannot initialize");
+        }
+    }
+    if (code != EX_OK) {
+        if (created) {
+            unlinkat(c->dir_fd, c->base, 0);
+        }
+        return finish(c, code);
+    }
+    if (version > 0 && version < AZS_SCHEMA_VERSION) {
+        printf("%s upgraded to schema version %d\n", c->db,
+               AZS_SCHEMA_VERSION);
+    }
+    else {
+        printf("%s %s (schema version %d)\n", c->db,
+               created ? "created" : "is ready", AZS_SCHEMA_VERSION);
+    }
+    printf("hint: httpd's user (www-data) needs read access to %s and "
+           "write access to %s, where SQLite keeps the -wal and -shm "
+           "files; for example: chgrp www-data %s %s && chmod g+w %s\n",
+           c->db, c->dir, c->db, c->dir, c->dir);
+    return finish(c, EX_OK);
+}
