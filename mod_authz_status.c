@@ -26,7 +26,7 @@ static const command_rec azs_cmds[] = {
     AP_INIT_TAKE1("AuthzStatusCache", azs_cmd_cache, NULL, RSRC_CONF,
                   "entries in the cache of verified logins, shared by all "
                   "children "
-                  "(default 16384), or Off"),
+                  "(default 65536), or Off"),
     AP_INIT_TAKE1("AuthzStatusHashLimit", azs_cmd_hash_limit, NULL,
                   RSRC_CONF,
                   "costly password hashes verified at once in the whole "

@@ -20,7 +20,7 @@
 #include <apr_time.h>
 #include <sqlite3.h>
 
-#define AZS_SCHEMA_VERSION   2
+#define AZS_SCHEMA_VERSION   3
 #define AZS_NAME_MAX         255   /* user, role and permission names */
 #define AZS_BCRYPT_COST      10    /* what htauthz writes */
 #define AZS_BCRYPT_MAX       72    /* bcrypt reads no more: longer is refused */
@@ -276,6 +276,8 @@ typedef struct {
     apr_int64_t expires;        /* 0: never */
     apr_int64_t created;
     apr_int64_t updated;
+    apr_int64_t cred;           /* credential version: new at every change
+                                 * of name, hash, state or expiry */
 } azs_user_t;
 
 azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
@@ -356,18 +358,19 @@ azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now);
 /* A table of logins that passed the password check, so a returning
  * client does not pay for bcrypt on every request.  An entry is keyed by
  * HMAC-SHA256 (a random key per table) of database, user and password -
- * never the password itself - and holds the database generation it was
- * verified at: any write to the database bumps the generation, so every
- * change (password, disable, delete, role, block) makes every entry stale
- * at once.  The table is in shared memory: made before fork(), it is one
- * table for every process forked after.  Safe between threads and
- * processes; nobody waits. */
+ * never the password itself - and holds the user's credential version
+ * (azs_user_t.cred) it was verified at: any change to that user's name,
+ * hash, state or expiry gives a new one, and no other write touches it.
+ * Set-associative (buckets of 8, the least recently used replaced).  The
+ * table is in shared memory: made before fork(), it is one table for
+ * every process forked after.  Safe between threads and processes; nobody
+ * waits. */
 typedef struct azs_cache azs_cache_t;
 
 /* entries 0: no table (every lookup misses).  Freed with p. */
 azs_rc azs_cache_create(azs_cache_t **c, apr_size_t entries, apr_pool_t *p);
-/* 1 when this login was verified at generation gen and the account has
- * not expired at now. */
+/* 1 when this login was verified at credential version gen and the
+ * account has not expired at now. */
 int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
                   const char *pw, apr_int64_t gen, apr_int64_t now);
 void azs_cache_put(azs_cache_t *c, const char *db, const char *user,

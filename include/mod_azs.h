@@ -45,7 +45,7 @@ typedef struct {
     int hash_idle;           /* AuthzStatusHashPriority idle (default) */
 } azs_server_conf;
 
-#define AZS_CACHE_DEFAULT    16384
+#define AZS_CACHE_DEFAULT    65536
 #define AZS_HASH_WAIT        apr_time_from_sec(5)
 
 /* A denial waiting for the final status: mod_authz_core combines the

@@ -1,4 +1,4 @@
--- mod_authz_status database, schema version 2 (PRAGMA user_version).
+-- mod_authz_status database, schema version 3 (PRAGMA user_version).
 --
 -- The module opens this file read-only; every write comes from htauthz.
 -- Times are seconds since the epoch (UTC); 0 means "never"/"not".
@@ -8,6 +8,12 @@
 -- file brings its old generation back, and a counter would then hand the
 -- next write a value that caches already hold answers for (version 1 did;
 -- htauthz init upgrades it).
+--
+-- users.cred is the version of one user's credentials: a new random value
+-- whenever the user's name, hash, disabled flag or expiry changes (and a
+-- first one when the user is added).  A verified login is cached against
+-- it, not against the generation: a write that does not concern the user
+-- (another user, a role, a token, a block) leaves the login cached.
 
 PRAGMA journal_mode = WAL;
 
@@ -27,7 +33,8 @@ CREATE TABLE users (
     disabled INTEGER NOT NULL DEFAULT 0,
     expires  INTEGER NOT NULL DEFAULT 0,
     created  INTEGER NOT NULL,
-    updated  INTEGER NOT NULL
+    updated  INTEGER NOT NULL,
+    cred     INTEGER NOT NULL DEFAULT 0   -- set by users_ci / users_cu
 );
 
 CREATE TABLE roles (
@@ -165,4 +172,12 @@ CREATE TRIGGER blocklist_gd AFTER DELETE ON blocklist BEGIN
     UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
         WHERE key = 'generation'; END;
 
-PRAGMA user_version = 2;
+CREATE TRIGGER users_ci AFTER INSERT ON users BEGIN
+    UPDATE users SET cred = (random() & 0x3fffffffffffffff) + 1
+        WHERE id = NEW.id; END;
+CREATE TRIGGER users_cu AFTER UPDATE OF name, hash, disabled, expires
+    ON users BEGIN
+    UPDATE users SET cred = (random() & 0x3fffffffffffffff) + 1
+        WHERE id = NEW.id; END;
+
+PRAGMA user_version = 3;

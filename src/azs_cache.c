@@ -2,8 +2,12 @@
  * azs_cache.c - the verified-credential cache (see azs.h for the
  * invalidation rule).
  *
- * The table is direct-mapped: a collision replaces the older entry, which
- * costs one extra verification and never a wrong answer, since the whole
+ * The table is set-associative: a login's key picks a bucket of
+ * AZS_CACHE_WAYS entries, and a new login replaces an empty entry, else
+ * the one used longest ago.  Two logins that share a bucket therefore do
+ * not evict each other for ever (a direct-mapped table made about 30 of
+ * 1,000 returning users pay a hash on every request).  A replacement costs
+ * one extra verification and never a wrong answer, since the whole
  * 256-bit key is compared.  It lives in anonymous shared memory made
  * before httpd forks its children, so a login verified by one child is
  * known to all.  Each slot is a sequence lock: readers never wait (a slot
@@ -33,14 +37,18 @@
 
 #include "azs.h"
 
+#define AZS_CACHE_WAYS 8
+
 typedef struct {
     apr_uint64_t lock;         /* low 32 bits: the sequence (even: stable;
                                 * odd: being written); high 32: the thread
                                 * id of the last writer */
     apr_uint64_t key[4];       /* the HMAC, as words read atomically */
-    apr_int64_t gen;           /* 0: empty */
+    apr_int64_t gen;           /* the credential version; 0: empty */
     apr_int64_t expires;       /* the account's expiry, 0: never */
-} cache_entry;                 /* 56 bytes */
+    apr_int64_t used;          /* second of the last hit (or the write): for
+                                * the choice of what to replace only */
+} cache_entry;                 /* 64 bytes: one cache line */
 
 struct azs_cache {
     unsigned char secret[32];  /* one per table: every child has it */
@@ -57,6 +65,9 @@ azs_rc azs_cache_create(azs_cache_t **out, apr_size_t entries, apr_pool_t *p)
         != APR_SUCCESS) {
         return AZS_RC_INVALID;
     }
+    /* Whole buckets. */
+    entries = (entries + AZS_CACHE_WAYS - 1) / AZS_CACHE_WAYS
+              * AZS_CACHE_WAYS;
     if (entries) {
         /* Anonymous shared memory comes zeroed (every entry empty) and
          * its pages are touched only as entries are used; unmapped when
@@ -99,26 +110,24 @@ static int cache_key(const azs_cache_t *c, unsigned char key[32],
     return 1;
 }
 
-static apr_size_t slot(const azs_cache_t *c, const unsigned char key[32])
+/* The first entry of the login's bucket. */
+static cache_entry *bucket(const azs_cache_t *c, const unsigned char key[32])
 {
     apr_uint64_t h;
 
     memcpy(&h, key, sizeof(h));
-    return (apr_size_t)(h % c->size);
+    return &c->table[(apr_size_t)(h % (c->size / AZS_CACHE_WAYS))
+                     * AZS_CACHE_WAYS];
 }
 
-int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
-                  const char *pw, apr_int64_t gen, apr_int64_t now)
+/* Reads e under its sequence lock: 1 with its key, credential version
+ * and expiry when stable, 0 when being written (a miss). */
+static int entry_read(cache_entry *e, apr_uint64_t seen[4], apr_int64_t *gen,
+                      apr_int64_t *expires)
 {
-    apr_uint64_t key[4], seen[4], s1, s2;
-    apr_int64_t e_gen, e_expires;
-    cache_entry *e;
+    apr_uint64_t s1, s2;
     int i;
 
-    if (!c || !c->size || !cache_key(c, (unsigned char *)key, db, user, pw)) {
-        return 0;
-    }
-    e = &c->table[slot(c, (unsigned char *)key)];
     s1 = __atomic_load_n(&e->lock, __ATOMIC_ACQUIRE);
     if (s1 & 1) {
         return 0;
@@ -126,15 +135,70 @@ int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
     for (i = 0; i < 4; i++) {
         seen[i] = __atomic_load_n(&e->key[i], __ATOMIC_RELAXED);
     }
-    e_gen = __atomic_load_n(&e->gen, __ATOMIC_RELAXED);
-    e_expires = __atomic_load_n(&e->expires, __ATOMIC_RELAXED);
+    *gen = __atomic_load_n(&e->gen, __ATOMIC_RELAXED);
+    *expires = __atomic_load_n(&e->expires, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     s2 = __atomic_load_n(&e->lock, __ATOMIC_RELAXED);
-    if (s1 != s2) {
-        return 0;   /* written meanwhile: what was read may be torn */
+    return s1 == s2;   /* else written meanwhile: what was read may be torn */
+}
+
+int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
+                  const char *pw, apr_int64_t gen, apr_int64_t now)
+{
+    apr_uint64_t key[4], seen[4];
+    apr_int64_t e_gen, e_expires;
+    cache_entry *e;
+    int w;
+
+    if (!c || !c->size || !cache_key(c, (unsigned char *)key, db, user, pw)) {
+        return 0;
     }
-    return e_gen != 0 && e_gen == gen && azs_equal(seen, key, sizeof(key))
-           && (e_expires == 0 || e_expires > now);
+    e = bucket(c, (unsigned char *)key);
+    for (w = 0; w < AZS_CACHE_WAYS; w++, e++) {
+        if (!entry_read(e, seen, &e_gen, &e_expires) || e_gen == 0
+            || !azs_equal(seen, key, sizeof(key))) {
+            continue;
+        }
+        if (e_gen != gen || (e_expires != 0 && e_expires <= now)) {
+            return 0;
+        }
+        /* Marked at most once a second: a hit mostly only reads. */
+        if (__atomic_load_n(&e->used, __ATOMIC_RELAXED) != now) {
+            __atomic_store_n(&e->used, now, __ATOMIC_RELAXED);
+        }
+        return 1;
+    }
+    return 0;
+}
+
+/* Where a login goes in its bucket: its own entry if it has one, else an
+ * empty one, else the one used longest ago. */
+static cache_entry *entry_for(cache_entry *first, const apr_uint64_t key[4])
+{
+    apr_uint64_t seen[4];
+    apr_int64_t e_gen, e_expires, used, oldest = 0;
+    cache_entry *e, *empty = NULL, *victim = first;
+    /* Where the search starts depends on the key, so that logins written
+     * in the same second (equally old) do not all replace the same one. */
+    int start = (int)(key[1] % AZS_CACHE_WAYS), w;
+
+    for (w = 0; w < AZS_CACHE_WAYS; w++) {
+        e = first + (start + w) % AZS_CACHE_WAYS;
+        e_gen = 1;           /* being written: not empty */
+        if (entry_read(e, seen, &e_gen, &e_expires) && e_gen != 0
+            && azs_equal(seen, key, 4 * sizeof(key[0]))) {
+            return e;
+        }
+        if (!empty && e_gen == 0) {
+            empty = e;
+        }
+        used = __atomic_load_n(&e->used, __ATOMIC_RELAXED);
+        if (w == 0 || used < oldest) {
+            oldest = used;
+            victim = e;
+        }
+    }
+    return empty ? empty : victim;
 }
 
 static apr_uint32_t my_tid(void)
@@ -168,7 +232,7 @@ void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
     if (!c || !c->size || !cache_key(c, (unsigned char *)key, db, user, pw)) {
         return;
     }
-    e = &c->table[slot(c, (unsigned char *)key)];
+    e = entry_for(bucket(c, (unsigned char *)key), key);
     me = my_tid();
     s = __atomic_load_n(&e->lock, __ATOMIC_RELAXED);
     if ((s & 1) && !holder_gone(s, me)) {
@@ -189,5 +253,7 @@ void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
     }
     __atomic_store_n(&e->gen, gen, __ATOMIC_RELAXED);
     __atomic_store_n(&e->expires, expires, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->used, apr_time_sec(apr_time_now()),
+                     __ATOMIC_RELAXED);
     __atomic_store_n(&e->lock, mine + 1, __ATOMIC_RELEASE);
 }

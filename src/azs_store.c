@@ -32,7 +32,7 @@ enum {
 
 static const char *const queries[Q_COUNT] = {
     "SELECT value FROM meta WHERE key = 'generation'",
-    "SELECT id, name, hash, disabled, expires, created, updated"
+    "SELECT id, name, hash, disabled, expires, created, updated, cred"
     " FROM users WHERE name = ?1",
     "SELECT roles.id, roles.name FROM user_roles"
     " JOIN roles ON roles.id = user_roles.role_id"
@@ -282,10 +282,11 @@ static int exec_txn(sqlite3 *db, const char *sql, char **msg)
     return rc;
 }
 
-/* Version 1 counted generations (value + 1): its triggers are replaced by
- * those of schema.sql, which draw a new random value on every write, and
- * the generation itself gets one, all in one transaction. */
-static int upgrade_from_1(sqlite3 *db, char **msg)
+/* Upgrades a database of version 1 or 2 in one transaction.  Version 1
+ * counted generations (value + 1); version 2 had no credential versions
+ * (users.cred).  Every trigger is replaced by those of schema.sql, the
+ * generation and every user's cred get a new random value. */
+static int upgrade(sqlite3 *db, char **msg)
 {
     static const char *const names[] = {
         "users", "roles", "role_inherits", "permissions",
@@ -295,9 +296,19 @@ static int upgrade_from_1(sqlite3 *db, char **msg)
     const char *triggers = strstr(azs_schema_sql, "CREATE TRIGGER");
     const char *end = triggers ? strstr(triggers, "PRAGMA user_version")
                                : NULL;
-    char *sql = NULL, *drops = sqlite3_mprintf("%s", "");
+    int has_cred = 0, rc;
+    char *sql = NULL, *drops;
     size_t i;
-    int rc;
+
+    rc = pragma_int(db, "SELECT count(*) FROM pragma_table_info('users')"
+                        " WHERE name = 'cred'", &has_cred);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    drops = sqlite3_mprintf(
+        "%sDROP TRIGGER IF EXISTS users_ci; DROP TRIGGER IF EXISTS users_cu;",
+        has_cred ? "" : "ALTER TABLE users ADD COLUMN cred INTEGER NOT NULL "
+                        "DEFAULT 0;");
 
     for (i = 0; drops && i < sizeof(names) / sizeof(names[0]); i++) {
         char *more = sqlite3_mprintf("%sDROP TRIGGER IF EXISTS %s_gi;"
@@ -310,6 +321,8 @@ static int upgrade_from_1(sqlite3 *db, char **msg)
     }
     if (drops && end) {
         sql = sqlite3_mprintf("%s%.*s"
+                              "UPDATE users SET cred = "
+                              "(random() & 0x3fffffffffffffff) + 1;"
                               "UPDATE meta SET value = "
                               "(random() & 0x3fffffffffffffff) + 1 "
                               "WHERE key = 'generation';"
@@ -353,8 +366,9 @@ azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
             rc = exec_txn(db, azs_schema_sql, &msg);
         }
     }
-    else if (rc == SQLITE_OK && version == 1) {
-        rc = upgrade_from_1(db, &msg);
+    else if (rc == SQLITE_OK && version >= 1
+             && version < AZS_SCHEMA_VERSION) {
+        rc = upgrade(db, &msg);
     }
     else if (rc == SQLITE_OK && version != AZS_SCHEMA_VERSION) {
         *err = apr_psprintf(p, "%s has schema version %d, this build "
@@ -599,6 +613,7 @@ azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
         u->expires = sqlite3_column_int64(s, 4);
         u->created = sqlite3_column_int64(s, 5);
         u->updated = sqlite3_column_int64(s, 6);
+        u->cred = sqlite3_column_int64(s, 7);
         r = AZS_RC_OK;
     }
     else {

@@ -4,7 +4,24 @@
  */
 #include "mod_azs.h"
 
+#include "apr_atomic.h"
 #include "apr_strings.h"
+
+/* Password hashes this process has verified (apr_atomic only): what a
+ * write may cost is shown by how many it causes (AZS0112, debug). */
+static volatile apr_uint32_t hashes_verified;
+
+static void count_hash(request_rec *r)
+{
+    apr_uint32_t n = apr_atomic_inc32(&hashes_verified) + 1;
+    const azs_req *q = azs_req_get(r);
+
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0112: password hash "
+                  "verified: user \"%s\" (%u in this process)",
+                  azs_escape(r->pool, q->login.pre_user ? q->login.pre_user
+                                      : q->store.user ? q->store.user : "",
+                             256), n);
+}
 
 /* A costly hash runs under the server-wide limit, on an idle-priority
  * thread (AuthzStatusHashPriority), and outside the read transaction (a
@@ -14,6 +31,7 @@ static int verify(const char *pw, const char *hash, void *ctx)
     request_rec *r = ctx;
     int idle = 0, ok;
 
+    count_hash(r);
     if (!azs_hash_costly(hash)) {
         ok = azs_password_verify(pw, hash);
         if (!ok) {
@@ -47,12 +65,27 @@ static int verify(const char *pw, const char *hash, void *ctx)
     return ok;
 }
 
+/* Is this login in the cache of verified logins for the user as this
+ * request reads it?  An entry holds the user's credential version
+ * (users.cred): any change to the user's name, hash, state or expiry
+ * makes a new one, and no other write touches it. */
+static int cache_knows(request_rec *r, azs_store_t *st, const char *user,
+                       const char *password)
+{
+    const azs_req_store_state *s = &azs_req_get(r)->store;
+
+    return s->user_found
+           && azs_cache_get(azs_proc_cache(), azs_store_id(st), user,
+                            password, s->u.cred,
+                            apr_time_sec(r->request_time));
+}
+
 static authn_status azs_check_password(request_rec *r, const char *user,
                                        const char *password)
 {
     azs_req *q = azs_req_get(r);
     azs_store_t *st = azs_req_store(r);
-    apr_int64_t now = apr_time_sec(r->request_time), gen = 0;
+    apr_int64_t now = apr_time_sec(r->request_time);
     azs_user_t u;
     azs_reason why;
     int admitted;
@@ -60,40 +93,34 @@ static authn_status azs_check_password(request_rec *r, const char *user,
     if (!st) {
         return AUTH_GENERAL_ERROR;
     }
-    /* The generation is read before the hash is verified: a change made
-     * meanwhile leaves the new entry stale at once. */
-    if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
+    /* The user as this request reads it (the thread's memo while nothing
+     * was written), before any hash is verified: a change made meanwhile
+     * gives the user a new credential version, and the entry made below
+     * never matches it. */
+    if (azs_req_user(r, user) != APR_SUCCESS) {
         return AUTH_GENERAL_ERROR;
     }
-    /* The Basic admission already asked the cache (pre_user set: it
-     * missed); a form login has not, nor has one through a provider alias
-     * with a database of its own (the admission asked another). */
-    admitted = q->login.admit_h && q->login.admit_h == azs_req_handle(r);
-    if ((admitted && q->login.cache_hit)
-        || ((!admitted || !q->login.pre_user)
-            && azs_cache_get(azs_proc_cache(), azs_store_id(st), user, password,
-                             gen, now))) {
+    /* The Basic admission already asked the cache; a form login has not,
+     * nor has one through a provider alias with a database of its own
+     * (the admission asked another). */
+    admitted = q->login.admit_h && q->login.admit_h == azs_req_handle(r)
+               && q->login.pre_user && strcmp(q->login.pre_user, user) == 0;
+    if (admitted ? q->login.cache_hit : cache_knows(r, st, user, password)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0107: password "
-                      "accepted (verified earlier at generation %"
-                      APR_INT64_T_FMT "): user \"%s\" for \"%s\"", gen,
-                      azs_escape(r->pool, user, 256),
+                      "accepted (verified earlier, credential version %"
+                      APR_INT64_T_FMT "): user \"%s\" for \"%s\"",
+                      q->store.u.cred, azs_escape(r->pool, user, 256),
                       azs_escape(r->pool, r->uri, 256));
         q->pending.status = 0;
         return AUTH_GRANTED;
     }
-    if (admitted && q->login.pre_user && q->store.user && q->store.user_h == q->login.admit_h
-        && strcmp(q->store.user, user) == 0) {
-        /* Looked up by the Basic admission, for this generation. */
-        u = q->store.u;
-        why = azs_login_verify(q->store.user_found, &u, password, now, verify, r);
-    }
-    else {
-        why = azs_login(st, user, password, now, &u, r->pool, verify, r);
-    }
+    u = q->store.u;
+    why = azs_login_verify(q->store.user_found, &u, password, now, verify,
+                           r);
     switch (why) {
     case AZS_REASON_GRANTED:
-        azs_cache_put(azs_proc_cache(), azs_store_id(st), user, password, gen,
-                      u.expires);
+        azs_cache_put(azs_proc_cache(), azs_store_id(st), user, password,
+                      u.cred, u.expires);
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0106: password "
                       "accepted: user \"%s\" for \"%s\"",
                       azs_escape(r->pool, user, 256),
@@ -136,27 +163,22 @@ static int basic_admit(request_rec *r, const char *user,
 {
     azs_req *q = azs_req_get(r);
     azs_store_t *st;
-    apr_int64_t gen;
 
     q->login.basic_user = user;
     if (!(st = azs_req_store(r))) {
         return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    if (azs_req_generation(r, st, &gen) != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    q->login.admit_h = azs_req_handle(r);
-    if (azs_cache_get(azs_proc_cache(), azs_store_id(st), user, password, gen,
-                      apr_time_sec(r->request_time))) {
-        q->login.cache_hit = 1;
-        return DECLINED;
     }
     /* From the thread's memo while nothing changed (authorization then
      * finds the user's roles there too). */
     if (azs_req_user(r, user) != APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    q->login.admit_h = azs_req_handle(r);
     q->login.pre_user = user;
+    if (cache_knows(r, st, user, password)) {
+        q->login.cache_hit = 1;
+        return DECLINED;
+    }
     if (azs_login_needs_place(q->store.user_found, &q->store.u, password,
                               apr_time_sec(r->request_time))
         && !azs_hashlimit_take(r)) {
