@@ -4,26 +4,10 @@
  * Beyond "no crash": whatever is accepted must obey the rules, and must
  * be the one canonical encoding of what it decodes to.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include "fuzz.h"
 
-#include <apr_general.h>
 #include <apr_base64.h>
 #include <apr_strings.h>
-
-#include "azs.h"
-
-static apr_pool_t *pool;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
-    return 0;
-}
 
 static void check_accepted(const char *h, const char *user, const char *pw)
 {

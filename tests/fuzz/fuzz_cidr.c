@@ -6,24 +6,7 @@
  * same range; azs_cidr_contains and azs_cidr_mask must agree with a
  * bit-by-bit reference on raw bytes.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <apr_general.h>
-
-#include "azs.h"
-
-static apr_pool_t *pool;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
-    return 0;
-}
+#include "fuzz.h"
 
 static int bit(const unsigned char *a, int i)
 {

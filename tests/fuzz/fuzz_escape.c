@@ -2,24 +2,7 @@
  * fuzz_escape.c - azs_escape: printable output, no bare quote, and it
  * decodes back to the shown prefix of the input.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <apr_general.h>
-
-#include "azs.h"
-
-static apr_pool_t *pool;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
-    return 0;
-}
+#include "fuzz.h"
 
 static int hex(char c)
 {

@@ -4,27 +4,10 @@
  * Accepted text gives a time in range (or 0 for "never" only), and the
  * formatted time parses back to itself.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <apr_general.h>
-
-#include "azs.h"
+#include "fuzz.h"
 
 #define NOW APR_INT64_C(1767225600)       /* 2026-01-01T00:00:00Z */
 #define LAST APR_INT64_C(253402300799)    /* 9999-12-31T23:59:59Z */
-
-static apr_pool_t *pool;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    apr_initialize();
-    apr_pool_create(&pool, NULL);
-    return 0;
-}
 
 static void check_round_trip(apr_int64_t t)
 {

@@ -3,7 +3,6 @@
  */
 #include "unit.h"
 
-#define T(f) cmocka_unit_test_setup_teardown(f, unit_setup, unit_teardown)
 
 static azs_cidr_t cidr_ok(const char *text)
 {

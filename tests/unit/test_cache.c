@@ -44,12 +44,20 @@ struct azs_cache {
     entry_view *table;
 };
 
-static void hit_only_for_same_triple_and_generation(void **state)
+/* A cache of SIZE slots, from the fixture's pool. */
+static azs_cache_t *new_cache(void **state, apr_size_t size)
 {
     unit_fx *fx = *state;
     azs_cache_t *c = NULL;
 
-    assert_int_equal(azs_cache_create(&c, 1024, fx->pool), AZS_RC_OK);
+    assert_int_equal(azs_cache_create(&c, size, fx->pool), AZS_RC_OK);
+    return c;
+}
+
+static void hit_only_for_same_triple_and_generation(void **state)
+{
+    azs_cache_t *c = new_cache(state, 1024);
+
     assert_false(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
     azs_cache_put(c, "/db", "alice", "pw", 7, 0);
     assert_true(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
@@ -64,10 +72,8 @@ static void hit_only_for_same_triple_and_generation(void **state)
 
 static void expiry_is_checked_on_a_hit(void **state)
 {
-    unit_fx *fx = *state;
-    azs_cache_t *c = NULL;
+    azs_cache_t *c = new_cache(state, 64);
 
-    assert_int_equal(azs_cache_create(&c, 64, fx->pool), AZS_RC_OK);
     azs_cache_put(c, "/db", "bob", "pw", 3, 500);
     assert_true(azs_cache_get(c, "/db", "bob", "pw", 3, 499));
     assert_false(azs_cache_get(c, "/db", "bob", "pw", 3, 500));
@@ -75,10 +81,8 @@ static void expiry_is_checked_on_a_hit(void **state)
 
 static void off_means_no_hits(void **state)
 {
-    unit_fx *fx = *state;
-    azs_cache_t *c = NULL;
+    azs_cache_t *c = new_cache(state, 0);
 
-    assert_int_equal(azs_cache_create(&c, 0, fx->pool), AZS_RC_OK);
     azs_cache_put(c, "/db", "alice", "pw", 7, 0);
     assert_false(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
     assert_false(azs_cache_get(NULL, "/db", "alice", "pw", 7, 100));
@@ -86,13 +90,11 @@ static void off_means_no_hits(void **state)
 
 static void collisions_replace_never_confuse(void **state)
 {
-    unit_fx *fx = *state;
-    azs_cache_t *c = NULL;
+    /* one slot: every entry evicts the last */
+    azs_cache_t *c = new_cache(state, 1);
     char user[16];
     int i, hits = 0;
 
-    /* one slot: every entry evicts the last */
-    assert_int_equal(azs_cache_create(&c, 1, fx->pool), AZS_RC_OK);
     for (i = 0; i < 100; i++) {
         snprintf(user, sizeof(user), "u%d", i);
         azs_cache_put(c, "/db", user, "pw", 1, 0);
@@ -109,12 +111,10 @@ static void collisions_replace_never_confuse(void **state)
 /* Made before fork(): one table for the parent and every child. */
 static void shared_with_children(void **state)
 {
-    unit_fx *fx = *state;
-    azs_cache_t *c = NULL;
+    azs_cache_t *c = new_cache(state, 1024);
     pid_t pid;
     int status = -1;
 
-    assert_int_equal(azs_cache_create(&c, 1024, fx->pool), AZS_RC_OK);
     azs_cache_put(c, "/db", "alice", "pw", 7, 0);
     pid = fork();
     assert_true(pid >= 0);
@@ -186,13 +186,11 @@ static int hammer_all(azs_cache_t *c, unsigned seed, int *hits)
 
 static void concurrent_writers_never_confuse(void **state)
 {
-    unit_fx *fx = *state;
-    azs_cache_t *c = NULL;
+    /* 8 slots for 64 logins: constant collisions and rewrites */
+    azs_cache_t *c = new_cache(state, 8);
     pid_t pid;
     int status = -1, hits = 0;
 
-    /* 8 slots for 64 logins: constant collisions and rewrites */
-    assert_int_equal(azs_cache_create(&c, 8, fx->pool), AZS_RC_OK);
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -307,33 +305,16 @@ static void slot_of_a_live_writer_is_left_alone(void **state)
     assert_true(azs_cache_get(c, "/db", "alice", "pw", 7, 100));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(
-            hit_only_for_same_triple_and_generation, unit_setup,
-            unit_teardown),
-        cmocka_unit_test_setup_teardown(expiry_is_checked_on_a_hit,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(off_means_no_hits, unit_setup,
-                                        unit_teardown),
-        cmocka_unit_test_setup_teardown(collisions_replace_never_confuse,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(shared_with_children, unit_setup,
-                                        unit_teardown),
-        cmocka_unit_test_setup_teardown(concurrent_writers_never_confuse,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(no_key_no_entry, unit_setup,
-                                        unit_teardown),
-        cmocka_unit_test_setup_teardown(slot_of_a_dead_writer_recovers,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(slot_of_a_live_writer_is_left_alone,
-                                        unit_setup, unit_teardown),
-    };
-    int rc;
+static const struct CMUnitTest tests[] = {
+    T(hit_only_for_same_triple_and_generation),
+    T(expiry_is_checked_on_a_hit),
+    T(off_means_no_hits),
+    T(collisions_replace_never_confuse),
+    T(shared_with_children),
+    T(concurrent_writers_never_confuse),
+    T(no_key_no_entry),
+    T(slot_of_a_dead_writer_recovers),
+    T(slot_of_a_live_writer_is_left_alone),
+};
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
-}
+UNIT_MAIN(tests)

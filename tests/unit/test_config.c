@@ -7,12 +7,9 @@
  * The few httpd functions the file calls are given here (the module runs
  * them inside httpd; this test runs without one).
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
 #include <strings.h>
-#include <cmocka.h>
 
+#include "unit.h"
 #include "mod_azs.h"
 
 #include "apr_strings.h"
@@ -239,22 +236,14 @@ static void no_field_missing_from_create_or_merge(void **state)
     assert_memory_equal(m_s, full_s, sizeof(*full_s));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(every_dir_directive_merges_both_ways,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            every_server_directive_merges_both_ways, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            htaccess_may_not_turn_the_blocklist_off, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            no_field_missing_from_create_or_merge, setup, teardown),
-    };
-    int rc;
+/* A test with this file's fixture (not unit.h's: no database here). */
+#define TC(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
-}
+static const struct CMUnitTest tests[] = {
+    TC(every_dir_directive_merges_both_ways),
+    TC(every_server_directive_merges_both_ways),
+    TC(htaccess_may_not_turn_the_blocklist_off),
+    TC(no_field_missing_from_create_or_merge),
+};
+
+UNIT_MAIN(tests)

@@ -6,7 +6,6 @@
 
 #include "unit.h"
 
-#define T(f) cmocka_unit_test_setup_teardown(f, unit_setup, unit_teardown)
 
 /* "Basic " + base64 of len bytes of raw, which may hold NUL. */
 static const char *basic_n(unit_fx *fx, const char *raw, apr_size_t len)
@@ -48,15 +47,6 @@ static const char *decode_bad(unit_fx *fx, const char *header)
     assert_null(u);
     assert_null(w);
     return err;
-}
-
-static char *repeat(unit_fx *fx, char c, apr_size_t n)
-{
-    char *s = apr_palloc(fx->pool, n + 1);
-
-    memset(s, c, n);
-    s[n] = '\0';
-    return s;
 }
 
 static void basic_valid(void **state)
@@ -109,25 +99,25 @@ static void basic_password_forms(void **state)
 static void basic_user_length(void **state)
 {
     unit_fx *fx = *state;
-    const char *u255 = repeat(fx, 'u', 255);
+    const char *u255 = unit_repeat(fx, 'u', 255);
     const char *err;
 
     decode_ok(fx, basic(fx, apr_pstrcat(fx->pool, u255, ":pw", NULL)),
               u255, "pw");
-    decode_bad(fx, basic(fx, apr_pstrcat(fx->pool, repeat(fx, 'u', 256),
+    decode_bad(fx, basic(fx, apr_pstrcat(fx->pool, unit_repeat(fx, 'u', 256),
                                          ":pw", NULL)));
     /* An 8 KB user name: refused, not truncated, no overflow. */
     err = decode_bad(fx, basic(fx, apr_pstrcat(fx->pool,
-                                               repeat(fx, 'u', 8192),
+                                               unit_repeat(fx, 'u', 8192),
                                                ":pw", NULL)));
     assert_non_null(strstr(err, "255"));
-    decode_bad(fx, basic(fx, repeat(fx, 'u', 8192)));
+    decode_bad(fx, basic(fx, unit_repeat(fx, 'u', 8192)));
 }
 
 static void basic_long_password(void **state)
 {
     unit_fx *fx = *state;
-    const char *pw = repeat(fx, 'p', 6000);
+    const char *pw = unit_repeat(fx, 'p', 6000);
 
     /* Length limits on passwords belong to the verifier. */
     decode_ok(fx, basic(fx, apr_pstrcat(fx->pool, "alice:", pw, NULL)),

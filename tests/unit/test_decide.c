@@ -173,24 +173,13 @@ static void every_reason_has_one_row(void **state)
                         "unknown");
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(login_reasons, unit_setup,
-                                        unit_teardown),
-        cmocka_unit_test_setup_teardown(state_only_for_the_right_password,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(store_fault_is_db_error, unit_setup,
-                                        unit_teardown),
-        cmocka_unit_test_setup_teardown(login_goes_through_the_verifier,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test(reason_names_are_the_log_keywords),
-        cmocka_unit_test(every_reason_has_one_row),
-    };
-    int rc;
+static const struct CMUnitTest tests[] = {
+    T(login_reasons),
+    T(state_only_for_the_right_password),
+    T(store_fault_is_db_error),
+    T(login_goes_through_the_verifier),
+    cmocka_unit_test(reason_names_are_the_log_keywords),
+    cmocka_unit_test(every_reason_has_one_row),
+};
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
-}
+UNIT_MAIN(tests)

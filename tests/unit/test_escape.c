@@ -3,7 +3,6 @@
  */
 #include "unit.h"
 
-#define T(f) cmocka_unit_test_setup_teardown(f, unit_setup, unit_teardown)
 
 static const char *esc(void **state, const char *s, apr_size_t max)
 {

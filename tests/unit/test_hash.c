@@ -377,32 +377,21 @@ static void failures_need_a_place(void **state)
     assert_true(azs_login_needs_place(1, &u, PW, 2000));
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(bcrypt_round_trip, unit_setup,
-                                        unit_teardown),
-        cmocka_unit_test_setup_teardown(default_cost_is_what_htauthz_writes,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(invalid_passwords_not_hashed,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test(no_truncation_past_72_bytes),
-        cmocka_unit_test(imported_formats_verify),
-        cmocka_unit_test(idle_verify_agrees),
-        cmocka_unit_test(weak_or_broken_formats_refused),
-        cmocka_unit_test(constant_time_equal),
-        cmocka_unit_test(absurd_costs_refused),
-        /* first of the floor tests: its threads ask for it first */
-        cmocka_unit_test_setup_teardown(failure_floor_is_the_dummy_cost,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test(every_failure_waits_for_the_floor),
-        cmocka_unit_test(cheap_hashes_fail_as_slowly_as_the_dummy),
-        cmocka_unit_test(failures_need_a_place),
-    };
-    int rc;
+static const struct CMUnitTest tests[] = {
+    T(bcrypt_round_trip),
+    T(default_cost_is_what_htauthz_writes),
+    T(invalid_passwords_not_hashed),
+    cmocka_unit_test(no_truncation_past_72_bytes),
+    cmocka_unit_test(imported_formats_verify),
+    cmocka_unit_test(idle_verify_agrees),
+    cmocka_unit_test(weak_or_broken_formats_refused),
+    cmocka_unit_test(constant_time_equal),
+    cmocka_unit_test(absurd_costs_refused),
+    /* first of the floor tests: its threads ask for it first */
+    T(failure_floor_is_the_dummy_cost),
+    cmocka_unit_test(every_failure_waits_for_the_floor),
+    cmocka_unit_test(cheap_hashes_fail_as_slowly_as_the_dummy),
+    cmocka_unit_test(failures_need_a_place),
+};
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
-}
+UNIT_MAIN(tests)

@@ -209,25 +209,12 @@ static void interrupted_at_the_deadline(void **state)
     assert_int_equal(azs_hashlimit_value(g), 1);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(bound_holds_under_threads,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(wait_is_bounded, unit_setup,
-                                        unit_teardown),
-        cmocka_unit_test_setup_teardown(
-            shared_by_children_and_undone_on_death, unit_setup,
-            unit_teardown),
-        cmocka_unit_test_setup_teardown(removed_only_by_its_creator,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(interrupted_at_the_deadline,
-                                        unit_setup, unit_teardown),
-    };
-    int rc;
+static const struct CMUnitTest tests[] = {
+    T(bound_holds_under_threads),
+    T(wait_is_bounded),
+    T(shared_by_children_and_undone_on_death),
+    T(removed_only_by_its_creator),
+    T(interrupted_at_the_deadline),
+};
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
-}
+UNIT_MAIN(tests)

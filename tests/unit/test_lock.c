@@ -231,17 +231,13 @@ static void file_open_checks_the_descriptor(void **state)
     assert_string_equal(azs_file_unfit(&sb), "is a symbolic link");
 }
 
-/* Every test gets unit.h's fixture: a pool and a fresh temp directory. */
-#define LOCK_TEST(f) cmocka_unit_test_setup_teardown(f, unit_setup, \
-                                                     unit_teardown)
-
 static const struct CMUnitTest tests[] = {
-    LOCK_TEST(lock_holds_and_times_out),
-    LOCK_TEST(lock_waiter_gets_it_when_released),
-    LOCK_TEST(lock_refuses_links_and_fifos),
-    LOCK_TEST(lock_chowned_as_root),
-    LOCK_TEST(lock_by_path),
-    LOCK_TEST(file_open_checks_the_descriptor),
+    T(lock_holds_and_times_out),
+    T(lock_waiter_gets_it_when_released),
+    T(lock_refuses_links_and_fifos),
+    T(lock_chowned_as_root),
+    T(lock_by_path),
+    T(file_open_checks_the_descriptor),
 };
 
 UNIT_MAIN(tests)

@@ -3,18 +3,6 @@
  */
 #include "unit.h"
 
-#define T(f) cmocka_unit_test_setup_teardown(f, unit_setup, unit_teardown)
-
-/* A string of n copies of c, from the fixture's pool. */
-static char *repeat(unit_fx *fx, char c, apr_size_t n)
-{
-    char *s = apr_palloc(fx->pool, n + 1);
-
-    memset(s, c, n);
-    s[n] = '\0';
-    return s;
-}
-
 static void user_names_accepted(void **state)
 {
     unit_fx *fx = *state;
@@ -24,7 +12,7 @@ static void user_names_accepted(void **state)
     assert_null(azs_user_name_invalid("Bob Smith"));
     assert_null(azs_user_name_invalid("bob@example.org"));
     assert_null(azs_user_name_invalid("j\xc3\xb6rg"));          /* UTF-8 */
-    assert_null(azs_user_name_invalid(repeat(fx, 'u', 255)));
+    assert_null(azs_user_name_invalid(unit_repeat(fx, 'u', 255)));
 }
 
 static void user_names_refused(void **state)
@@ -33,8 +21,8 @@ static void user_names_refused(void **state)
 
     assert_non_null(azs_user_name_invalid(NULL));
     assert_non_null(azs_user_name_invalid(""));
-    assert_non_null(azs_user_name_invalid(repeat(fx, 'u', 256)));
-    assert_non_null(azs_user_name_invalid(repeat(fx, 'u', 8192)));
+    assert_non_null(azs_user_name_invalid(unit_repeat(fx, 'u', 256)));
+    assert_non_null(azs_user_name_invalid(unit_repeat(fx, 'u', 8192)));
     assert_non_null(azs_user_name_invalid("al:ice"));
     assert_non_null(azs_user_name_invalid(":"));
     assert_non_null(azs_user_name_invalid("alice:"));
@@ -52,7 +40,7 @@ static void user_name_messages_say_why(void **state)
 
     assert_non_null(strstr(azs_user_name_invalid("a:b"), "':'"));
     assert_non_null(strstr(azs_user_name_invalid("a\nb"), "control"));
-    assert_non_null(strstr(azs_user_name_invalid(repeat(fx, 'x', 300)),
+    assert_non_null(strstr(azs_user_name_invalid(unit_repeat(fx, 'x', 300)),
                            "255"));
     assert_non_null(strstr(azs_user_name_invalid(""), "empty"));
 }
@@ -68,7 +56,7 @@ static void role_names_accepted(void **state)
     /* The same rule serves permission names, written "docs:read". */
     assert_null(azs_role_name_invalid("docs:read"));
     assert_null(azs_role_name_invalid("api:call"));
-    assert_null(azs_role_name_invalid(repeat(fx, 'r', 255)));
+    assert_null(azs_role_name_invalid(unit_repeat(fx, 'r', 255)));
 }
 
 static void role_names_refused(void **state)
@@ -77,7 +65,7 @@ static void role_names_refused(void **state)
 
     assert_non_null(azs_role_name_invalid(NULL));
     assert_non_null(azs_role_name_invalid(""));
-    assert_non_null(azs_role_name_invalid(repeat(fx, 'r', 256)));
+    assert_non_null(azs_role_name_invalid(unit_repeat(fx, 'r', 256)));
     assert_non_null(azs_role_name_invalid("site editor"));
     assert_non_null(azs_role_name_invalid(" admin"));
     assert_non_null(azs_role_name_invalid("admin "));
@@ -98,7 +86,7 @@ static void passwords_accepted(void **state)
     assert_null(azs_password_invalid("correct horse battery staple"));
     assert_null(azs_password_invalid("p:a:s:s"));
     assert_null(azs_password_invalid("\xc3\xa4\xc3\xb6\xc3\xbc\xe2\x82\xac"));
-    assert_null(azs_password_invalid(repeat(fx, 'p', AZS_BCRYPT_MAX)));
+    assert_null(azs_password_invalid(unit_repeat(fx, 'p', AZS_BCRYPT_MAX)));
 }
 
 static void passwords_refused(void **state)
@@ -108,10 +96,11 @@ static void passwords_refused(void **state)
     assert_non_null(azs_password_invalid(NULL));
     assert_non_null(azs_password_invalid(""));
     /* bcrypt reads 72 bytes: a 73rd would be silently ignored. */
-    assert_non_null(azs_password_invalid(repeat(fx, 'p',
+    assert_non_null(azs_password_invalid(unit_repeat(fx, 'p',
                                                 AZS_BCRYPT_MAX + 1)));
-    assert_non_null(azs_password_invalid(repeat(fx, 'p', 4096)));
-    assert_non_null(strstr(azs_password_invalid(repeat(fx, 'p', 73)), "72"));
+    assert_non_null(azs_password_invalid(unit_repeat(fx, 'p', 4096)));
+    assert_non_null(strstr(azs_password_invalid(unit_repeat(fx, 'p', 73)),
+                           "72"));
     assert_non_null(azs_password_invalid("secret\n"));
     assert_non_null(azs_password_invalid("sec\rret"));
     assert_non_null(azs_password_invalid("\tsecret"));

@@ -3,7 +3,6 @@
  */
 #include "unit.h"
 
-#define T(f) cmocka_unit_test_setup_teardown(f, unit_setup, unit_teardown)
 
 static const char *hex(unit_fx *fx, const unsigned char *d, apr_size_t n)
 {
@@ -34,15 +33,6 @@ static const char *hmac(unit_fx *fx, const void *key, apr_size_t keylen,
     return hex(fx, out, sizeof(out));
 }
 
-static char *filled(unit_fx *fx, int c, apr_size_t n)
-{
-    char *s = apr_palloc(fx->pool, n + 1);
-
-    memset(s, c, n);
-    s[n] = '\0';
-    return s;
-}
-
 /* FIPS 180-2 appendix B. */
 static void fips_vectors(void **state)
 {
@@ -53,7 +43,7 @@ static void fips_vectors(void **state)
         "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assert_string_equal(sha(fx, m, strlen(m)),
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-    assert_string_equal(sha(fx, filled(fx, 'a', 1000000), 1000000),
+    assert_string_equal(sha(fx, unit_repeat(fx, 'a', 1000000), 1000000),
         "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
@@ -100,7 +90,7 @@ static void block_boundaries(void **state)
          "c12cb024a2e5551cca0e08fce8f1c5e314555cc3fef6329ee994a3db752166ae"},
     };
     unit_fx *fx = *state;
-    const char *a = filled(fx, 'a', 200);
+    const char *a = unit_repeat(fx, 'a', 200);
     apr_size_t i;
 
     for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -127,23 +117,23 @@ static void rfc4231(void **state)
     unit_fx *fx = *state;
     unsigned char key4[25];
     unsigned char out[AZS_SHA256_LEN];
-    const char *big = filled(fx, 0xaa, 131);
+    const char *big = unit_repeat(fx, 0xaa, 131);
     int i;
 
-    assert_string_equal(hmac(fx, filled(fx, 0x0b, 20), 20, "Hi There", 8),
+    assert_string_equal(hmac(fx, unit_repeat(fx, 0x0b, 20), 20, "Hi There", 8),
         "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
     assert_string_equal(hmac(fx, "Jefe", 4,
                              "what do ya want for nothing?", 28),
         "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-    assert_string_equal(hmac(fx, filled(fx, 0xaa, 20), 20,
-                             filled(fx, 0xdd, 50), 50),
+    assert_string_equal(hmac(fx, unit_repeat(fx, 0xaa, 20), 20,
+                             unit_repeat(fx, 0xdd, 50), 50),
         "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
     for (i = 0; i < 25; i++) {
         key4[i] = (unsigned char)(i + 1);
     }
-    assert_string_equal(hmac(fx, key4, 25, filled(fx, 0xcd, 50), 50),
+    assert_string_equal(hmac(fx, key4, 25, unit_repeat(fx, 0xcd, 50), 50),
         "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b");
-    azs_hmac_sha256(out, filled(fx, 0x0c, 20), 20, "Test With Truncation",
+    azs_hmac_sha256(out, unit_repeat(fx, 0x0c, 20), 20, "Test With Truncation",
                     20);
     assert_string_equal(hex(fx, out, 16), "a3b6167473100ee06e0c796c2955552b");
     assert_string_equal(hmac(fx, big, 131, "Test Using Larger Than "
@@ -165,9 +155,9 @@ static void hmac_key_lengths(void **state)
 {
     unit_fx *fx = *state;
 
-    assert_string_equal(hmac(fx, filled(fx, 'k', 64), 64, "data", 4),
+    assert_string_equal(hmac(fx, unit_repeat(fx, 'k', 64), 64, "data", 4),
         "93244b031118b8060c6619e5900fcf916faefb2d8d020fecb22ae0f62275db08");
-    assert_string_equal(hmac(fx, filled(fx, 'k', 65), 65, "data", 4),
+    assert_string_equal(hmac(fx, unit_repeat(fx, 'k', 65), 65, "data", 4),
         "a79b53d0bf1cb4bb00c301979e6e60ef792a435cafabd76ab9e8989bbdef2dff");
     assert_string_equal(hmac(fx, "", 0, "", 0),
         "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");

@@ -659,56 +659,27 @@ static void blocklist_lookup_at_scale(void **state)
     sqlite3_finalize(s);
 }
 
-int main(void)
-{
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(init_creates_current_schema,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(
-            readonly_handle_has_a_small_page_cache, unit_setup,
-            unit_teardown),
-        cmocka_unit_test_setup_teardown(readonly_open_never_creates,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(unknown_version_refused,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(uninitialized_file_refused,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(corrupt_file_refused,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(stale_after_rename_and_delete,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(readonly_handle_cannot_write,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(generation_bumps_on_every_table,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(
-            generation_never_repeats_after_restore, unit_setup,
-            unit_teardown),
-        cmocka_unit_test_setup_teardown(init_upgrades_version_1,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(stale_after_copy_keeping_mtime,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(unchanged_until_a_commit,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(unchanged_needs_wal_mode,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(user_get_found_and_not,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(effective_roles_follow_inheritance,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(diamond_inheritance_counts_once,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(token_get_with_scopes,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(blocklist_matches_nested_ranges,
-                                        unit_setup, unit_teardown),
-        cmocka_unit_test_setup_teardown(blocklist_lookup_at_scale,
-                                        unit_setup, unit_teardown),
-    };
-    int rc;
+static const struct CMUnitTest tests[] = {
+    T(init_creates_current_schema),
+    T(readonly_handle_has_a_small_page_cache),
+    T(readonly_open_never_creates),
+    T(unknown_version_refused),
+    T(uninitialized_file_refused),
+    T(corrupt_file_refused),
+    T(stale_after_rename_and_delete),
+    T(readonly_handle_cannot_write),
+    T(generation_bumps_on_every_table),
+    T(generation_never_repeats_after_restore),
+    T(init_upgrades_version_1),
+    T(stale_after_copy_keeping_mtime),
+    T(unchanged_until_a_commit),
+    T(unchanged_needs_wal_mode),
+    T(user_get_found_and_not),
+    T(effective_roles_follow_inheritance),
+    T(diamond_inheritance_counts_once),
+    T(token_get_with_scopes),
+    T(blocklist_matches_nested_ranges),
+    T(blocklist_lookup_at_scale),
+};
 
-    apr_initialize();
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    apr_terminate();
-    return rc;
-}
+UNIT_MAIN(tests)

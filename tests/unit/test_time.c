@@ -5,7 +5,6 @@
 
 #include "unit.h"
 
-#define T(f) cmocka_unit_test_setup_teardown(f, unit_setup, unit_teardown)
 
 #define NOW APR_INT64_C(1767225600)       /* 2026-01-01T00:00:00Z */
 #define LAST APR_INT64_C(253402300799)    /* 9999-12-31T23:59:59Z */

@@ -5,7 +5,6 @@
 
 #include "unit.h"
 
-#define T(f) cmocka_unit_test_setup_teardown(f, unit_setup, unit_teardown)
 
 #define PREFIX_LEN (sizeof(AZS_TOKEN_PREFIX) - 1)
 #define MANY 2000

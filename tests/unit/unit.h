@@ -57,6 +57,16 @@ static inline int unit_teardown(void **state)
     return 0;
 }
 
+/* A string of n copies of c, from the fixture's pool. */
+static inline char *unit_repeat(unit_fx *fx, int c, apr_size_t n)
+{
+    char *s = apr_palloc(fx->pool, n + 1);
+
+    memset(s, c, n);
+    s[n] = '\0';
+    return s;
+}
+
 /* A fresh database through azs_store_init, opened read-write. */
 static inline azs_store_t *unit_store(unit_fx *fx)
 {
@@ -68,6 +78,10 @@ static inline azs_store_t *unit_store(unit_fx *fx)
     return st;
 }
 
+/* A test with the fixture above: T(name) in a file's tests[] array. */
+#define T(f) cmocka_unit_test_setup_teardown(f, unit_setup, unit_teardown)
+
+/* The main() of every test file: UNIT_MAIN(tests) after the array. */
 #define UNIT_MAIN(tests)                                                  \
     int main(void)                                                        \
     {                                                                     \
