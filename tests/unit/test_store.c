@@ -118,6 +118,104 @@ static void stale_after_rename_and_delete(void **state)
     assert_true(azs_store_stale(ro));
 }
 
+static apr_int64_t cred_of(azs_store_t *st, const char *name)
+{
+    azs_user_t u;
+    apr_pool_t *p;
+    apr_int64_t cred;
+
+    apr_pool_create(&p, NULL);
+    assert_int_equal(azs_user_get(st, name, &u, p), AZS_RC_OK);
+    cred = u.cred;
+    apr_pool_destroy(p);
+    return cred;
+}
+
+/* A user's credential version moves with that user's name, hash, state
+ * and expiry, and with nothing else: a write about another user, a role,
+ * a grant, a token or a block leaves cached logins valid. */
+static void credential_version_moves_only_with_the_user(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    static const char *const unrelated[] = {
+        "INSERT INTO users (name, hash, created, updated)"
+        " VALUES ('other', 'h', 1, 1)",
+        "UPDATE users SET hash = 'h2' WHERE name = 'other'",
+        "INSERT INTO roles (name) VALUES ('r')",
+        "INSERT INTO permissions (name) VALUES ('p')",
+        "INSERT INTO role_permissions VALUES (1, 1)",
+        "INSERT INTO user_roles SELECT id, 1 FROM users WHERE name = 'u'",
+        "INSERT INTO tokens (hash, user_id, created)"
+        " SELECT x'01', id, 1 FROM users WHERE name = 'u'",
+        "UPDATE tokens SET revoked = 5",
+        "INSERT INTO blocklist (net, bits, text, created)"
+        " VALUES (x'00', 0, '::/0', 1)",
+        "UPDATE users SET updated = 99 WHERE name = 'u'",
+    };
+    static const char *const own[] = {
+        "UPDATE users SET hash = 'new' WHERE name = 'u'",
+        "UPDATE users SET disabled = 1 WHERE name = 'u'",
+        "UPDATE users SET disabled = 0 WHERE name = 'u'",
+        "UPDATE users SET expires = 5 WHERE name = 'u'",
+    };
+    apr_int64_t c0, c;
+    size_t i;
+
+    sql(st, "INSERT INTO users (name, hash, created, updated)"
+            " VALUES ('u', 'h', 1, 1)");
+    c0 = cred_of(st, "u");
+    assert_true(c0 != 0);
+    for (i = 0; i < sizeof(unrelated) / sizeof(unrelated[0]); i++) {
+        sql(st, unrelated[i]);
+        if (cred_of(st, "u") != c0) {
+            fail_msg("credential version moved for: %s", unrelated[i]);
+        }
+    }
+    for (i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+        sql(st, own[i]);
+        c = cred_of(st, "u");
+        if (c == c0 || c == 0) {
+            fail_msg("credential version did not move for: %s", own[i]);
+        }
+        c0 = c;
+    }
+    /* Deleted and added again: a new one, whatever the password. */
+    sql(st, "DELETE FROM users WHERE name = 'u'");
+    sql(st, "INSERT INTO users (name, hash, created, updated)"
+            " VALUES ('u', 'new', 1, 1)");
+    assert_true(cred_of(st, "u") != c0);
+    azs_store_close(st);
+}
+
+/* Version 2 had no credential versions: init adds them, a random one a
+ * user, and the triggers that keep them. */
+static void init_upgrades_version_2(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    const char *err = NULL;
+    apr_int64_t c;
+
+    sql(st, "INSERT INTO users (name, hash, created, updated)"
+            " VALUES ('kept', 'h', 1, 1)");
+    sql(st, "DROP TRIGGER users_ci");
+    sql(st, "DROP TRIGGER users_cu");
+    sql(st, "ALTER TABLE users DROP COLUMN cred");
+    sql(st, "PRAGMA user_version = 2");
+    azs_store_close(st);
+    if (azs_store_init(fx->db, fx->pool, &err) != AZS_RC_OK) {
+        fail_msg("init: %s", err);
+    }
+    assert_int_equal(azs_store_open(&st, fx->db, 0, 1000, fx->pool, &err),
+                     AZS_RC_OK);
+    c = cred_of(st, "kept");
+    assert_true(c != 0);
+    sql(st, "UPDATE users SET hash = 'h2' WHERE name = 'kept'");
+    assert_true(cred_of(st, "kept") != c);
+    azs_store_close(st);
+}
+
 /* Copies src over dst in place, as cp does: same inode, new content. */
 static void copy_over(const char *src, const char *dst)
 {
@@ -175,6 +273,21 @@ static void generation_never_repeats_after_restore(void **state)
     }
 }
 
+extern const char azs_schema_sql[];
+
+/* How many triggers sql/schema.sql makes. */
+static int schema_triggers(void)
+{
+    const char *p = azs_schema_sql;
+    int n = 0;
+
+    while ((p = strstr(p, "CREATE TRIGGER")) != NULL) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
 /* A database of version 1 (counted generations) is upgraded in place by
  * init: the same data, random generations from then on. */
 static void init_upgrades_version_1(void **state)
@@ -214,7 +327,7 @@ static void init_upgrades_version_1(void **state)
                      "SELECT count(*) FROM sqlite_master WHERE type = "
                      "'trigger'", -1, &s, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(s, 0), 23);   /* as schema.sql */
+    assert_int_equal(sqlite3_column_int(s, 0), schema_triggers());
     sqlite3_finalize(s);
     assert_int_equal(sqlite3_prepare_v2(azs_store_db(st),
                      "SELECT count(*) FROM roles WHERE name = 'kept'", -1,
@@ -671,6 +784,8 @@ static const struct CMUnitTest tests[] = {
     T(generation_bumps_on_every_table),
     T(generation_never_repeats_after_restore),
     T(init_upgrades_version_1),
+    T(init_upgrades_version_2),
+    T(credential_version_moves_only_with_the_user),
     T(stale_after_copy_keeping_mtime),
     T(unchanged_until_a_commit),
     T(unchanged_needs_wal_mode),
