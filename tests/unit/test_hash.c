@@ -333,22 +333,27 @@ static void cheap_hashes_fail_as_slowly_as_the_dummy(void **state)
         "$2y$04$0rkuxHEEBmh6xVcPuJb0.OxaqQ25GKWRZcpn/HS5UFjxxMNVRIHNq"
     };
     azs_user_t u;
-    apr_interval_time_t unknown, t;
+    apr_interval_time_t floor = azs_fail_floor(), t;
     size_t i;
 
+    /* Against the floor (the dummy hash's cost, measured once), not
+     * against one timed unknown-user login: on a loaded machine (make -j2
+     * check runs the suite beside this) one such login can take twice as
+     * long, while the floor is a bound the padding itself guarantees. */
     memset(&u, 0, sizeof(u));
     u.name = "alice";
-    unknown = timed_login(0, NULL, "wrong", NULL, NULL, AZS_REASON_UNKNOWN_USER);
+    t = timed_login(0, NULL, "wrong", NULL, NULL, AZS_REASON_UNKNOWN_USER);
+    assert_true(t >= floor);
     for (i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++) {
         u.hash = hashes[i];
         t = timed_login(1, &u, "wrong", NULL, NULL, AZS_REASON_BAD_PASSWORD);
-        if (t < unknown * 2 / 3) {
-            fail_msg("%.6s: wrong password %" APR_TIME_T_FMT " us, unknown "
-                     "user %" APR_TIME_T_FMT " us", hashes[i], t, unknown);
+        if (t < floor) {
+            fail_msg("%.6s: wrong password %" APR_TIME_T_FMT " us, the "
+                     "floor %" APR_TIME_T_FMT " us", hashes[i], t, floor);
         }
         /* the right one is not held back */
         t = timed_login(1, &u, PW, NULL, NULL, AZS_REASON_GRANTED);
-        if (t > unknown / 2) {
+        if (t > floor / 2) {
             fail_msg("%.6s: right password %" APR_TIME_T_FMT " us",
                      hashes[i], t);
         }
