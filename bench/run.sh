@@ -28,6 +28,9 @@ set -eu
 umask 022
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+# azs_conf_server: the first lines of every httpd.conf here.
+# shellcheck source=../tests/integration/lib_conf.sh
+. "$top/tests/integration/lib_conf.sh"
 bench=$top/bench
 out=$bench/out
 
@@ -349,13 +352,8 @@ start_server() {
     # The same 100-byte static file everywhere.
     printf '%099d\n' 0 > "$root/htdocs/p/file.txt"
     {
+        azs_conf_server "$root" "$port"
         cat <<EOF
-ServerRoot "$root"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$port
-PidFile "$root/httpd.pid"
-ErrorLog "$root/logs/error.log"
-LogLevel warn
 LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
 $(builtin_or_load unixd)
 LoadModule authn_core_module $MODDIR/mod_authn_core.so

@@ -9,6 +9,9 @@ root=${AZS_DEMO_ROOT:-/tmp/authz_status-demo}
 port=${AZS_DEMO_PORT:-8080}
 apache2=${APACHE2:-/usr/sbin/apache2}
 mods=/usr/lib/apache2/modules
+# The configuration blocks the integration tests use too.
+# shellcheck source=../tests/integration/lib_conf.sh
+. "$top/tests/integration/lib_conf.sh"
 
 if [ "${1:-}" = stop ]; then
     [ -f "$root/httpd.pid" ] && kill "$(cat "$root/httpd.pid")" 2>/dev/null
@@ -50,12 +53,7 @@ Group www-data"
 fi
 
 cat > "$root/httpd.conf" <<CONF
-ServerRoot "$root"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$port
-PidFile "$root/httpd.pid"
-ErrorLog "$root/logs/error.log"
-LogLevel warn
+$(azs_conf_server "$root" "$port")
 LoadModule mpm_event_module $mods/mod_mpm_event.so
 LoadModule authn_core_module $mods/mod_authn_core.so
 LoadModule authz_core_module $mods/mod_authz_core.so
@@ -69,23 +67,9 @@ DocumentRoot "$root/htdocs"
 DirectoryIndex index.html
 AuthzStatusDatabase "$db"
 
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
-<Location "/docs">
-    AuthType Basic
-    AuthName "Documentation"
-    AuthBasicProvider authz_status
-    Require permission docs:read
-</Location>
-<Location "/api.json">
-    AuthType Bearer
-    AuthName "api"
-    Require permission api:call
-</Location>
+$(azs_loc_admin "role admin")
+$(azs_loc_docs "permission docs:read")
+$(azs_loc_api /api.json)
 CONF
 
 "$apache2" -f "$root/httpd.conf" -k start

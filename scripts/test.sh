@@ -8,7 +8,7 @@ bash "$top/scripts/deps.sh"
 bash "$top/scripts/build.sh"
 cd "${AZS_BUILD:-$top/_build}"
 if ! make -j"$(nproc)" check; then
-    for f in tests/unit/*.log tests/cli/*.log tests/integration/*.log; do
+    for f in tests/*.log tests/*/*.log tests/*/cases/*.log; do
         [ -f "$f" ] && grep -q -E '^(not ok|FAIL|ERROR)' "$f" \
             && { echo "==== $f"; tail -n 60 "$f"; }
     done

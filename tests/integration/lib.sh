@@ -12,14 +12,7 @@
 #     . "$(dirname "$0")/../lib.sh"
 #     azs_need_module
 #     azs_db_init; azs_user_add alice 'pw'
-#     azs_conf <<EOF
-#     <Location "/admin">
-#         AuthType Basic
-#         AuthName "Administration"
-#         AuthBasicProvider authz_status
-#         Require valid-user
-#     </Location>
-#     EOF
+#     azs_loc_admin valid-user | azs_conf    # lib_conf.sh's <Location>
 #     azs_start || azs_bail "httpd starts"
 #     http_req -u alice:pw /admin/
 #     expect_status 200 "alice gets in"
@@ -31,7 +24,9 @@
 #   AZS_MODULE     the built mod_authz_status.so
 #   HTAUTHZ        the built htauthz
 #   AZS_MPM        event | worker | prefork (default: event)
-#   AZS_RESULTS    file the TAP lines are appended to (run.sh sets it)
+#   AZS_RESULTS    file every verdict is appended to (run.sh sets it)
+#   AZS_SUITE_LOGS where the case leaves its logs and the secrets it used,
+#                  for secrets_scan.sh (run.sh or the make check driver)
 #   AZS_KEEP=1     keep the ServerRoot after the case (for debugging)
 #   AZS_VERBOSE=1  print the error log after every case
 #
@@ -41,6 +36,10 @@ set -u
 umask 022
 
 AZS_IT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib_tap.sh
+. "$AZS_IT_DIR/../lib_tap.sh"
+# shellcheck source=lib_conf.sh
+. "$AZS_IT_DIR/lib_conf.sh"
 AZS_CASE=$(basename "$0" .sh)
 AZS_MPM=${AZS_MPM:-event}
 
@@ -83,8 +82,6 @@ AZS_EXTRA_MODULES=         # more modules to load, e.g. "cgid status"
 AZS_LOG_ALLOW=()           # regexes of error-log lines the case expects
 AZS_REQ_N=0
 AZS_REQ_MARK=0             # error-log offset before the last request
-AZS_CASE_PASS=0
-AZS_CASE_FAIL=0
 AZS_T0=$SECONDS
 
 # httpd's own routine authentication lines; every case accepts them.
@@ -161,7 +158,9 @@ EOF
         : > "$AZS_RESULTS"
     fi
     # TAP numbers continue those of the cases run before this one.
-    AZS_TAP_N=$(wc -l < "$AZS_RESULTS")
+    TAP_RECORD=$AZS_RESULTS
+    TAP_N=$(wc -l < "$AZS_RESULTS")
+    TAP_PREFIX="${AZS_CASE}[$AZS_MPM]: "
 }
 
 # Append configuration (read from stdin) to the case's snippet, which the
@@ -274,15 +273,7 @@ DocumentRoot "$AZS_DOCROOT"
 # Threaded children have Debian's 25 threads: a child keeps one thread that
 # never waits for a password hash (README, "Password hashes under load"),
 # so children smaller than a case's client count would shed new logins.
-<IfModule mpm_worker_module>
-    StartServers 2
-    ServerLimit 4
-    ThreadsPerChild 25
-    MinSpareThreads 25
-    MaxSpareThreads 75
-    MaxRequestWorkers 100
-</IfModule>
-<IfModule mpm_event_module>
+<IfModule !mpm_prefork_module>
     StartServers 2
     ServerLimit 4
     ThreadsPerChild 25
@@ -391,9 +382,20 @@ azs_graceful() {
     return 1
 }
 
+# azs_wait_file FILE PID SECONDS - wait until FILE exists, PID (a helper
+# the case started) has exited, or SECONDS have passed.
+azs_wait_file() {
+    for _ in $(seq 1 $(($3 * 20))); do
+        [ -e "$1" ] && return 0
+        _azs_alive "$2" || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
 _azs_cleanup() {
     [ -n "$AZS_PID" ] && azs_stop
-    # run.sh scans every case's logs for every recorded secret at the end.
+    # secrets_scan.sh scans every case's logs for every recorded secret.
     if [ -n "${AZS_SUITE_LOGS:-}" ] && [ -n "$AZS_ROOT" ] \
        && [ -d "$AZS_LOG_DIR" ]; then
         local keep
@@ -424,8 +426,9 @@ azs_db_fixperms() {
 }
 
 # azs_secret STRING... - records passwords and tokens for the scan of every
-# log after the whole suite (run.sh); short ones (under 8 bytes) would
-# match ordinary words and are left out.  Each one's base64 is scanned too.
+# log after the whole suite (secrets_scan.sh); short ones (under 8 bytes)
+# would match ordinary words and are left out.  Each one's base64 is
+# scanned too.
 azs_secret() {
     [ -n "${AZS_SUITE_LOGS:-}" ] || return 0
     local s
@@ -453,9 +456,24 @@ azs_htauthz() {
     return "$rc"
 }
 
+# hz HTAUTHZ-ARGS... - azs_htauthz that must succeed; its output is
+# dropped, and a failure ends the case.
+hz() {
+    azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"
+}
+
 azs_db_init() {
     [ -x "$HTAUTHZ" ] || _azs_die "htauthz not built: $HTAUTHZ"
     azs_htauthz init >/dev/null || _azs_die "htauthz init failed"
+}
+
+# azs_db_admin_api - a new database with the roles azs_loc_admin and
+# azs_loc_api ask for: admin, and api, which grants api:call.
+azs_db_admin_api() {
+    azs_db_init
+    hz role add admin
+    hz role add api
+    hz role grant api api:call
 }
 
 # azs_user_add NAME PASSWORD [htauthz user add options...]
@@ -559,26 +577,10 @@ log_since() {
 
 # ---- results -------------------------------------------------------------------
 
-_azs_result() {   # ok|not ok, description, details...
-    local verdict=$1 desc=$2
-    shift 2
-    printf '%s\n' "$verdict" >> "$AZS_RESULTS"
-    AZS_TAP_N=$((AZS_TAP_N + 1))
-    printf '%s %d - %s[%s]: %s\n' "$verdict" "$AZS_TAP_N" "$AZS_CASE" \
-        "$AZS_MPM" "$desc"
-    if [ "$verdict" = ok ]; then
-        AZS_CASE_PASS=$((AZS_CASE_PASS + 1))
-    else
-        AZS_CASE_FAIL=$((AZS_CASE_FAIL + 1))
-        local d
-        for d in "$@"; do
-            [ -n "$d" ] && printf '%s\n' "$d" | sed 's/^/#   /'
-        done
-    fi
-    return 0
-}
-_azs_ok()     { _azs_result ok "$@"; }
-_azs_not_ok() { _azs_result "not ok" "$@"; }
+# Every result goes through lib_tap.sh, numbered on from the cases run
+# before (AZS_RESULTS) and prefixed with CASE[MPM].
+_azs_ok()     { tap_ok "$@"; }          # DESC
+_azs_not_ok() { tap_not_ok "$@"; }      # DESC DETAIL...
 
 _azs_req_details() {
     printf 'request: %s\n' "$HTTP_DESC"
@@ -594,11 +596,7 @@ _azs_req_details() {
 }
 
 # Pass or fail on any command: expect_true DESC CMD [ARGS...]
-expect_true() {
-    local desc=$1
-    shift
-    if "$@"; then _azs_ok "$desc"; else _azs_not_ok "$desc" "failed: $*"; fi
-}
+expect_true() { tap_check "$@"; }
 
 # expect_status CODE DESC - status of the last request
 expect_status() {
@@ -759,13 +757,13 @@ azs_done() {
     else
         _azs_not_ok "no unexpected error-log lines" "$bad"
     fi
-    if [ "${AZS_VERBOSE:-0}" = 1 ] || [ "$AZS_CASE_FAIL" -gt 0 ]; then
+    if [ "${AZS_VERBOSE:-0}" = 1 ] || [ "$TAP_FAIL" -gt 0 ]; then
         printf '# --- %s error log (last 30 lines)\n' "$AZS_CASE"
         tail -n 30 "$AZS_ERROR_LOG" | sed 's/^/#   /'
     fi
     printf '# %s[%s]: %d passed, %d failed, %ds\n' "$AZS_CASE" "$AZS_MPM" \
-        "$AZS_CASE_PASS" "$AZS_CASE_FAIL" "$((SECONDS - AZS_T0))"
-    [ "$AZS_CASE_FAIL" -eq 0 ] && exit 0
+        "$TAP_PASS" "$TAP_FAIL" "$((SECONDS - AZS_T0))"
+    [ "$TAP_FAIL" -eq 0 ] && exit 0
     exit 1
 }
 
@@ -825,6 +823,22 @@ azs_single_child() {
 </IfModule>
 EOF2
     azs_allow_log '(AH00161|AH00286|AH00484):'
+}
+
+# azs_threaded_child THREADS - under worker and event, one child process
+# of THREADS threads (prefork keeps its small pool).  Call before
+# azs_start.
+azs_threaded_child() {
+    azs_conf <<EOF2
+<IfModule !mpm_prefork_module>
+    StartServers 1
+    ServerLimit 1
+    ThreadsPerChild $1
+    MinSpareThreads 1
+    MaxSpareThreads $1
+    MaxRequestWorkers $1
+</IfModule>
+EOF2
 }
 
 # azs_child_pids - print the process ids of httpd's children, on one line,

@@ -25,6 +25,25 @@ authz_user_add() {
     fi
 }
 
+# authz_areas [--sub] NAME... - a directory per NAME in the document root
+# whose index.html says "NAME area"; with --sub, a subdirectory NAME/sub
+# too, whose index.html says "NAME sub".
+authz_areas() {
+    local sub='' d
+    if [ "${1:-}" = --sub ]; then
+        sub=1
+        shift
+    fi
+    for d in "$@"; do
+        mkdir -p "$AZS_DOCROOT/$d"
+        printf '%s area\n' "$d" > "$AZS_DOCROOT/$d/index.html"
+        if [ -n "$sub" ]; then
+            mkdir -p "$AZS_DOCROOT/$d/sub"
+            printf '%s sub\n' "$d" > "$AZS_DOCROOT/$d/sub/index.html"
+        fi
+    done
+}
+
 # authz_roles ROLE... - create roles.
 authz_roles() {
     local r
@@ -216,27 +235,12 @@ authz_fault_setup() {
     AUTHZ_HTPASSWD=$AZS_CONF_DIR/htpasswd
     authz_htpasswd "$AUTHZ_HTPASSWD" alice "${PW[alice]}"
     authz_htpasswd "$AUTHZ_HTPASSWD" bob "${PW[bob]}"
+    {
+        azs_loc_file /fileauth File "$AUTHZ_HTPASSWD" 'role admin'
+        azs_loc_file /fileperm File "$AUTHZ_HTPASSWD" 'permission adm:do'
+        azs_loc_admin
+    } | azs_conf
     azs_conf <<CONF
-<Location "/fileauth">
-    AuthType Basic
-    AuthName "File"
-    AuthBasicProvider file
-    AuthUserFile "$AUTHZ_HTPASSWD"
-    Require role admin
-</Location>
-<Location "/fileperm">
-    AuthType Basic
-    AuthName "File"
-    AuthBasicProvider file
-    AuthUserFile "$AUTHZ_HTPASSWD"
-    Require permission adm:do
-</Location>
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
 <Location "/open">
     AuthzStatusBlocklist On
     Require all granted

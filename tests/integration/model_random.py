@@ -159,7 +159,7 @@ class Db:
 
 
 def record_secret(*values):
-    """For run.sh's scan of every log (as lib.sh's azs_secret)."""
+    """For secrets_scan.sh's scan of every log (as lib.sh's azs_secret)."""
     d = os.environ.get("AZS_SUITE_LOGS")
     if not d:
         return

@@ -43,6 +43,10 @@ import sys
 import threading
 import time
 
+# What a kept-alive connection closed by the server raises.
+STALE_ERRORS = (http.client.RemoteDisconnected, ConnectionResetError,
+                BrokenPipeError, ConnectionAbortedError)
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -119,25 +123,18 @@ def main():
                     status = resp.status
                     echo = resp.getheader("X-Remote-User")
                     will_close = resp.will_close
-                except (http.client.RemoteDisconnected, ConnectionResetError,
-                        BrokenPipeError, ConnectionAbortedError) as e:
-                    conn.close()
-                    conn = None
-                    if (a.retry_stale and reused and not got_bytes
-                            and attempt == 1):
-                        with lock:
-                            tot["stale_retries"] += 1
-                        continue
-                    with lock:
-                        tot["requests"] += 1
-                        tot["conn_errors"] += 1
-                        sample("%s: %s %s" % (t.get("name"),
-                                              type(e).__name__, e))
-                    break
                 except (OSError, http.client.HTTPException) as e:
                     if conn is not None:
                         conn.close()
                     conn = None
+                    # A kept-alive connection the server closed before the
+                    # request reached it: one retry on a new connection.
+                    stale = isinstance(e, STALE_ERRORS)
+                    if (stale and a.retry_stale and reused and not got_bytes
+                            and attempt == 1):
+                        with lock:
+                            tot["stale_retries"] += 1
+                        continue
                     with lock:
                         tot["requests"] += 1
                         tot["conn_errors"] += 1

@@ -23,7 +23,6 @@ step=${REL_MEM_STEP:-10000}
 warm=${REL_MEM_WARMUP:-20000}
 max_slope=${REL_MEM_MAX_SLOPE_KB:-16}
 
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 azs_db_init
 hz role add admin
 azs_user_add boss 'Mem-boss-pw-zq7'
@@ -39,13 +38,8 @@ cat > "$AZS_ROOT/spec.json" <<EOF
  {"name":"403","auth":"Basic $(b pleb:plebpw)","path":"/admin/","expect":403},
  {"name":"400","auth":"Basic !!!notbase64","path":"/admin/","expect":400}]
 EOF
+azs_loc_admin | azs_conf
 azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
 # One child, never recycled.
 MaxConnectionsPerChild 0
 KeepAliveTimeout 30
@@ -57,15 +51,7 @@ MaxKeepAliveRequests 0
     MaxRequestWorkers 1
     ServerLimit 1
 </IfModule>
-<IfModule mpm_worker_module>
-    StartServers 1
-    ServerLimit 1
-    ThreadsPerChild 8
-    MinSpareThreads 1
-    MaxSpareThreads 8
-    MaxRequestWorkers 8
-</IfModule>
-<IfModule mpm_event_module>
+<IfModule !mpm_prefork_module>
     StartServers 1
     ServerLimit 1
     ThreadsPerChild 8

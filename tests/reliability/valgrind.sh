@@ -27,30 +27,14 @@ chmod 755 "$APACHE2"
 # shellcheck disable=SC2034  # read by lib.sh's azs_start/azs_stop/http_req
 AZS_START_TIMEOUT=120 AZS_STOP_TIMEOUT=60 AZS_CURL_TIMEOUT=60
 
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
-azs_db_init
-hz role add admin
-hz role add api
-hz role grant api api:call
+azs_db_admin_api
 azs_user_add boss 'Vg-boss-pw-zq7'
 azs_user_add pleb 'Vg-pleb-pw-zq7'
 azs_user_add off 'Vg-off-pw-zq7' --disabled
 hz user grant boss admin api
 tok=$(azs_htauthz token issue boss | sed -n 1p)
 tok2=$(azs_htauthz token issue pleb | sed -n 1p)
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
-<Location "/api">
-    AuthType Bearer
-    AuthName "api"
-    Require permission api:call
-</Location>
-EOF
+{ azs_loc_admin; azs_loc_api; } | azs_conf
 azs_allow_log 'AZS0[0-9]{3}: (400|401|403|500) '
 azs_start || azs_bail "httpd starts under valgrind"
 n=0 bad=0

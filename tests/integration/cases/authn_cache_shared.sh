@@ -14,13 +14,8 @@ azs_user_add alice "$pw"
 
 azs_conf <<'EOF2'
 LogLevel authz_status:debug
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
 EOF2
+azs_loc_admin valid-user | azs_conf
 
 azs_start || azs_bail "httpd starts"
 

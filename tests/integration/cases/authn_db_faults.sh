@@ -1,5 +1,5 @@
 #!/bin/bash
-# Database faults while httpd runs (PRODUCT.md sections 3 and 5, issue 3):
+# Database faults while httpd runs (doc/log-messages.md, db-error):
 # missing, locked past the busy timeout, corrupt, of an unknown schema
 # version, replaced by rename, deleted and restored, unreadable.  Each fault
 # answers 500 with one db-error line carrying SQLite's reason -- never 200,
@@ -16,14 +16,7 @@ pw='Db-f4ults-pw-zq7'
 pw2='Db-f4ults-n3w-zq7'
 good=$AZS_ROOT/good.db     # a consistent copy, outside httpd's directory
 
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
-EOF
+azs_loc_admin valid-user | azs_conf
 azs_allow_log 'AZS[0-9]{4}: 500 db-error: (user "(alice|bob|nobody)" )?for "/admin/"'
 azs_allow_log 'AZS[0-9]{4}: 401 bad-password: user "alice" for "/admin/"'
 
@@ -95,11 +88,7 @@ c.execute("COMMIT")
 c.close()
 EOF
 locker=$!
-for _ in $(seq 1 100); do
-    [ -e "$ready" ] && break
-    _azs_alive "$locker" || break
-    sleep 0.05
-done
+azs_wait_file "$ready" "$locker" 5
 if [ -e "$ready" ]; then
     fault "database locked by another process" 'locked|busy'
     expect_true "locked database: answered in < 5 s (took ${HTTP_TIME}s)" \

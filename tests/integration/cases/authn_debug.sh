@@ -1,6 +1,6 @@
 #!/bin/bash
 # LogLevel authz_status:debug traces every decision, grants included
-# (PRODUCT.md section 4): a granted login (verified, and again from the
+# (doc/log-messages.md): a granted login (verified, and again from the
 # cache), a granted Require role, a granted Require permission, an accepted
 # token, and a request with no credentials.  Denials still leave their one
 # line at level error; no trace carries a password or a token.
@@ -8,9 +8,6 @@
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 azs_need_module
-
-# hz ARGS... - htauthz on the case's database; a failure ends the case
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 
 pw='D3bug-trace-pw-zq7'
 bad='D3bug-wr0ng-pw-zq7'
@@ -26,24 +23,8 @@ token=$(printf '%s\n' "$token" | head -n 1)
 
 azs_conf <<'EOF'
 LogLevel authz_status:debug
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
-<Location "/docs">
-    AuthType Basic
-    AuthName "Documentation"
-    AuthBasicProvider authz_status
-    Require permission docs:read
-</Location>
-<Location "/api">
-    AuthType Bearer
-    AuthName "api"
-    Require permission api:call
-</Location>
 EOF
+{ azs_loc_admin; azs_loc_docs; azs_loc_api; } | azs_conf
 azs_allow_log 'AZS[0-9]{4}: 401 bad-password: user "alice" for "/admin/"'
 azs_allow_log 'AZS[0-9]{4}: 403 missing-role: user "bob" for "/admin/"'
 

@@ -26,21 +26,9 @@ azs_htauthz import htpasswd "$htp" >/dev/null \
 
 azs_conf <<'EOF'
 AuthzStatusHashLimit 1
-<IfModule !mpm_prefork_module>
-    StartServers 1
-    ServerLimit 1
-    ThreadsPerChild 4
-    MinSpareThreads 1
-    MaxSpareThreads 4
-    MaxRequestWorkers 4
-</IfModule>
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
 EOF
+azs_threaded_child 4
+azs_loc_admin valid-user | azs_conf
 azs_allow_log 'AZS[0-9]{4}: (401 (unknown-user|bad-password)|503 busy): user "(shauser|flood[0-9_]*|ghost[0-9]*)"'
 azs_allow_log '(AH00484|AH00286): server reached MaxRequestWorkers'
 azs_start || azs_bail "httpd starts"

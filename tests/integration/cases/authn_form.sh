@@ -1,5 +1,5 @@
 #!/bin/bash
-# The provider behind mod_auth_form (PRODUCT.md section 2, issue 3): a
+# The provider behind mod_auth_form (README.md, "Directives"): a
 # login form POSTed to the form-login-handler sets a session cookie
 # (mod_session_cookie) and the protected pages then answer 200 with it; a
 # wrong password or an unknown user gets no session.  The session's
@@ -10,9 +10,6 @@
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 azs_need_module
-
-# hz ARGS... - htauthz on the case's database; a failure ends the case
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 
 for m in auth_form session session_cookie request; do
     if [ ! -f "$AP_LIBEXECDIR/mod_$m.so" ] \

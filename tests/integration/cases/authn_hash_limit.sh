@@ -21,21 +21,9 @@ azs_user_add mallory 'M4llory-real-pw'
 azs_conf <<'EOF2'
 LogLevel warn authz_status:debug
 AuthzStatusHashLimit 1
-<IfModule !mpm_prefork_module>
-    StartServers 1
-    ServerLimit 1
-    ThreadsPerChild 4
-    MinSpareThreads 1
-    MaxSpareThreads 4
-    MaxRequestWorkers 4
-</IfModule>
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
 EOF2
+azs_threaded_child 4
+azs_loc_admin valid-user | azs_conf
 azs_allow_log 'AZS0102: 401 bad-password: user "mallory"'
 azs_allow_log 'AZS0110: 503 busy: user "mallory"'
 azs_allow_log '(AH00484|AH00286): server reached MaxRequestWorkers'

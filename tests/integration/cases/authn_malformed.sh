@@ -1,5 +1,5 @@
 #!/bin/bash
-# Malformed Basic credentials (PRODUCT.md section 3, issue 3): httpd 2.4's
+# Malformed Basic credentials (doc/log-messages.md): httpd 2.4's
 # own Basic decoder is lenient (invalid base64, bad padding, trailing
 # garbage, no colon, NUL or CR/LF in the user name, two merged
 # Authorization headers); where our provider is used, each of these is a
@@ -41,20 +41,9 @@ print(s[:i] + a[a.index(s[i]) | 1] + s[i + 1:])' "$b64_n")
 
 azs_conf <<EOF
 LimitRequestFieldSize 16384
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
-<Location "/docs">
-    AuthType Basic
-    AuthName "Documentation"
-    AuthBasicProvider file
-    AuthUserFile "$htpw"
-    Require valid-user
-</Location>
 EOF
+azs_loc_admin valid-user | azs_conf
+azs_loc_file /docs Documentation "$htpw" | azs_conf
 azs_allow_log 'AZS[0-9]{4}: 400 malformed-credentials: for "/admin/"'
 azs_allow_log 'AZS[0-9]{4}: 401 (unknown-user|bad-password): user "[^"]*" for "/admin/'
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# The four ways a Basic login fails (PRODUCT.md sections 3 and 4): unknown
+# The four ways a Basic login fails (doc/log-messages.md): unknown
 # user, wrong password, disabled account, expired account.  Each answers 401
 # with the Basic challenge, and the four answers are byte-identical (status
 # line, headers but Date, body); only the error log tells them apart, one
@@ -11,9 +11,6 @@
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 azs_need_module
-
-# hz ARGS... - htauthz on the case's database; a failure ends the case
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 
 pw_a='Alice-st4tes-pw-zq7'     # alice: active
 pw_d='Dave-st4tes-pw-zq7'      # dave: disabled
@@ -29,14 +26,7 @@ azs_user_add erin "$pw_e" --expires 2020-01-31
 azs_user_add frank "$pw_f"
 hz user expire frank now
 
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
-EOF
+azs_loc_admin valid-user | azs_conf
 users='(alice|bob|dave|erin|frank|gina)'
 azs_allow_log "AZS[0-9]{4}: 401 (unknown-user|bad-password|account-disabled|account-expired): user \"$users\" for \"/admin/\""
 
@@ -58,22 +48,20 @@ expect_denied() {
 http_req -u "alice:$pw_a" /admin/
 expect_status 200 "control: alice with her password -> 200"
 
+# denied_as KEY USER PASSWORD REASON DESC - a login to /admin/ that gets
+# the 401 of REASON (expect_denied); its headers and body are kept as KEY.
 declare -A hdr body
-http_req -u "bob:$pw_a" /admin/
-expect_denied unknown-user bob "unknown user"
-hdr[unknown]=$HTTP_HDR body[unknown]=$HTTP_BODY
-
-http_req -u "alice:$bad" /admin/
-expect_denied bad-password alice "wrong password"
-hdr[badpw]=$HTTP_HDR body[badpw]=$HTTP_BODY
-
-http_req -u "dave:$pw_d" /admin/
-expect_denied account-disabled dave "disabled account, right password"
-hdr[disabled]=$HTTP_HDR body[disabled]=$HTTP_BODY
-
-http_req -u "erin:$pw_e" /admin/
-expect_denied account-expired erin "account added with a past --expires"
-hdr[expired]=$HTTP_HDR body[expired]=$HTTP_BODY
+denied_as() {
+    http_req -u "$2:$3" /admin/
+    expect_denied "$4" "$2" "$5"
+    hdr[$1]=$HTTP_HDR body[$1]=$HTTP_BODY
+}
+denied_as unknown bob "$pw_a" unknown-user "unknown user"
+denied_as badpw alice "$bad" bad-password "wrong password"
+denied_as disabled dave "$pw_d" account-disabled \
+    "disabled account, right password"
+denied_as expired erin "$pw_e" account-expired \
+    "account added with a past --expires"
 
 http_req -u "frank:$pw_f" /admin/
 expect_denied account-expired frank "account expired with 'user expire now'"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# A missing file inside a protected area (PRODUCT.md section 3): without
+# A missing file inside a protected area (doc/log-messages.md): without
 # credentials 401 and a challenge (nothing is revealed); a user holding the
 # role gets the handler's 404 with no challenge and no module line; a user
 # lacking it gets 403, not 404.  In a <Location>, a <Directory>, with
@@ -24,13 +24,8 @@ authz_user_add alice admin
 authz_user_add carol boss
 authz_user_add bob
 
+azs_loc_admin | azs_conf
 azs_conf <<EOF
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
 <Directory "$AZS_DOCROOT/vault">
     AuthType Basic
     AuthName "Vault"
@@ -38,13 +33,8 @@ azs_conf <<EOF
     Require role admin
     ErrorDocument 404 /errors/404.html
 </Directory>
-<Location "/perm">
-    AuthType Basic
-    AuthName "Perm"
-    AuthBasicProvider authz_status
-    Require permission adm:do
-</Location>
 EOF
+azs_loc_basic /perm Perm 'permission adm:do' | azs_conf
 azs_allow_log 'AZS[0-9]{4}: 403 missing-(role|permission): user "bob" for "/(admin|vault|perm)/'
 azs_allow_log 'AZS[0-9]{4}: 401 bad-password: user "alice" for "/admin/nope\.html"'
 

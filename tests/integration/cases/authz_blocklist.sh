@@ -1,5 +1,5 @@
 #!/bin/bash
-# AuthzStatusBlocklist (PRODUCT.md sections 2-4): a client whose address is
+# AuthzStatusBlocklist (README.md, "Directives"): a client whose address is
 # on the blocklist gets 403 with no challenge before any credential is
 # checked - with and without credentials, also where no authentication is
 # configured, also where a Require line would grant the address - with an
@@ -48,13 +48,8 @@ RemoteIPInternalProxy 127.0.0.1
     AuthzStatusBlocklist On
     Require ip 127.0.0.1 203.0.113.0/24
 </Location>
-<Location "/docs">
-    AuthType Basic
-    AuthName "Documentation"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
 EOF
+azs_loc_docs 'role admin' | azs_conf
 azs_allow_log 'AZS[0-9]{4}: 403 ip-blocked: .*for "/(admin|open|ipok)/"'
 azs_allow_log 'AZS[0-9]{4}: 403 missing-role: user "bob" for "/admin/"'
 

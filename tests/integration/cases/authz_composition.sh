@@ -1,6 +1,6 @@
 #!/bin/bash
 # Require role / permission inside <RequireAll>, <RequireAny>, <RequireNone>
-# and "Require not", nested (PRODUCT.md section 2): a truth table of users
+# and "Require not", nested (README.md, "Directives"): a truth table of users
 # who hold, lack and inherit roles against each location, asserting the
 # exact status of every cell.  A 403 never challenges; a 200 where one
 # alternative said no leaves no missing-* line; a 403 for lacking a role
@@ -13,11 +13,7 @@
 . "$(dirname "$0")/../lib_authz.sh"
 azs_need_module
 
-locs="any all notc allnot nested none permall anyperm"
-for d in $locs; do
-    mkdir -p "$AZS_DOCROOT/$d"
-    printf '%s area\n' "$d" > "$AZS_DOCROOT/$d/index.html"
-done
+authz_areas any all notc allnot nested none permall anyperm
 
 # Roles: boss inherits admin; lead inherits boss and staff (lead > boss >
 # admin).  admin grants adm:do, staff grants st:read.

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Authorization against a database that is replaced, while httpd runs, by
-# one it cannot use (PRODUCT.md sections 3 and 5): garbage, a file httpd's
+# one it cannot use (doc/log-messages.md, db-error): garbage, a file httpd's
 # user cannot read, another schema version, or the file truncated to
 # nothing.  Require role / permission, authentication and the blocklist all
 # answer 500 with a db-error line - never 200, 401 or 403, also for a wrong

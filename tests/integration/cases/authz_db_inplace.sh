@@ -1,7 +1,7 @@
 #!/bin/bash
 # The database damaged in place while httpd's threads hold it open
-# (PRODUCT.md sections 3, 5 and 8: unreadable or corrupt -> 500, backend
-# failure never grants, every change seen by the next request): made
+# (doc/log-messages.md and doc/security.md: unreadable or corrupt -> 500,
+# backend failure never grants, every change seen by the next request): made
 # unreadable with chmod 000, its first pages overwritten, or another
 # database copied over it with cp.  Same inode, so a check on the inode
 # alone does not see it, and SQLite may answer from its page cache; the

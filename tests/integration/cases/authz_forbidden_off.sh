@@ -1,5 +1,5 @@
 #!/bin/bash
-# AuthzStatusForbiddenOnFailure (PRODUCT.md sections 1-2): On, the default,
+# AuthzStatusForbiddenOnFailure (README.md, "Directives"): On, the default,
 # answers 403 with no challenge to an authenticated user who fails
 # Require role / Require permission; Off restores httpd's own answer, 401
 # with a new Basic challenge, whether the directive comes before or after
@@ -13,12 +13,8 @@
 . "$(dirname "$0")/../lib_authz.sh"
 azs_need_module
 
-locs="on onexplicit offbefore offafter offperm offall offparent offinherit"
-for d in $locs; do
-    mkdir -p "$AZS_DOCROOT/$d/sub"
-    printf '%s area\n' "$d" > "$AZS_DOCROOT/$d/index.html"
-    printf '%s sub\n' "$d" > "$AZS_DOCROOT/$d/sub/index.html"
-done
+authz_areas --sub on onexplicit offbefore offafter offperm offall offparent \
+    offinherit
 
 azs_db_init
 authz_roles admin staff

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Keep-alive (PRODUCT.md section 3): one TCP connection whose requests
+# Keep-alive (doc/log-messages.md): one TCP connection whose requests
 # switch credentials - alice 200, bob 403, a wrong password 401, alice 200
 # again, and more - each answered for its own credentials, with nothing
 # carried over from the previous request on the connection (user, roles,
@@ -27,19 +27,8 @@ azs_conf <<'EOF'
 KeepAlive On
 MaxKeepAliveRequests 100
 KeepAliveTimeout 10
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
-<Location "/staff">
-    AuthType Basic
-    AuthName "Staff"
-    AuthBasicProvider authz_status
-    Require role staff
-</Location>
 EOF
+{ azs_loc_admin; azs_loc_basic /staff Staff 'role staff'; } | azs_conf
 azs_allow_log 'AZS[0-9]{4}: 403 missing-role: user "(alice|bob|carol)" for "/(admin|staff)/"'
 azs_allow_log 'AZS[0-9]{4}: 401 (bad-password|unknown-user): user "(alice|bob|mallory)" for "/admin/"'
 

@@ -47,7 +47,6 @@ for d in many perm docsr bperm subperm subapi subdb2 subdb2api bsub bsubneg \
 done
 
 # ---- the database -------------------------------------------------------------
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 azs_db_init
 hz role add admin
 hz role add apiusers

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Require role / permission with users authenticated by another provider
-# (PRODUCT.md section 2): roles come from the database, looked up by user
+# (README.md, "Directives"): roles come from the database, looked up by user
 # name.  mod_authn_file alone: a file user who has roles in the database
 # gets in, one without roles or not in the database at all is known and
 # gets 403 (never 401 or 500).  "file authz_status" and "authz_status file"
@@ -36,21 +36,11 @@ authz_user_add gus
 authz_user_add jon admin
 authz_user_add kim            # database only, no role
 
+{
+    azs_loc_file /file File "$htpw" 'role admin'
+    azs_loc_file /fileperm File "$htpw" 'permission adm:do'
+} | azs_conf
 azs_conf <<EOF
-<Location "/file">
-    AuthType Basic
-    AuthName "File"
-    AuthBasicProvider file
-    AuthUserFile "$htpw"
-    Require role admin
-</Location>
-<Location "/fileperm">
-    AuthType Basic
-    AuthName "File"
-    AuthBasicProvider file
-    AuthUserFile "$htpw"
-    Require permission adm:do
-</Location>
 <Location "/both">
     AuthType Basic
     AuthName "Both"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Require role / Require permission (PRODUCT.md sections 2-4): granted
+# Require role / Require permission (README.md, "Directives"): granted
 # directly and through role inheritance chains (a > b > c); 403 with no
 # challenge to a known user who lacks them, with a missing-role /
 # missing-permission line naming the user and what was required; ap_expr

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Basic authentication against the database (PRODUCT.md sections 3 and 4):
+# Basic authentication against the database (doc/log-messages.md):
 # the right password gets in; a wrong password, an unknown user and no
 # credentials get 401 with a Basic challenge; an unknown user and a wrong
 # password look the same to the client and differ in the error log; no
@@ -14,14 +14,7 @@ bad='Wr0ng-b4ttery-zq7'
 azs_db_init
 azs_user_add alice "$pw"
 
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
-EOF
+azs_loc_admin valid-user | azs_conf
 azs_allow_log 'AZS[0-9]{4}: 401 (bad-password|unknown-user): user "(alice|bob)" for "/admin/"'
 
 azs_start || azs_bail "httpd starts with the module"

@@ -16,18 +16,10 @@ azs_user_add carol "$pw"
 read -r c_tok < <(azs_htauthz token issue carol | sed -n 1p)
 [ -n "$c_tok" ] || _azs_die "htauthz token issue failed"
 
-azs_conf <<'EOF'
-<Location "/q">
-    AuthType Bearer
-    AuthName "api"
-    Require permission "%{QUERY_STRING}"
-</Location>
-<Location "/q2">
-    AuthType Bearer
-    AuthName "api"
-    Require permission api:call "%{QUERY_STRING}"
-</Location>
-EOF
+{
+    azs_loc_bearer /q api 'permission "%{QUERY_STRING}"'
+    azs_loc_bearer /q2 api 'permission api:call "%{QUERY_STRING}"'
+} | azs_conf
 azs_allow_log 'AZS[0-9]{4}: 403 missing-permission: user "carol" for "/q2?/x.json"'
 
 azs_start || azs_bail "httpd starts"

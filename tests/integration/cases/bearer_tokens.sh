@@ -1,5 +1,5 @@
 #!/bin/bash
-# AuthType Bearer (PRODUCT.md sections 2 and 3, issue 5; RFC 6750): tokens
+# AuthType Bearer (README.md, "API tokens"; RFC 6750): tokens
 # issued with htauthz.  A valid token -> 200 as its user; no credentials or
 # another scheme -> 401 with a plain Bearer challenge; an unknown, revoked
 # or expired token, or its user disabled or expired -> 401 error=
@@ -12,9 +12,6 @@
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 azs_need_module
-
-# hz ARGS... - htauthz on the case's database; a failure ends the case
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 
 pw='B3arer-user-pw-zq7'
 azs_db_init

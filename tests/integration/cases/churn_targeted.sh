@@ -21,13 +21,8 @@ authz_user_add alice staff
 authz_user_add bob staff
 azs_conf <<'EOF'
 LogLevel warn authz_status:debug
-<Location "/app">
-    AuthType Basic
-    AuthName "App"
-    AuthBasicProvider authz_status
-    Require role staff
-</Location>
 EOF
+azs_loc_basic /app App 'role staff' | azs_conf
 azs_allow_log 'authz_status:debug'
 azs_allow_log 'AZS0103: 401 account-disabled: user "bob" for "/app/"'
 azs_allow_log 'AH01617'

@@ -1,5 +1,5 @@
 #!/bin/bash
-# `httpd -t` with the module loaded (PRODUCT.md section 2): the documented
+# `httpd -t` with the module loaded (README.md, "Directives"): the documented
 # configuration passes, with or without the database file; bad directive
 # arguments and bad Require expressions fail the configuration test.
 
@@ -41,15 +41,9 @@ expect_true "httpd -t does not create the database" test ! -e "$AZS_DB"
 azs_db_init
 configtest_passes "module loaded, database present: Syntax OK"
 
-# The configuration of PRODUCT.md section 2.
+# The configuration of README.md's "Quick start".
+azs_loc_admin | azs_conf
 azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
-
 <Location "/docs">
     AuthType Basic
     AuthName "Documentation"
@@ -63,13 +57,8 @@ azs_conf <<'EOF'
         Require permission docs:write
     </RequireAny>
 </Location>
-
-<Location "/api">
-    AuthType Bearer
-    AuthName "api"
-    Require permission api:call
-</Location>
 EOF
+azs_loc_api | azs_conf
 configtest_passes "the documented configuration passes"
 
 azs_conf_reset
@@ -123,26 +112,12 @@ configtest_fails "AuthzStatusDatabase with two files fails" \
     'AuthzStatusDatabase'
 
 azs_conf_reset
-azs_conf <<'EOF'
-<Location "/docs">
-    AuthType Basic
-    AuthName "Documentation"
-    AuthBasicProvider authz_status
-    Require permission docs:%{REQUEST_METHOD
-</Location>
-EOF
+azs_loc_docs 'permission docs:%{REQUEST_METHOD' | azs_conf
 configtest_fails "Require permission with a broken expression fails" \
     '[Ee]xpr|[Pp]arse'
 
 azs_conf_reset
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role %{
-</Location>
-EOF
+azs_loc_admin 'role %{' | azs_conf
 configtest_fails "Require role with a broken expression fails" \
     '[Ee]xpr|[Pp]arse'
 

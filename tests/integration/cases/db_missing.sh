@@ -1,5 +1,5 @@
 #!/bin/bash
-# A missing or unreadable database (PRODUCT.md sections 3 and 5): httpd
+# A missing or unreadable database (doc/log-messages.md, db-error): httpd
 # still starts; a login answers 500 with a db-error line, never 401 and
 # never 200; the module never creates the file; once htauthz creates it,
 # the next request works without a restart.
@@ -9,14 +9,7 @@
 azs_need_module
 
 pw='M1ssing-db-pw-zq7'
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
-EOF
+azs_loc_admin valid-user | azs_conf
 azs_allow_log 'AZS[0-9]{4}: 500 db-error'
 
 # The directory is writable by httpd's user: only the module's restraint

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Reliability: htauthz churn while httpd serves (issue 7, "CLI churn").
+# Reliability: htauthz churn while httpd serves
+# (tests/reliability/README.md).
 # Eight load clients send valid requests as users the churn never touches,
 # while htauthz makes REL_CHURN_CHANGES (default 150) changes to OTHER users,
 # roles, grants, permissions, passwords and tokens -- including grants of the
@@ -21,7 +22,6 @@ churn_max_s=${REL_CHURN_MAX_SECONDS:-40}   # stop the churn early on a slow box
 wal_max_kb=${REL_WAL_MAX_KB:-8192}
 clients=${REL_CLIENTS:-8}
 
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 azs_db_init
 hz role add staff
 hz role grant staff docs:read
@@ -43,20 +43,7 @@ spec=$AZS_ROOT/spec.json
 } > "$spec"
 for r in 1 2 3 4; do hz role add "cr$r"; done
 
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
-<Location "/docs">
-    AuthType Basic
-    AuthName "Documentation"
-    AuthBasicProvider authz_status
-    Require permission docs:read
-</Location>
-EOF
+{ azs_loc_admin valid-user; azs_loc_docs; } | azs_conf
 azs_start || azs_bail "httpd starts"
 
 stop=$AZS_ROOT/load.stop ready=$AZS_ROOT/load.ready out=$AZS_ROOT/load.json
@@ -64,11 +51,7 @@ stop=$AZS_ROOT/load.stop ready=$AZS_ROOT/load.ready out=$AZS_ROOT/load.json
     --clients "$clients" --mode mixed --retry-stale --pace "${REL_PACE:-0.1}" --stop "$stop" --ready "$ready" \
     --max-seconds "${REL_MAX_SECONDS:-120}" --out "$out" >/dev/null &
 load=$!
-for _ in $(seq 1 200); do
-    [ -e "$ready" ] && break
-    _azs_alive "$load" || break
-    sleep 0.05
-done
+azs_wait_file "$ready" "$load" 10
 expect_true "all $clients load clients got answers before the churn" test -e "$ready"
 
 # The churn: a fixed cycle of changes per churn user; every even user is

@@ -1,8 +1,8 @@
 #!/bin/bash
-# Reliability: disk full during a CLI write (issue 7).  The database lives
-# on a 1 MB tmpfs; a filler file takes the remaining space; then htauthz
-# writes: a large one (import htpasswd, 4000 users) and a series of small
-# ones.  Each command either succeeds whole or fails cleanly: exit 1, one
+# Reliability: disk full during a CLI write (tests/reliability/README.md).  The
+# database lives on a 1 MB tmpfs; a filler file takes the remaining space; then
+# htauthz writes: a large one (import htpasswd, 4000 users) and a series of
+# small ones.  Each command either succeeds whole or fails cleanly: exit 1, one
 # line on stderr, nothing partial visible (`.dump` unchanged); at least the
 # large one must fail.  httpd keeps serving reads throughout; once space
 # is freed, writes succeed again and integrity_check says ok.
@@ -32,14 +32,7 @@ AZS_SERVER_DB=$AZS_DB
 [ -n "$AZS_RUN_USER" ] && chown "$AZS_RUN_USER:$AZS_RUN_GROUP" "$mnt"
 azs_db_init
 azs_user_add reader 'Diskfull-reader-pw-zq7'
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
-EOF
+azs_loc_admin valid-user | azs_conf
 azs_start || azs_bail "httpd starts"
 http_req -u 'reader:Diskfull-reader-pw-zq7' /admin/
 expect_status 200 "before: reader -> 200 (and httpd has the -shm mapped)"

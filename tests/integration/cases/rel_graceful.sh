@@ -1,8 +1,8 @@
 #!/bin/bash
-# Reliability: graceful restarts (issue 7).  REL_GRACEFUL_N (default 20)
-# graceful restarts in a row (`apache2 -k graceful` with the case's -d/-f)
-# under continuous valid load: 0 failed valid requests.  Half the clients
-# open a new connection per request (no retry, ever: a refused or reset
+# Reliability: graceful restarts (tests/reliability/README.md).  REL_GRACEFUL_N
+# (default 20) graceful restarts in a row (`apache2 -k graceful` with the
+# case's -d/-f) under continuous valid load: 0 failed valid requests.  Half the
+# clients open a new connection per request (no retry, ever: a refused or reset
 # connection is a failure); half use keep-alive, where a request that fails
 # on a REUSED connection before any byte of the answer arrived -- the old
 # generation closing an idle connection, which graceful restarts do by
@@ -20,7 +20,6 @@ LOADGEN=$AZS_IT_DIR/../reliability/loadgen.py
 n_graceful=${REL_GRACEFUL_N:-20}
 clients=${REL_CLIENTS:-8}
 
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 azs_db_init
 spec=$AZS_ROOT/spec.json
 entries=()
@@ -32,13 +31,8 @@ for n in 1 2 3 4; do
 done
 ( IFS=,; printf '[%s]\n' "${entries[*]}" ) > "$spec"
 
+azs_loc_admin valid-user | azs_conf
 azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
 # Headroom: during a graceful restart the old generation's children keep
 # their scoreboard slots until their connections end.
 <IfModule mpm_prefork_module>
@@ -63,11 +57,7 @@ stop=$AZS_ROOT/load.stop ready=$AZS_ROOT/load.ready out=$AZS_ROOT/load.json
     --stop "$stop" --ready "$ready" --max-seconds "${REL_MAX_SECONDS:-120}" \
     --out "$out" >/dev/null &
 load=$!
-for _ in $(seq 1 200); do
-    [ -e "$ready" ] && break
-    _azs_alive "$load" || break
-    sleep 0.05
-done
+azs_wait_file "$ready" "$load" 10
 expect_true "all $clients load clients got answers before the restarts" test -e "$ready"
 
 gen_of() {   # the generation httpd's scoreboard reports is not visible to

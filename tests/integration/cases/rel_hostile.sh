@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reliability: a hostile request corpus (issue 7, "Hostile input"), sent as
+# Reliability: a hostile request corpus (tests/reliability/README.md), sent as
 # raw bytes over loopback sockets: malformed and oversized headers, 8 KB and
 # 5 KB user names, NUL, CR/LF, UTF-8 edge cases (overlong, invalid,
 # surrogates, beyond U+10FFFF), SQL and format-string payloads as user names,
@@ -10,42 +10,27 @@
 # Asserted for every request: never a 2xx where denial is due (anything
 # but the admin's valid login; TRACE, which httpd answers itself before
 # any authentication with an echo of the request, is held to the next
-# rule only); never the protected content in the answer; no 500; at most one module line per
-# answer, exactly one (with the same status) for every 403 and every 401 to
-# credentials the module decides on (Basic on /admin, Bearer on /api); a module 400 says malformed-credentials; module lines
-# carry no raw control or non-ASCII bytes; no line in the error log that
-# does not start with '[' (no forged lines); no crashed child; the parent
-# alive.  Controls: the admin's valid login gets 200 through the same path
-# variants, so the denials are the module's doing.
+# rule only); never the protected content in the answer; no 500; at most one
+# module line per answer, exactly one (with the same status) for every 403 and
+# every 401 to credentials the module decides on (Basic on /admin, Bearer on
+# /api); a module 400 says malformed-credentials; module lines carry no raw
+# control or non-ASCII bytes; no line in the error log that does not start with
+# '[' (no forged lines); no crashed child; the parent alive.  Controls: the
+# admin's valid login gets 200 through the same path variants, so the denials
+# are the module's doing.
 
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
 azs_need_module
 
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
-azs_db_init
-hz role add admin
-hz role add api
-hz role grant api api:call
+azs_db_admin_api
 azs_user_add boss 'Boss-h0stile-pw-zq7'
 azs_user_add pleb 'Pleb-h0stile-pw-zq7'
 hz user grant boss admin api
 tok=$(azs_htauthz token issue boss | sed -n 1p)
 [ -n "$tok" ] || _azs_die "token issue failed"
 
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
-<Location "/api">
-    AuthType Bearer
-    AuthName "api"
-    Require permission api:call
-</Location>
-EOF
+{ azs_loc_admin; azs_loc_api; } | azs_conf
 # Every denial here is expected; the checks below are per request.
 azs_allow_log 'AZS0[0-9]{3}: (400|401|403) '
 azs_allow_log 'AH0(1614|1615|0126|0566|0567|0568|0569|2429|2430|0127|0565):'

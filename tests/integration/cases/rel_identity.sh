@@ -1,14 +1,14 @@
 #!/bin/bash
-# Reliability: identity under concurrency (issue 7).  24 Basic users and 8
-# Bearer-token users, one client each, all at once (REL_ID_REQUESTS requests
-# per client, default 20; even clients keep-alive, odd clients a new
-# connection per request); httpd echoes REMOTE_USER in X-Remote-User.
-# Every answer must be 200 and carry the client's own user: mismatches 0.
-# A per-thread or per-child cache that mixed logins up would show here.
-# httpd may close an idle keep-alive connection (event closes them when its
-# workers are busy); a request that failed on a reused connection before
-# any byte of the answer is retried once on a new one (RFC 9110 9.2.2) and
-# counted apart; any other failure fails the case.
+# Reliability: identity under concurrency (tests/reliability/README.md).  24
+# Basic users and 8 Bearer-token users, one client each, all at once
+# (REL_ID_REQUESTS requests per client, default 20; even clients keep-alive,
+# odd clients a new connection per request); httpd echoes REMOTE_USER in
+# X-Remote-User.  Every answer must be 200 and carry the client's own user:
+# mismatches 0.  A per-thread or per-child cache that mixed logins up would
+# show here.  httpd may close an idle keep-alive connection (event closes them
+# when its workers are busy); a request that failed on a reused connection
+# before any byte of the answer is retried once on a new one (RFC 9110 9.2.2)
+# and counted apart; any other failure fails the case.
 
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 . "$(dirname "$0")/../lib.sh"
@@ -18,7 +18,6 @@ LOADGEN=$AZS_IT_DIR/../reliability/loadgen.py
 per_client=${REL_ID_REQUESTS:-20}
 nbasic=24 nbearer=8
 
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 azs_db_init
 hz role add api
 hz role grant api api:call

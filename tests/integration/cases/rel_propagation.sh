@@ -1,6 +1,6 @@
 #!/bin/bash
-# Reliability: propagation of changes (issue 7, "Propagation").  For a user
-# disable (revocation), a password change, a token revocation and a grant,
+# Reliability: propagation of changes (tests/reliability/README.md).  For a
+# user disable (revocation), a password change, a token revocation and a grant,
 # the login is first served (and cached) on a keep-alive connection and on
 # new connections; then htauthz makes the change, and the very first request
 # after htauthz exits -- on the same warm keep-alive connection -- must see
@@ -11,11 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 azs_need_module
 
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
-azs_db_init
-hz role add admin
-hz role add api
-hz role grant api api:call
+azs_db_admin_api
 for u in alice bob carol dan; do
     azs_user_add "$u" "Prop-$u-pw-zq7"
 done
@@ -27,19 +23,7 @@ tok=$(printf '%s\n' "$out" | sed -n 1p)
 tok_id=$(printf '%s\n' "$out" | sed -n 2p)
 [ -n "$tok" ] && [ -n "$tok_id" ] || _azs_die "token issue printed no token"
 
-azs_conf <<'EOF'
-<Location "/admin">
-    AuthType Basic
-    AuthName "Administration"
-    AuthBasicProvider authz_status
-    Require role admin
-</Location>
-<Location "/api">
-    AuthType Bearer
-    AuthName "api"
-    Require permission api:call
-</Location>
-EOF
+{ azs_loc_admin; azs_loc_api; } | azs_conf
 azs_allow_log 'AZS0103: 401 account-disabled: user "alice" for "/admin/"'
 azs_allow_log 'AZS0102: 401 bad-password: user "bob" for "/admin/"'
 azs_allow_log 'AZS0203: 401 token-revoked: .*for "/api/x.json"'

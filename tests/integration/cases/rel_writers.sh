@@ -1,5 +1,5 @@
 #!/bin/bash
-# Reliability: concurrent htauthz writers while httpd reads (issue 7; the
+# Reliability: concurrent htauthz writers while httpd reads (the
 # SQLite 3.40 WAL-reset bug needs two writers or checkpointers at once, so
 # htauthz serializes its writers with flock on DB.lock and BEGIN IMMEDIATE,
 # busy timeout 5 s, and httpd only reads).  REL_WRITERS (default 4)
@@ -17,7 +17,6 @@ LOADGEN=$AZS_IT_DIR/../reliability/loadgen.py
 nw=${REL_WRITERS:-4} nc=${REL_WRITER_CHANGES:-30}
 command -v flock >/dev/null || { echo "# SKIP: no flock(1)"; exit 77; }
 
-hz() { azs_htauthz "$@" >/dev/null || _azs_die "htauthz $* failed"; }
 azs_db_init
 azs_user_add reader 'Writers-reader-pw-zq7'
 hz role add staff
@@ -25,14 +24,7 @@ hz role grant staff docs:read
 hz user grant reader staff
 printf '[{"name":"reader","auth":"Basic %s","path":"/docs/a.txt","expect":200}]\n' \
     "$(printf 'reader:Writers-reader-pw-zq7' | base64 -w 0)" > "$AZS_ROOT/spec.json"
-azs_conf <<'EOF'
-<Location "/docs">
-    AuthType Basic
-    AuthName "Documentation"
-    AuthBasicProvider authz_status
-    Require permission docs:read
-</Location>
-EOF
+azs_loc_docs | azs_conf
 azs_start || azs_bail "httpd starts"
 
 stop=$AZS_ROOT/load.stop out=$AZS_ROOT/load.json

@@ -45,18 +45,12 @@ azs_conf <<EOF
 <AuthzProviderAlias role partner-admin admin>
     AuthzStatusDatabase "$PARTNER_DB"
 </AuthzProviderAlias>
-<Location "/partner">
-    AuthType Basic
-    AuthName "Partner"
-    AuthBasicProvider authz_status
-    Require partner-admin
-</Location>
-<Location "/restore">
-    AuthType Basic
-    AuthName "Restore"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
+EOF
+{
+    azs_loc_basic /partner Partner partner-admin
+    azs_loc_basic /restore Restore
+} | azs_conf
+azs_conf <<EOF
 <Location "/compat">
     Order deny,allow
     Deny from all

@@ -19,13 +19,8 @@ azs_single_child
 azs_conf <<EOF
 KeepAliveTimeout 30
 MaxKeepAliveRequests 0
-<Location "/app">
-    AuthType Basic
-    AuthName "App"
-    AuthBasicProvider authz_status
-    Require valid-user
-</Location>
 EOF
+azs_loc_basic /app App | azs_conf
 azs_allow_log 'AZS0602'
 azs_start || azs_bail "httpd starts"
 
