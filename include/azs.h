@@ -246,6 +246,9 @@ int azs_store_stale(azs_store_t *st);
  * finalize it. */
 azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
                          sqlite3_stmt **s);
+/* The first column of the first row of sql, an integer (a PRAGMA, a
+ * count): SQLITE_OK with *value set, else SQLite's code. */
+int azs_sqlite_int(sqlite3 *db, const char *sql, int *value);
 
 azs_rc azs_store_begin(azs_store_t *st);     /* BEGIN IMMEDIATE */
 /* A read transaction: the reads between begin and end see one snapshot

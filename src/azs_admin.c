@@ -789,26 +789,3 @@ azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
     release(s);
     return AZS_RC_OK;
 }
-
-/* ---- schema version ----------------------------------------------------- */
-
-/* Read-only and outside azs_store_open, which refuses any version but the
- * current one: this is how htauthz init tells an upgrade from a database
- * that was already current. */
-int azs_store_version(const char *path)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *s = NULL;
-    int version = -1;
-
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
-        && sqlite3_busy_timeout(db, 5000) == SQLITE_OK
-        && sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL)
-           == SQLITE_OK
-        && sqlite3_step(s) == SQLITE_ROW) {
-        version = sqlite3_column_int(s, 0);
-    }
-    sqlite3_finalize(s);
-    sqlite3_close_v2(db);
-    return version;
-}

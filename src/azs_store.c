@@ -15,7 +15,6 @@
 
 #include "azs.h"
 
-extern const char azs_schema_sql[];
 
 enum {
     Q_GENERATION,
@@ -164,7 +163,7 @@ int azs_store_stale(azs_store_t *st)
            || sb.st_ctim.tv_nsec != st->ctime.tv_nsec;
 }
 
-static int pragma_int(sqlite3 *db, const char *sql, int *value)
+int azs_sqlite_int(sqlite3 *db, const char *sql, int *value)
 {
     sqlite3_stmt *s;
     int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
@@ -229,13 +228,13 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
     apr_pool_cleanup_register(p, st, store_cleanup, apr_pool_cleanup_null);
     sqlite3_busy_timeout(st->db, busy_timeout_ms);
     sqlite3_extended_result_codes(st->db, 1);
-    rc = pragma_int(st->db, "PRAGMA user_version", &version);
+    rc = azs_sqlite_int(st->db, "PRAGMA user_version", &version);
     if ((rc & 0xff) == SQLITE_CANTOPEN && readonly) {
         /* htauthz run by root creates -shm and -wal before it hands them
          * to the database's owner: a first read in that instant cannot
          * open them, and one 10 ms later can. */
         apr_sleep(apr_time_from_msec(10));
-        rc = pragma_int(st->db, "PRAGMA user_version", &version);
+        rc = azs_sqlite_int(st->db, "PRAGMA user_version", &version);
     }
     if (rc != SQLITE_OK) {
         *err = apr_psprintf(p, "cannot read %s: %s", path,
@@ -263,128 +262,6 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
                      NULL, NULL, NULL);
     }
     *out = st;
-    return AZS_RC_OK;
-}
-
-/* Runs sql in one write transaction. */
-static int exec_txn(sqlite3 *db, const char *sql, char **msg)
-{
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
-
-    if (rc != SQLITE_OK) {
-        return rc;
-    }
-    rc = sqlite3_exec(db, sql, NULL, NULL, msg);
-    if (rc == SQLITE_OK) {
-        return sqlite3_exec(db, "COMMIT", NULL, NULL, msg);
-    }
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
-}
-
-/* Upgrades a database of version 1 or 2 in one transaction.  Version 1
- * counted generations (value + 1); version 2 had no credential versions
- * (users.cred).  Every trigger is replaced by those of schema.sql, the
- * generation and every user's cred get a new random value. */
-static int upgrade(sqlite3 *db, char **msg)
-{
-    static const char *const names[] = {
-        "users", "roles", "role_inherits", "permissions",
-        "role_permissions", "user_roles", "tokens", "token_scopes",
-        "blocklist"
-    };
-    const char *triggers = strstr(azs_schema_sql, "CREATE TRIGGER");
-    const char *end = triggers ? strstr(triggers, "PRAGMA user_version")
-                               : NULL;
-    int has_cred = 0, rc;
-    char *sql = NULL, *drops;
-    size_t i;
-
-    rc = pragma_int(db, "SELECT count(*) FROM pragma_table_info('users')"
-                        " WHERE name = 'cred'", &has_cred);
-    if (rc != SQLITE_OK) {
-        return rc;
-    }
-    drops = sqlite3_mprintf(
-        "%sDROP TRIGGER IF EXISTS users_ci; DROP TRIGGER IF EXISTS users_cu;",
-        has_cred ? "" : "ALTER TABLE users ADD COLUMN cred INTEGER NOT NULL "
-                        "DEFAULT 0;");
-
-    for (i = 0; drops && i < sizeof(names) / sizeof(names[0]); i++) {
-        char *more = sqlite3_mprintf("%sDROP TRIGGER IF EXISTS %s_gi;"
-                                     "DROP TRIGGER IF EXISTS %s_gu;"
-                                     "DROP TRIGGER IF EXISTS %s_gd;",
-                                     drops, names[i], names[i], names[i]);
-
-        sqlite3_free(drops);
-        drops = more;
-    }
-    if (drops && end) {
-        sql = sqlite3_mprintf("%s%.*s"
-                              "UPDATE users SET cred = "
-                              "(random() & 0x3fffffffffffffff) + 1;"
-                              "UPDATE meta SET value = "
-                              "(random() & 0x3fffffffffffffff) + 1 "
-                              "WHERE key = 'generation';"
-                              "PRAGMA user_version = %d;", drops,
-                              (int)(end - triggers), triggers,
-                              AZS_SCHEMA_VERSION);
-    }
-    sqlite3_free(drops);
-    if (!sql) {
-        return SQLITE_NOMEM;
-    }
-    rc = exec_txn(db, sql, msg);
-    sqlite3_free(sql);
-    return rc;
-}
-
-azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
-{
-    sqlite3 *db = NULL;
-    int rc, version = -1;
-    char *msg = NULL;
-
-    rc = sqlite3_open_v2(path, &db,
-                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    if (rc != SQLITE_OK) {
-        *err = apr_psprintf(p, "cannot create %s: %s", path,
-                            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-        sqlite3_close_v2(db);
-        return AZS_RC_DBERR;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    rc = pragma_int(db, "PRAGMA user_version", &version);
-    if (rc == SQLITE_OK && version == 0) {
-        /* A new file (or an empty one): the whole schema, at once.  The
-         * journal mode cannot change inside a transaction, so it is set
-         * first; schema.sql repeats it for readers of the file. */
-        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, &msg);
-        if (rc == SQLITE_OK) {
-            sqlite3_free(msg);
-            msg = NULL;
-            rc = exec_txn(db, azs_schema_sql, &msg);
-        }
-    }
-    else if (rc == SQLITE_OK && version >= 1
-             && version < AZS_SCHEMA_VERSION) {
-        rc = upgrade(db, &msg);
-    }
-    else if (rc == SQLITE_OK && version != AZS_SCHEMA_VERSION) {
-        *err = apr_psprintf(p, "%s has schema version %d, this build "
-                            "knows %d", path, version, AZS_SCHEMA_VERSION);
-        sqlite3_close_v2(db);
-        return AZS_RC_INVALID;
-    }
-    if (rc != SQLITE_OK) {
-        *err = apr_psprintf(p, "cannot initialize %s: %s", path,
-                            msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        sqlite3_close_v2(db);
-        return AZS_RC_DBERR;
-    }
-    sqlite3_free(msg);
-    sqlite3_close_v2(db);
     return AZS_RC_OK;
 }
 

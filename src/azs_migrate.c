@@ -1,0 +1,155 @@
+/*
+ * azs_migrate.c - creating the database and upgrading older schema
+ * versions in place (htauthz init), and reading a file's version.  The
+ * schema is sql/schema.sql, compiled in as azs_schema_sql.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "azs.h"
+
+extern const char azs_schema_sql[];
+
+/* Runs sql in one write transaction. */
+static int exec_txn(sqlite3 *db, const char *sql, char **msg)
+{
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
+
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    rc = sqlite3_exec(db, sql, NULL, NULL, msg);
+    if (rc == SQLITE_OK) {
+        return sqlite3_exec(db, "COMMIT", NULL, NULL, msg);
+    }
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+/* Upgrades a database of version 1 or 2 in one transaction.  Version 1
+ * counted generations (value + 1); version 2 had no credential versions
+ * (users.cred).  Every trigger is replaced by those of schema.sql, the
+ * generation and every user's cred get a new random value. */
+static int upgrade(sqlite3 *db, char **msg)
+{
+    static const char *const names[] = {
+        "users", "roles", "role_inherits", "permissions",
+        "role_permissions", "user_roles", "tokens", "token_scopes",
+        "blocklist"
+    };
+    const char *triggers = strstr(azs_schema_sql, "CREATE TRIGGER");
+    const char *end = triggers ? strstr(triggers, "PRAGMA user_version")
+                               : NULL;
+    int has_cred = 0, rc;
+    char *sql = NULL, *drops;
+    size_t i;
+
+    rc = azs_sqlite_int(db, "SELECT count(*) FROM pragma_table_info('users')"
+                        " WHERE name = 'cred'", &has_cred);
+    if (rc != SQLITE_OK) {
+        return rc;
+    }
+    drops = sqlite3_mprintf(
+        "%sDROP TRIGGER IF EXISTS users_ci; DROP TRIGGER IF EXISTS users_cu;",
+        has_cred ? "" : "ALTER TABLE users ADD COLUMN cred INTEGER NOT NULL "
+                        "DEFAULT 0;");
+
+    for (i = 0; drops && i < sizeof(names) / sizeof(names[0]); i++) {
+        char *more = sqlite3_mprintf("%sDROP TRIGGER IF EXISTS %s_gi;"
+                                     "DROP TRIGGER IF EXISTS %s_gu;"
+                                     "DROP TRIGGER IF EXISTS %s_gd;",
+                                     drops, names[i], names[i], names[i]);
+
+        sqlite3_free(drops);
+        drops = more;
+    }
+    if (drops && end) {
+        sql = sqlite3_mprintf("%s%.*s"
+                              "UPDATE users SET cred = "
+                              "(random() & 0x3fffffffffffffff) + 1;"
+                              "UPDATE meta SET value = "
+                              "(random() & 0x3fffffffffffffff) + 1 "
+                              "WHERE key = 'generation';"
+                              "PRAGMA user_version = %d;", drops,
+                              (int)(end - triggers), triggers,
+                              AZS_SCHEMA_VERSION);
+    }
+    sqlite3_free(drops);
+    if (!sql) {
+        return SQLITE_NOMEM;
+    }
+    rc = exec_txn(db, sql, msg);
+    sqlite3_free(sql);
+    return rc;
+}
+
+azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
+{
+    sqlite3 *db = NULL;
+    int rc, version = -1;
+    char *msg = NULL;
+
+    rc = sqlite3_open_v2(path, &db,
+                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        *err = apr_psprintf(p, "cannot create %s: %s", path,
+                            db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close_v2(db);
+        return AZS_RC_DBERR;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    rc = azs_sqlite_int(db, "PRAGMA user_version", &version);
+    if (rc == SQLITE_OK && version == 0) {
+        /* A new file (or an empty one): the whole schema, at once.  The
+         * journal mode cannot change inside a transaction, so it is set
+         * first; schema.sql repeats it for readers of the file. */
+        rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, &msg);
+        if (rc == SQLITE_OK) {
+            sqlite3_free(msg);
+            msg = NULL;
+            rc = exec_txn(db, azs_schema_sql, &msg);
+        }
+    }
+    else if (rc == SQLITE_OK && version >= 1
+             && version < AZS_SCHEMA_VERSION) {
+        rc = upgrade(db, &msg);
+    }
+    else if (rc == SQLITE_OK && version != AZS_SCHEMA_VERSION) {
+        *err = apr_psprintf(p, "%s has schema version %d, this build "
+                            "knows %d", path, version, AZS_SCHEMA_VERSION);
+        sqlite3_close_v2(db);
+        return AZS_RC_INVALID;
+    }
+    if (rc != SQLITE_OK) {
+        *err = apr_psprintf(p, "cannot initialize %s: %s", path,
+                            msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        sqlite3_close_v2(db);
+        return AZS_RC_DBERR;
+    }
+    sqlite3_free(msg);
+    sqlite3_close_v2(db);
+    return AZS_RC_OK;
+}
+
+/* Read-only and outside azs_store_open, which refuses any version but the
+ * current one: this is how htauthz init tells an upgrade from a database
+ * that was already current. */
+int azs_store_version(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *s = NULL;
+    int version = -1;
+
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+        && sqlite3_busy_timeout(db, 5000) == SQLITE_OK
+        && sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL)
+           == SQLITE_OK
+        && sqlite3_step(s) == SQLITE_ROW) {
+        version = sqlite3_column_int(s, 0);
+    }
+    sqlite3_finalize(s);
+    sqlite3_close_v2(db);
+    return version;
+}
