@@ -3,8 +3,8 @@
 # connections to one child (one thread), with htauthz writes between them,
 # every answer (status, and WWW-Authenticate exactly, or its absence)
 # compared with what a python model of the database predicts
-# (../model_random.py has the model, the universe of users, roles, tokens
-# and locations, and the mix).  What is under test is the state the module
+# (../model_db.py has the model and the universe of users, roles, tokens
+# and locations; ../model_random.py the servers, clients and the mix).  What is under test is the state the module
 # keeps between requests: the cache of verified logins and the per-thread
 # memo of users, tokens and blocklist verdicts (32 entries), which the
 # sequences fill, overflow and invalidate over and over.
