@@ -19,7 +19,10 @@ One hash is computed with htpasswd and reused for every user, so loading a
 million users takes seconds while every verification still costs a real
 bcrypt (or SHA-1).  The schema comes from sql/schema.sql as it is: the
 triggers that bump meta.generation are created after the bulk load, exactly
-as schema.sql writes them, and the journal is switched to WAL last.
+as schema.sql writes them, and the journal is switched to WAL last.  Since
+the trigger that gives each user a credential version (users.cred, schema
+3) is created after the load too, the load gives every user a random
+non-zero 62-bit one itself (with cred 0 no login would ever be cached).
 
 Layout of our database:
   users        u0000000 .. u{N-1}, password "benchpw"
@@ -40,6 +43,7 @@ Layout of our database:
 """
 import argparse
 import os
+import random
 import sqlite3
 import subprocess
 import sys
@@ -121,10 +125,24 @@ def build_azs(path, schema, users, hashval, nroles, ngrants, nblocks, now,
     for stmt in first:
         db.execute(stmt)
     n = len(users)
-    db.executemany("INSERT INTO users (id, name, hash, disabled, expires,"
-                   " created, updated) VALUES (?, ?, ?, 0, 0, ?, ?)",
-                   ((i + 1, name, hashval, now, now)
-                    for i, name in enumerate(users)))
+    # users.cred (schema 3): the triggers that set it (users_ci) come after
+    # the load, so the rows get theirs here, as users_ci draws them: random,
+    # 62 bits, never 0 (0 is an empty cache entry: such a login would never
+    # be cached).  Older schemas have no such column.
+    if "cred" in [r[1] for r in db.execute("PRAGMA table_info(users)")]:
+        rnd = random.Random(os.urandom(16))
+        db.executemany("INSERT INTO users (id, name, hash, disabled,"
+                       " expires, created, updated, cred)"
+                       " VALUES (?, ?, ?, 0, 0, ?, ?, ?)",
+                       ((i + 1, name, hashval, now, now,
+                         rnd.getrandbits(62) + 1)
+                        for i, name in enumerate(users)))
+    else:
+        db.executemany("INSERT INTO users (id, name, hash, disabled,"
+                       " expires, created, updated)"
+                       " VALUES (?, ?, ?, 0, 0, ?, ?)",
+                       ((i + 1, name, hashval, now, now)
+                        for i, name in enumerate(users)))
     db.executemany("INSERT INTO roles (id, name) VALUES (?, ?)",
                    ((i, "role%05d" % i) for i in range(1, nroles + 1)))
     db.executemany("INSERT INTO role_inherits (role_id, parent_id)"
@@ -179,6 +197,11 @@ def build_azs(path, schema, users, hashval, nroles, ngrants, nblocks, now,
         db.execute(stmt)
     mode = db.execute("PRAGMA journal_mode").fetchone()[0]
     version = db.execute("PRAGMA user_version").fetchone()[0]
+    if "cred" in [r[1] for r in db.execute("PRAGMA table_info(users)")]:
+        zero = db.execute("SELECT count(*) FROM users WHERE cred = 0"
+                          ).fetchone()[0]
+        if zero:
+            sys.exit("%s: %d users with cred 0" % (path, zero))
     db.close()
     if mode.lower() != "wal" or version == 0:
         sys.exit("%s: journal_mode %s, user_version %s" % (path, mode, version))
