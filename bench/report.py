@@ -45,10 +45,50 @@ def fmt_ratio(x):
     return "%.4f" % x
 
 
+def crowd_table(p, rows, warm, ceil_cpu):
+    """The crowd and churn runs: ratio to the ceiling runs next to each,
+    503 and non-200 answers, the writes made during the run."""
+    p("")
+    size = rows[0][0]["size"]
+    p("Crowd and churn: returning users in rotation on (5), bcrypt 10 + "
+      "Require + blocklist, %s users in the database" % fmt_n(int(size)))
+    for n, k, secs, ok, other in warm:
+        p("  the crowd (%s users) verified once before measuring: %.0f s, "
+          "%s answered 200, %s other" % (fmt_n(k), secs, fmt_n(ok),
+                                         fmt_n(other)))
+    head = "%-40s%16s%10s%10s%8s%20s%9s" % (
+        "Scenario", "ratio (req/s)", "answers", "non-200", "503",
+        "writes (failed), ms", "CPU us")
+    p(head)
+    p("-" * len(head))
+    for x, ratio, c in rows:
+        what = "%s users" % fmt_n(c["k"])
+        what += (", no writes" if c["rate"] == 0 else
+                 ", %d write%s/s for %d s" % (c["rate"],
+                                              "" if c["rate"] == 1 else "s",
+                                              c["secs"]))
+        mark = "!" if c["bad"] or x["errors"] else " "
+        p("%-40s%16s%10s%10s%8s%20s%9s" % (
+            what, "%s (%s)%s" % (fmt_ratio(ratio), fmt_rps(x["rps"]), mark),
+            fmt_n(x["total"]), fmt_n(c["bad"]), fmt_n(c["n503"]),
+            "-" if c["rate"] == 0 else "%d (%d), %d" % (
+                c["writes"], c["wfail"], c["wms"]),
+            "%.0f" % x["cpu"] if x["cpu"] >= 0 else "-"))
+    p("Ratio: the run's requests/s over the mean of the ceiling runs just "
+      "before and after it (ceiling: %s us CPU/request). Writes: htauthz "
+      "commands committed during the run, in turn user add, token issue "
+      "(another user), ip block, role add; ms: mean wall time of one. 503: "
+      "every hash place taken (AZS0110); non-200 counts them too. CPU us: "
+      "httpd's CPU per answered request. wrk's Lua request and response "
+      "hooks cost the client a little; the ceiling runs are plain." % (
+          "%.0f" % statistics.median(ceil_cpu) if ceil_cpu else "?"))
+
+
 def main():
     meta, runs, checks, rss, startup, cli, alarms, fixtures = \
         {}, [], [], [], [], [], [], []
     t5 = None
+    crowd, warm = {}, []
     with open(sys.argv[1]) as f:
         for line in f:
             r = line.rstrip("\n").split("\t")
@@ -74,6 +114,16 @@ def main():
                           loaded_non=int(r[8]), attack=float(r[10] or 0))
             elif kind == "alarm":
                 alarms.append(r[1:])
+            elif kind == "crowd":
+                # seq, crowd, writes/s, 503s, non-200s, writes, failed
+                # writes, ms per write, seconds
+                crowd[int(r[1])] = dict(k=int(r[2]), rate=int(r[3]),
+                                        n503=int(r[4]), bad=int(r[5]),
+                                        writes=int(r[6]), wfail=int(r[7]),
+                                        wms=int(r[8]), secs=int(r[9]))
+            elif kind == "warm":
+                warm.append((int(r[1]), int(r[2]), float(r[3]), int(r[4]),
+                             int(r[5])))
             elif kind == "fixture":
                 fixtures.append((int(r[1]), int(r[2]),
                                  r[3] if len(r) > 3 else ""))
@@ -100,12 +150,16 @@ def main():
     cells = {}
     flags = {}
     ceil = [x["rps"] for x in runs if x["cfg"] == "ceiling"]
+    crowd_rows = []
     for x in runs:
         if x["cfg"] == "ceiling":
             continue
         near = [by_seq[s]["rps"] for s in (x["seq"] - 1, x["seq"] + 1)
                 if s in by_seq and by_seq[s]["cfg"] == "ceiling"]
         ratio = x["rps"] / statistics.mean(near) if near else float("nan")
+        if x["seq"] in crowd:
+            crowd_rows.append((x, ratio, crowd[x["seq"]]))
+            continue
         key = (x["cfg"], x["size"])
         cells.setdefault(key, []).append((x["rps"], ratio))
         blocked = x["cfg"].startswith("azs-blocked")
@@ -118,8 +172,10 @@ def main():
                    else x["total"] - x["non2xx"], x["total"],
                    "not 2xx" if not blocked else "2xx", x["errors"]))
 
-    sizes = sorted({int(x["size"]) for x in runs if x["size"] != "-"})
-    cfgs = sorted({x["cfg"] for x in runs if x["cfg"] != "ceiling"},
+    sizes = sorted({int(x["size"]) for x in runs
+                    if x["size"] != "-" and x["seq"] not in crowd})
+    cfgs = sorted({x["cfg"] for x in runs
+                   if x["cfg"] != "ceiling" and x["seq"] not in crowd},
                   key=order)
     colw = 22
     head = "%-62s" % "Configuration" + "".join(
@@ -152,7 +208,7 @@ def main():
     # httpd CPU time per answered request: less sensitive to other load.
     cpu = {}
     for x in runs:
-        if x["cpu"] >= 0:
+        if x["cpu"] >= 0 and x["seq"] not in crowd:
             cpu.setdefault((x["cfg"], x["size"]), []).append(x["cpu"])
     if cpu:
         p("")
@@ -204,6 +260,8 @@ def main():
             p("  %s, %s users: %s" % (label(c[1]), c[0], c[3]))
     for a in alarms:
         p("  ALARM in %s error log: %s line(s), e.g. %s" % (a[0], a[1], a[2]))
+    if crowd_rows:
+        crowd_table(p, crowd_rows, warm, cpu.get(("ceiling", "-")))
 
     # ---- targets ---------------------------------------------------------
     if not sizes:

@@ -16,6 +16,12 @@
 #                      azs-bearer azs-blocked          BENCH_CONFIGS
 #   --many             also cycle through many users    BENCH_MANY=1
 #                      (on by default with --full)
+#   --many-users N     how many (default 1,000)         BENCH_MANY_USERS
+#   --crowd "N ..."    N returning users in rotation,   BENCH_CROWD
+#                      bcrypt 10 + Require, all verified once first
+#   --churn "R ..."    those crowds while htauthz       BENCH_CHURN
+#                      commits R unrelated writes a second
+#   --churn-crowds "N ..."  crowds under churn (50)     BENCH_CHURN_CROWDS
 #   --no-extras        skip targets 5, 6 and 7          BENCH_EXTRAS=0
 #   --pin              httpd on CPU 0, wrk on CPU 1     BENCH_PIN=1
 #                      (steadier ratios on a shared machine)
@@ -23,7 +29,10 @@
 #   --keep             keep the server roots            BENCH_KEEP=1
 # Other environment: BENCH_WORK (fixtures and server roots, default
 # /tmp/azs-bench), AZS_BUILD (build directory, default _build), AZS_MODULE,
-# HTAUTHZ, APACHE2, AP_LIBEXECDIR, BENCH_ROLES, BENCH_GRANTS, BENCH_BLOCKS.
+# HTAUTHZ, APACHE2, AP_LIBEXECDIR, BENCH_ROLES, BENCH_GRANTS, BENCH_BLOCKS,
+# BENCH_SCHEMA (the schema fixtures are made from, default sql/schema.sql),
+# BENCH_CHURN_DURATION (seconds per churn run, default 10 or more),
+# BENCH_WARM_CONNS (the crowd's warm-up client, default 8 at once).
 set -eu
 umask 022
 
@@ -52,6 +61,11 @@ BLOCKS=${BENCH_BLOCKS:-100000}
 T5_VALID_CONNS=${BENCH_T5_VALID_CONNS:-1}
 T5_ATTACK_CONNS=${BENCH_T5_ATTACK_CONNS:-64}
 MANY_USERS=${BENCH_MANY_USERS:-1000}
+CROWD=${BENCH_CROWD:-}
+CHURN=${BENCH_CHURN:-}
+CHURN_CROWDS=${BENCH_CHURN_CROWDS:-50}
+CHURN_DURATION=${BENCH_CHURN_DURATION:-}
+WARM_CONNS=${BENCH_WARM_CONNS:-8}
 
 usage() {
     awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
@@ -69,6 +83,10 @@ while [ $# -gt 0 ]; do
     --configs) CONFIGS=$2; shift ;;
     --many) MANY=1 ;;
     --no-many) MANY=0 ;;
+    --many-users) MANY_USERS=$2; shift ;;
+    --crowd) CROWD=$2; shift ;;
+    --churn) CHURN=$2; shift ;;
+    --churn-crowds) CHURN_CROWDS=$2; shift ;;
     --no-extras) EXTRAS=0 ;;
     --fresh) FRESH=1 ;;
     --keep) KEEP=1 ;;
@@ -83,6 +101,7 @@ if [ "$mode" = full ]; then
 else
     : "${USERS:=10 100000}" "${DURATION:=5}" "${ROUNDS:=1}" "${MANY:=0}"
 fi
+: "${CHURN_DURATION:=$(( DURATION > 10 ? DURATION : 10 ))}"
 
 BUILD=${AZS_BUILD:-$top/_build}
 MODULE=${AZS_MODULE:-$BUILD/.libs/mod_authz_status.so}
@@ -92,6 +111,7 @@ APACHE2=${APACHE2:-$(PATH=$PATH:/usr/sbin command -v apache2 \
 MODDIR=${AP_LIBEXECDIR:-$( (apxs -q LIBEXECDIR || apxs2 -q LIBEXECDIR) \
                            2>/dev/null || echo /usr/lib/apache2/modules)}
 WORK=${BENCH_WORK:-/tmp/azs-bench}
+SCHEMA=${BENCH_SCHEMA:-$top/sql/schema.sql}
 
 for tool in wrk curl python3 htpasswd sqlite3; do
     command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 1; }
@@ -177,6 +197,7 @@ raw meta httpd "$("$APACHE2" -v | sed -n 's/^Server version: //p')"
 raw meta module "$MODULE ($(date -r "$MODULE" '+%Y-%m-%d %H:%M:%S'))"
 raw meta source "$(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$top" && [ -n "$(git status --porcelain -- . ':!bench' 2>/dev/null)" ] && echo ' + uncommitted changes' || true)"
 raw meta fixtures "roles $ROLES, grants $GRANTS, blocklist $BLOCKS"
+raw meta schema "$SCHEMA ($(sed -n 's/.*schema version \([0-9]*\).*/version \1/p;q' "$SCHEMA"))"
 raw meta "load before" "$(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- fixtures ---------------------------------------------------------------
@@ -190,18 +211,26 @@ fixture_dir() { echo "$WORK/fx-u$1-r$ROLES-g$GRANTS-b$BLOCKS"; }
 build_fixture() {
     local n=$1 d want t0 t1 tok detail
     d=$(fixture_dir "$n")
-    want="$(sha1sum < "$top/sql/schema.sql") $(sha1sum < "$bench/fixtures.py") $FIXTURE_STEPS $HTAUTHZ"
+    want="$(sha1sum < "$SCHEMA") $(sha1sum < "$bench/fixtures.py") $FIXTURE_STEPS $HTAUTHZ"
     want=$(sha1sum <<< "$want")
     if [ "$FRESH" != 1 ] && [ -f "$d/.stamp" ] && [ "$(cat "$d/.stamp")" = "$want" ]; then
-        log "fixtures for $n users: reusing $d"
-        return 0
+        # Users with credential version 0 (fixtures made before users.cred
+        # was set at load) are never cached: never reuse those.
+        if [ "$(sqlite3 "file:$d/azs_bcrypt.db?immutable=1" "SELECT count(*) FROM
+                pragma_table_info('users') WHERE name = 'cred'" 2>/dev/null)" != 1 ] \
+           || [ "$(sqlite3 "file:$d/azs_bcrypt.db?immutable=1" \
+                   "SELECT count(*) FROM users WHERE cred = 0" 2>/dev/null)" = 0 ]; then
+            log "fixtures for $n users: reusing $d"
+            return 0
+        fi
+        log "fixtures for $n users: users with cred 0 in $d"
     fi
     rm -rf "$d"
     log "fixtures for $n users: generating in $d"
     t0=$(now_ms)
     detail=$(python3 "$bench/fixtures.py" --dir "$d" --users "$n" \
         --roles "$ROLES" --grants "$GRANTS" --blocks "$BLOCKS" \
-        --schema "$top/sql/schema.sql")
+        --schema "$SCHEMA")
     t1=$(now_ms)
     printf '%s\n' "$detail" >&2
     raw fixture "$n" "$(( t1 - t0 ))" "${detail#*users: }"
@@ -306,8 +335,10 @@ EOF
 </Location>
 EOF
         ;;
-    azs-bcrypt|azs-sha-nocache|azs-blocked)
+    azs-bcrypt|azs-sha-nocache|azs-blocked|azs-crowd)
         local db=azs_bcrypt.db label="(5) mod_authz_status, bcrypt cost 10, cache on"
+        [ "$name" = azs-crowd ] && db=azs_crowd.db \
+            label="(5) on a copy of its database, for the crowd and churn runs"
         [ "$name" = azs-sha-nocache ] && db=azs_sha.db \
             label="(6) mod_authz_status, {SHA}, AuthzStatusCache Off"
         [ "$name" = azs-blocked ] && db=azs_blocked.db \
@@ -556,12 +587,15 @@ many_script() {   # many_script SIZE -> path
     local fx s
     fx=$(fixture_dir "$1")
     s=$RUNDIR/many-$1.lua
-    python3 - "$fx/authorized.txt" "$MANY_USERS" "$FX_PASSWORD" > "$s" <<'EOF'
+    python3 - "$fx/authorized.txt" "$MANY_USERS" "$FX_PASSWORD" \
+        "$RUNDIR/many-$1.names" > "$s" <<'EOF'
 import base64, sys
 names = [l.strip() for l in open(sys.argv[1]) if l.strip()]
 k = min(int(sys.argv[2]), len(names))
 step = max(1, len(names) // k)
 pick = names[::step][:k]
+with open(sys.argv[4], "w") as f:
+    f.writelines(n + "\n" for n in pick)
 print("local hdrs = {")
 for n in pick:
     v = base64.b64encode(("%s:%s" % (n, sys.argv[3])).encode()).decode()
@@ -629,6 +663,14 @@ for a in "${ACTIVE[@]}"; do
     port=PORT_$key root=ROOT_$key
     wrk_run "http://127.0.0.1:${!port}/p/file.txt" 1 "$CONNS" "${LOAD[@]}" >/dev/null
     wait_idle "${!root}"
+    if [ "$MANY" = 1 ] && case $c in dbd|socache|azs-sha-nocache) true ;; *) false ;; esac; then
+        # Each of the many users once ({SHA}: cheap), so that a cache
+        # (authn_socache) starts the rounds as warm as for the one user.
+        many_script "$n" >/dev/null
+        python3 "$bench/crowd.py" warm "${!port}" /p/file.txt \
+            "$RUNDIR/many-$n.names" "$MANY_USERS" "$FX_PASSWORD" "$CONNS" >/dev/null
+        wait_idle "${!root}"
+    fi
 done
 wrk_run "http://127.0.0.1:$PORT_ceil/p/file.txt" 1 "$CONNS" >/dev/null
 
@@ -656,6 +698,134 @@ for n in $USERS; do [ "$n" -gt "$largest" ] && largest=$n; done
 li=0 i=0
 for n in $USERS; do i=$(( i + 1 )); [ "$n" = "$largest" ] && li=$i; done
 . "$(fixture_dir "$largest")/fixture.env"
+
+# ---- crowd and churn: many returning users, unrelated writes -----------------
+# On a copy of (5)'s database at the largest size, in one server: CROWD_MAX
+# users holding the permission are each verified once (a bcrypt each, by a
+# parallel client), then wrk cycles through the first K of them for every
+# K in CROWD (no writes), then for every K in CHURN_CROWDS and R in CHURN
+# while htauthz commits R unrelated writes a second (in turn: another user
+# added, a token issued to another user, an address blocked, a role added).
+# One pass (writes made in one run are still there in the next).
+if [ -n "$CROWD" ] || [ -n "$CHURN" ]; then
+    cfx=$RUNDIR/crowd
+    mkdir -p "$cfx"
+    chmod 755 "$cfx"
+    [ -z "$RUN_USER" ] || chown "$RUN_USER:$RUN_GROUP" "$cfx"
+    # SQLite's backup (what the WAL holds too), as the server's user so
+    # that it owns every file it opens.
+    ${RUN_USER:+runuser -u "$RUN_USER" --} python3 -c '
+import sqlite3, sys
+s = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+d = sqlite3.connect(sys.argv[2])
+s.backup(d)
+d.execute("PRAGMA journal_mode = WAL")
+d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
+    crowd_max=0
+    for k in $CROWD ${CHURN:+$CHURN_CROWDS}; do
+        [ "$k" -gt "$crowd_max" ] && crowd_max=$k
+    done
+    python3 "$bench/crowd.py" pick "$(fixture_dir "$largest")/authorized.txt" \
+        "$crowd_max" "$cfx/names"
+    start_server crowd azs-crowd "$cfx" || exit 1
+    check_config "$largest" azs-crowd crowd \
+        || { log "the crowd server answers wrongly: $RUNDIR/crowd/logs/error.log"; exit 1; }
+    log "crowd: verifying $crowd_max users once ($WARM_CONNS requests at once)"
+    warm=$(python3 "$bench/crowd.py" warm "$PORT_crowd" /p/file.txt "$cfx/names" \
+        "$crowd_max" "$FX_PASSWORD" "$WARM_CONNS")
+    # shellcheck disable=SC2086
+    raw warm "$largest" "$crowd_max" $warm
+    log "crowd: $crowd_max users verified in $(cut -d' ' -f1 <<< "$warm") s (200: $(cut -d' ' -f2 <<< "$warm"), other: $(cut -d' ' -f3 <<< "$warm"))"
+    wait_idle "$ROOT_crowd"
+
+    # churn_loop RATE SECONDS LOG TAG: RATE writes a second for SECONDS,
+    # one line each in LOG ("kind exit-status ms"), on wrk's CPU with --pin;
+    # TAG (a number) makes the names and addresses of one run new.
+    churn_loop() {
+        local rate=$1 secs=$2 logf=$3 tag=$4 db=$cfx/azs_crowd.db i=0 t0 now next d rc kind w0
+        [ "$PIN" = 0 ] || taskset -pc 1 "$BASHPID" >/dev/null 2>&1 || true
+        : > "$logf"
+        t0=$(date +%s%N)
+        while :; do
+            next=$(( t0 + i * 1000000000 / rate ))
+            [ $(( next - t0 )) -lt $(( secs * 1000000000 )) ] || break
+            now=$(date +%s%N)
+            if [ "$next" -gt "$now" ]; then
+                d=$(( next - now ))
+                sleep "$(( d / 1000000000 )).$(printf '%09d' $(( d % 1000000000 )))"
+            fi
+            rc=0 w0=$(date +%s%N)
+            case $(( i % 4 )) in
+            0) kind=user-add
+               printf 'churn-pw-%d\n' "$i" | "$HTAUTHZ" -d "$db" user add \
+                   "churn$tag-$i" --password-stdin >/dev/null 2>&1 || rc=$? ;;
+            1) kind=token-issue
+               "$HTAUTHZ" -d "$db" token issue "$FX_DENIED" --label churn \
+                   >/dev/null 2>&1 || rc=$? ;;
+            2) kind=ip-block
+               "$HTAUTHZ" -d "$db" ip block \
+                   "198.$(( 18 + (i >> 8 & 1) )).$(( tag % 256 )).$(( i & 255 ))" \
+                   --reason churn >/dev/null 2>&1 || rc=$? ;;
+            3) kind=role-add
+               "$HTAUTHZ" -d "$db" role add "churn$tag-$i" >/dev/null 2>&1 || rc=$? ;;
+            esac
+            echo "$kind $rc $(( ($(date +%s%N) - w0) / 1000000 ))" >> "$logf"
+            i=$(( i + 1 ))
+        done
+    }
+
+    # crowd_run K RATE SECONDS: one recorded run of the first K users, with
+    # RATE writes a second (0: none).
+    crowd_run() {
+        local k=$1 rate=$2 secs=$3 cfg=crowd-$1 s=$cfx/crowd-$1.lua o res t0 t1 cpu
+        local cpid="" clog=$cfx/churn-$(( SEQ + 1 )).log writes=0 wfail=0 wms=0
+        [ "$rate" = 0 ] || cfg=churn-$k-$rate
+        [ -f "$s" ] || python3 "$bench/crowd.py" lua "$cfx/names" "$k" "$FX_PASSWORD" > "$s"
+        t0=$(server_ticks "$ROOT_crowd")
+        if [ "$rate" != 0 ]; then
+            churn_loop "$rate" "$secs" "$clog" $(( SEQ + 1 )) &
+            cpid=$!
+            BGPIDS+=("$cpid")
+        fi
+        o=$("${CLI_PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 30s \
+            -s "$s" "http://127.0.0.1:$PORT_crowd/p/file.txt" 2>&1) || true
+        if [ -n "$cpid" ]; then
+            wait "$cpid" || true
+            read -r writes wfail wms < <(awk '{n++; if ($2 != 0) f++; t += $3}
+                END {printf "%d %d %d\n", n, f, n ? t / n : 0}' "$clog")
+        fi
+        wait_idle "$ROOT_crowd"
+        t1=$(server_ticks "$ROOT_crowd")
+        res=$(awk '
+            /^Requests\/sec:/ { rps = $2 }
+            / requests in / { total = $1 }
+            /Non-2xx or 3xx responses:/ { non = $NF }
+            /Socket errors:/ { gsub(",", ""); err = $4 + $6 + $8 + $10 }
+            /^azs-status / { s503 = $3; bad = $5 }
+            END { printf "%s %s %d %d %d %d\n", rps == "" ? 0 : rps, total + 0,
+                  non, err, s503, bad }' <<< "$o")
+        cpu=$(awk -v d=$(( t1 - t0 )) -v hz="$CLK_TCK" '{
+            printf "%.1f", ($2 > 0 && d >= 0) ? d * 1e6 / hz / $2 : -1 }' <<< "$res")
+        SEQ=$(( SEQ + 1 ))
+        # shellcheck disable=SC2086
+        raw run "$SEQ" 1 "$largest" "$cfg" $(cut -d' ' -f1-4 <<< "$res") "$cpu"
+        # shellcheck disable=SC2086
+        raw crowd "$SEQ" "$k" "$rate" $(cut -d' ' -f5-6 <<< "$res") "$writes" "$wfail" "$wms" "$secs"
+        log "$(printf '%-18s' "$cfg") $(awk '{printf "%10.1f req/s  (non-200 %d, of which 503 %d, errors %d)", $1, $6, $5, $4}' <<< "$res")  writes $writes (failed $wfail)  $cpu us CPU/request"
+    }
+
+    measure 1 - ceiling ceil "${CEIL_ARGS[@]}"
+    for k in $CROWD; do
+        crowd_run "$k" 0 "$DURATION"
+        measure 1 - ceiling ceil "${CEIL_ARGS[@]}"
+    done
+    for k in ${CHURN:+$CHURN_CROWDS}; do
+        for r in $CHURN; do
+            crowd_run "$k" "$r" "$CHURN_DURATION"
+            measure 1 - ceiling ceil "${CEIL_ARGS[@]}"
+        done
+    done
+fi
 
 if [ "$EXTRAS" = 1 ]; then
     # ---- target 6: resident memory per child after load ----------------
