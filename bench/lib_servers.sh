@@ -1,0 +1,226 @@
+# bench/lib_servers.sh - sourced by bench/run.sh: the fixtures (build_fixture,
+# FIXTURE_STEPS) and the servers (httpd.conf per configuration, start_server).
+# Uses run.sh's settings and helpers (log, raw, now_ms, WORK, RUNDIR, ...).
+# shellcheck shell=bash
+
+# ---- fixtures ---------------------------------------------------------------
+
+# Bump when the steps below (after fixtures.py) change: fixtures are
+# reused while schema.sql, fixtures.py and this stay the same.
+FIXTURE_STEPS=2
+
+fixture_dir() { echo "$WORK/fx-u$1-r$ROLES-g$GRANTS-b$BLOCKS"; }
+
+build_fixture() {
+    local n=$1 d want t0 t1 tok detail
+    d=$(fixture_dir "$n")
+    want="$(sha1sum < "$SCHEMA") $(sha1sum < "$bench/fixtures.py") $FIXTURE_STEPS $HTAUTHZ"
+    want=$(sha1sum <<< "$want")
+    if [ "$FRESH" != 1 ] && [ -f "$d/.stamp" ] && [ "$(cat "$d/.stamp")" = "$want" ]; then
+        # Users with credential version 0 (fixtures made before users.cred
+        # was set at load) are never cached: never reuse those.
+        if [ "$(sqlite3 "file:$d/azs_bcrypt.db?immutable=1" "SELECT count(*) FROM
+                pragma_table_info('users') WHERE name = 'cred'" 2>/dev/null)" != 1 ] \
+           || [ "$(sqlite3 "file:$d/azs_bcrypt.db?immutable=1" \
+                   "SELECT count(*) FROM users WHERE cred = 0" 2>/dev/null)" = 0 ]; then
+            log "fixtures for $n users: reusing $d"
+            return 0
+        fi
+        log "fixtures for $n users: users with cred 0 in $d"
+    fi
+    rm -rf "$d"
+    log "fixtures for $n users: generating in $d"
+    t0=$(now_ms)
+    detail=$(python3 "$bench/fixtures.py" --dir "$d" --users "$n" \
+        --roles "$ROLES" --grants "$GRANTS" --blocks "$BLOCKS" \
+        --schema "$SCHEMA")
+    t1=$(now_ms)
+    printf '%s\n' "$detail" >&2
+    raw fixture "$n" "$(( t1 - t0 ))" "${detail#*users: }"
+    # shellcheck disable=SC1091
+    . "$d/fixture.env"
+    # A copy whose blocklist covers the benchmark's own client, written by
+    # htauthz as an administrator would.
+    cp "$d/azs_bcrypt.db" "$d/azs_blocked.db"
+    "$HTAUTHZ" -d "$d/azs_blocked.db" ip block 127.0.0.0/8 \
+        --reason "bench: the load generator" >/dev/null
+    tok=$("$HTAUTHZ" -d "$d/azs_bcrypt.db" token issue "$FX_VALID" --label bench)
+    printf '%s\n' "${tok%%$'\n'*}" > "$d/token.valid"
+    tok=$("$HTAUTHZ" -d "$d/azs_bcrypt.db" token issue "$FX_DENIED" --label bench)
+    printf '%s\n' "${tok%%$'\n'*}" > "$d/token.denied"
+    if [ -n "$RUN_USER" ]; then
+        chown -R "$RUN_USER:$RUN_GROUP" "$d"
+    fi
+    chmod 755 "$d"
+    echo "$want" > "$d/.stamp"
+}
+
+# ---- servers ----------------------------------------------------------------
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# A LoadModule line, unless the module is compiled into httpd.
+BUILTIN=$("$APACHE2" -l 2>/dev/null || true)
+builtin_or_load() {
+    case $BUILTIN in
+    *"mod_$1.c"*) echo "# mod_$1 is compiled in" ;;
+    *) echo "LoadModule $1_module $MODDIR/mod_$1.so" ;;
+    esac
+}
+
+# conf_for NAME FIXTURE_DIR: the configuration-specific part of httpd.conf.
+conf_for() {
+    local name=$1 fx=$2
+    case $name in
+    ceiling)
+        cat <<EOF
+# (1) no authentication: the ceiling
+EOF
+        ;;
+    file)
+        cat <<EOF
+# (2) authn_file + authz_groupfile, {SHA}
+LoadModule authn_file_module $MODDIR/mod_authn_file.so
+LoadModule authz_groupfile_module $MODDIR/mod_authz_groupfile.so
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider file
+    AuthUserFile "$fx/htpasswd"
+    AuthGroupFile "$fx/htgroup"
+    AuthzSendForbiddenOnFailure On
+    Require group benchgrp
+</Location>
+EOF
+        ;;
+    dbd|socache)
+        cat <<EOF
+LoadModule dbd_module $MODDIR/mod_dbd.so
+LoadModule authn_dbd_module $MODDIR/mod_authn_dbd.so
+LoadModule authz_dbd_module $MODDIR/mod_authz_dbd.so
+DBDriver sqlite3
+DBDParams "$fx/dbd.db"
+DBDMin 1
+DBDKeep 25
+DBDMax 25
+EOF
+        if [ "$name" = dbd ]; then
+            cat <<EOF
+# (3) authn_dbd + authz_dbd, sqlite3 driver, {SHA}
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider dbd
+EOF
+        else
+            cat <<EOF
+# (4) authn_dbd + authz_dbd + authn_socache (shmcb), {SHA}
+LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
+LoadModule authn_socache_module $MODDIR/mod_authn_socache.so
+AuthnCacheSOCache shmcb
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider socache dbd
+    AuthnCacheProvideFor dbd
+EOF
+        fi
+        cat <<EOF
+    AuthDBDUserPWQuery "SELECT hash FROM users WHERE name = %s"
+    AuthzDBDQuery "SELECT grp FROM user_groups WHERE name = %s"
+    AuthzSendForbiddenOnFailure On
+    Require dbd-group benchgrp
+</Location>
+EOF
+        ;;
+    azs-bcrypt|azs-sha-nocache|azs-blocked|azs-crowd)
+        local db=azs_bcrypt.db label="(5) mod_authz_status, bcrypt cost 10, cache on"
+        [ "$name" = azs-crowd ] && db=azs_crowd.db \
+            label="(5) on a copy of its database, for the crowd and churn runs"
+        [ "$name" = azs-sha-nocache ] && db=azs_sha.db \
+            label="(6) mod_authz_status, {SHA}, AuthzStatusCache Off"
+        [ "$name" = azs-blocked ] && db=azs_blocked.db \
+            label="(8) mod_authz_status, client on the blocklist"
+        cat <<EOF
+# $label
+LoadModule authz_status_module $MODULE
+$([ "$name" = azs-sha-nocache ] && echo "AuthzStatusCache Off")
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider authz_status
+    AuthzStatusDatabase "$fx/$db"
+    AuthzStatusBlocklist On
+    Require permission $FX_PERM
+</Location>
+EOF
+        ;;
+    azs-bearer)
+        cat <<EOF
+# (7) mod_authz_status, AuthType Bearer
+LoadModule authz_status_module $MODULE
+<Location "/p/">
+    AuthType Bearer
+    AuthName "bench"
+    AuthzStatusDatabase "$fx/azs_bcrypt.db"
+    AuthzStatusBlocklist On
+    Require permission $FX_PERM
+</Location>
+EOF
+        ;;
+    *) echo "unknown configuration $name" >&2; return 1 ;;
+    esac
+}
+
+# start_server KEY NAME FIXTURE_DIR: a new httpd; sets PORT_<KEY>, ROOT_<KEY>.
+start_server() {
+    local key=$1 name=$2 fx=$3 root port i
+    root=$RUNDIR/$key
+    port=$(free_port)
+    mkdir -p "$root/htdocs/p" "$root/logs"
+    # The same 100-byte static file everywhere.
+    printf '%099d\n' 0 > "$root/htdocs/p/file.txt"
+    {
+        azs_conf_server "$root" "$port"
+        cat <<EOF
+LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+$(builtin_or_load unixd)
+LoadModule authn_core_module $MODDIR/mod_authn_core.so
+LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule auth_basic_module $MODDIR/mod_auth_basic.so
+$([ -n "$RUN_USER" ] && printf 'User %s\nGroup %s\n' "$RUN_USER" "$RUN_GROUP")
+DocumentRoot "$root/htdocs"
+<Directory />
+    AllowOverride None
+</Directory>
+StartServers 2
+ServerLimit 16
+ThreadsPerChild 25
+MaxRequestWorkers 400
+MinSpareThreads 25
+MaxSpareThreads 75
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 5
+Timeout 60
+EOF
+        conf_for "$name" "$fx"
+    } > "$root/httpd.conf"
+    PIDFILES+=("$root/httpd.pid")
+    if ! "${SRV_PIN[@]}" "$APACHE2" -f "$root/httpd.conf" -k start; then
+        echo "httpd $key did not start; its configuration: $root/httpd.conf" >&2
+        tail -n 20 "$root/logs/error.log" >&2 || true
+        return 1
+    fi
+    for i in $(seq 1 100); do
+        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/" && break
+        sleep 0.1
+    done
+    printf -v "PORT_$key" '%s' "$port"
+    printf -v "ROOT_$key" '%s' "$root"
+}
