@@ -20,8 +20,8 @@ static int block_decide(request_rec *r)
     azs_block_t *b;
     const char *ip = r->useragent_ip;   /* mod_remoteip's, if in use */
 
-    if (c->blocklist != 1 || r->main) {
-        return DECLINED;   /* a subrequest's client is its main's */
+    if (c->blocklist != 1) {
+        return DECLINED;
     }
     if (!ip || azs_addr_parse(ip, &addr) != NULL) {
         /* Fail closed: an address the blocklist cannot be asked about
@@ -50,8 +50,12 @@ int azs_block_check(request_rec *r)
 {
     azs_req *q;
 
-    if (azs_dir(r)->blocklist != 1 || r->main) {
-        return DECLINED;   /* a subrequest's client is its main's */
+    /* Subrequests too: a page outside the blocklisted locations can
+     * pull one in (mod_include, LA-U lookups), and httpd runs the access
+     * hooks for a subrequest whose configuration differs from its main's
+     * only. */
+    if (azs_dir(r)->blocklist != 1) {
+        return DECLINED;
     }
     q = azs_req_get(r);
     if (!q->block_status) {

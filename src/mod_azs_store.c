@@ -316,11 +316,13 @@ azs_store_t *azs_req_store(request_rec *r)
         return NULL;
     }
     h = apr_hash_get(t->stores, path, APR_HASH_KEY_STRING);
-    if (h && !r->main && !r->prev && azs_store_in_read(h->st)) {
+    if (h && !r->main && !r->prev && q->store.txn != h
+        && azs_store_in_read(h->st)) {
         /* A request from the connection has no outer request that could
-         * own a transaction: one still open is left over (its request's
-         * pool went away on another thread), and ending it keeps this
-         * request from reading an old snapshot. */
+         * own a transaction: one still open and not its own (a provider
+         * alias may have switched it to another database and back) is
+         * left over (its request's pool went away on another thread),
+         * and ending it keeps this request from reading an old snapshot. */
         azs_store_read_end(h->st);
     }
     if (h && azs_store_stale(h->st)) {

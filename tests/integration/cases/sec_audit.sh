@@ -17,7 +17,7 @@
 # shellcheck source-path=SCRIPTDIR source=../lib_authz.sh
 . "$(dirname "$0")/../lib_authz.sh"
 azs_need_module
-AZS_EXTRA_MODULES="access_compat $AZS_EXTRA_MODULES"
+AZS_EXTRA_MODULES="access_compat include $AZS_EXTRA_MODULES"
 
 PARTNER_DB=$AZS_DB_DIR/partner.db
 BACKUP=$AZS_ROOT/backup.db
@@ -27,6 +27,11 @@ for d in partner compat hton htoff restore; do
     printf '%s area\n' "$d" > "$AZS_DOCROOT/$d/index.html"
 done
 printf 'AuthzStatusBlocklist On\n' > "$AZS_DOCROOT/hton/.htaccess"
+# A page outside the blocklisted location that pulls one in (SSI).
+mkdir -p "$AZS_DOCROOT/pub" "$AZS_DOCROOT/priv"
+printf 'SECRET-CONTENT\n' > "$AZS_DOCROOT/priv/s.html"
+printf 'public <!--#include virtual="/priv/s.html" -->\n' \
+    > "$AZS_DOCROOT/pub/p.shtml"
 printf 'AuthzStatusBlocklist Off\n' > "$AZS_DOCROOT/htoff/.htaccess"
 
 azs_db_init
@@ -62,6 +67,13 @@ azs_conf <<EOF
     Require valid-user
     AuthzStatusBlocklist On
 </Location>
+<Directory "$AZS_DOCROOT/pub">
+    Options +Includes
+    AddOutputFilter INCLUDES .shtml
+</Directory>
+<Location "/priv">
+    AuthzStatusBlocklist On
+</Location>
 <Directory "$AZS_DOCROOT/hton">
     AllowOverride AuthConfig
 </Directory>
@@ -71,7 +83,8 @@ azs_conf <<EOF
 EOF
 azs_allow_log 'AZS[0-9]{4}: 403 missing-role: user "alice" for "/partner/"'
 azs_allow_log 'AZS[0-9]{4}: 401 (account-disabled|bad-password): user "(alice|carol)" for "/restore/"'
-azs_allow_log 'AZS[0-9]{4}: 403 ip-blocked: for "/(compat|hton)/"'
+azs_allow_log 'AZS[0-9]{4}: 403 ip-blocked: for "/(compat|hton|priv)/'
+azs_allow_log 'AH01330|unable to include "/priv/s.html"'
 azs_allow_log 'AH01797: client denied by server configuration: .*/compat/'
 azs_allow_log '\[core:alert\].*htoff/\.htaccess: AuthzStatusBlocklist Off is not allowed'
 azs_start || azs_bail "httpd starts"
@@ -139,6 +152,14 @@ expect_log_count 1 'AZS0401: 403 ip-blocked: for "/compat/"' \
     "Satisfy Any: exactly one ip-blocked line"
 http_req -u "alice:${PW[alice]}" /compat/
 expect_status 403 "Satisfy Any, blocklisted with a good password -> 403"
+
+# ---- the blocklist holds for subrequests: SSI from an open page -------------
+http_req /priv/s.html
+expect_status 403 "blocklisted location, directly -> 403"
+http_req /pub/p.shtml
+expect_status 200 "an open page that includes it -> 200 (the page)"
+expect_true "... without the blocklisted location's content" \
+    sh -c "! grep -q SECRET-CONTENT '$HTTP_BODY'"
 
 # ---- .htaccess may turn the blocklist on, not off -------------------------------
 http_req /hton/
