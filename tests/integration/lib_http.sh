@@ -25,7 +25,7 @@ http_req() {
         *) url=$AZS_URL$path ;;
     esac
     HTTP_DESC="curl ${args[*]} $url"
-    AZS_REQ_MARK=$(log_mark)
+    AZS_REQ_MARK=$(_azs_settled_mark)
     local out
     out=$(curl -s -S -g --path-as-is --max-time "$AZS_CURL_TIMEOUT" \
           -o "$HTTP_BODY" -D "$HTTP_HDR" -w '%{http_code} %{time_total}' \
@@ -53,7 +53,7 @@ http_raw() {
     printf '%b' "$1" > "$req"
     HTTP_TIME=
     HTTP_DESC="raw request: $(head -n 1 "$req" | tr -d '\r')"
-    AZS_REQ_MARK=$(log_mark)
+    AZS_REQ_MARK=$(_azs_settled_mark)
     [ -n "$AZS_PYTHON" ] || _azs_die "http_raw needs python3"
     HTTP_STATUS=$("$AZS_PYTHON" - "$AZS_PORT" "$req" "$HTTP_HDR" "$HTTP_BODY" \
                   "$AZS_CURL_TIMEOUT" <<'EOF'
@@ -89,6 +89,28 @@ EOF
 # Print the current size of the error log (a mark for log_since/expect_log).
 log_mark() {
     stat -c %s "$AZS_ERROR_LOG" 2>/dev/null || echo 0
+}
+
+# The mark before a request.  A decision line is written when its request
+# ends (log_transaction), which under event can be just after the client
+# has its answer: after an error answer, wait (up to 1 s) until the log
+# has not grown for 30 ms, so the last request's line lands before the
+# mark, not after it.
+_azs_settled_mark() {
+    local m n i
+    m=$(log_mark)
+    case ${HTTP_STATUS:-200} in
+        [45]??)
+            for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 \
+                     21 22 23 24 25 26 27 28 29 30 31 32 33; do
+                sleep 0.03
+                n=$(log_mark)
+                [ "$n" = "$m" ] && break
+                m=$n
+            done
+            ;;
+    esac
+    echo "$m"
 }
 
 # Print the error log from MARK (default: before the last request) on.
