@@ -37,12 +37,26 @@ def rss():
             return int(line.split()[1])
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
 bad = 0
+def get():
+    # httpd may close an idle keep-alive connection (event, one thread):
+    # one new connection and one retry, the child being the same (checked
+    # after the run).
+    global conn
+    for attempt in (1, 2):
+        try:
+            conn.request("GET", "/app/", headers={"Authorization": auth})
+            r = conn.getresponse(); r.read()
+            return r
+        except (http.client.HTTPException, ConnectionError):
+            if attempt == 2:
+                raise
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
 def run(n):
     global bad
     for _ in range(n):
         os.utime(db)                     # a new mtime and ctime: reopen
-        conn.request("GET", "/app/", headers={"Authorization": auth})
-        r = conn.getresponse(); r.read()
+        r = get()
         bad += r.status != 200
 run(300)
 before = rss()
