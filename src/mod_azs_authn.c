@@ -16,6 +16,9 @@ static void count_hash(request_rec *r)
     apr_uint32_t n = apr_atomic_inc32(&hashes_verified) + 1;
     const azs_req *q = azs_req_get(r);
 
+    if (!APLOG_R_IS_LEVEL(r, APLOG_DEBUG)) {
+        return;     /* the line's arguments cost an escape each */
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0112: password hash "
                   "verified: user \"%s\" (%u in this process)",
                   azs_escape(r->pool, q->login.pre_user ? q->login.pre_user

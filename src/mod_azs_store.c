@@ -479,26 +479,37 @@ static int req_user_known(const azs_req_store_state *q, const char *user)
     return q->user && q->h && q->user_h == q->h && strcmp(q->user, user) == 0;
 }
 
+/* The request's handle and the thread's current memo set for it (held by
+ * the request), the generation read; NULL after logging db-error. */
+static azs_memo_set *req_set(request_rec *r, azs_store_t **st)
+{
+    azs_memo_set *set;
+    azs_thread *t;
+    apr_int64_t gen;
+
+    if (!(*st = azs_req_store(r)) || !(t = thread_get())
+        || azs_req_generation(r, *st, &gen) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (!(set = memo_for(r, azs_req_get(r), t, *st, gen))) {
+        azs_db_fault(r, "no memory for the memo");
+    }
+    return set;
+}
+
 apr_status_t azs_req_user(request_rec *r, const char *user)
 {
     azs_req *q = azs_req_get(r);
     azs_store_t *st;
-    azs_thread *t;
     azs_memo_set *set;
     azs_memo *m;
-    apr_int64_t gen;
     azs_rc rc;
 
-    if (!(st = azs_req_store(r)) || !(t = thread_get())
-        || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
+    if (!(set = req_set(r, &st))) {
         return APR_EGENERAL;
     }
     if (req_user_known(&q->store, user)) {
         return APR_SUCCESS;
-    }
-    if (!(set = memo_for(r, q, t, st, gen))) {
-        azs_db_fault(r, "no memory for the memo");
-        return APR_EGENERAL;
     }
     m = apr_hash_get(set->users, user, APR_HASH_KEY_STRING);
     if (!m) {
@@ -535,21 +546,14 @@ apr_status_t azs_req_user(request_rec *r, const char *user)
 apr_status_t azs_req_block(request_rec *r, const char *ip,
                            const azs_cidr_t *addr, azs_block_t **b)
 {
-    apr_int64_t now = apr_time_sec(r->request_time), gen;
-    azs_req *q = azs_req_get(r);
+    apr_int64_t now = apr_time_sec(r->request_time);
     azs_store_t *st;
-    azs_thread *t;
     azs_memo_set *set;
     azs_memo_block *m;
     azs_rc rc;
 
     *b = NULL;
-    if (!(st = azs_req_store(r)) || !(t = thread_get())
-        || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    if (!(set = memo_for(r, q, t, st, gen))) {
-        azs_db_fault(r, "no memory for the memo");
+    if (!(set = req_set(r, &st))) {
         return APR_EGENERAL;
     }
     /* A verdict holds until any write; an entry that expires is looked
@@ -578,22 +582,14 @@ apr_status_t azs_req_block(request_rec *r, const char *ip,
 apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
                            azs_token_t **t_out, azs_user_t **u_out)
 {
-    azs_req *q = azs_req_get(r);
     azs_store_t *st;
-    azs_thread *t;
     azs_memo_set *set;
     azs_memo_token *m;
-    apr_int64_t gen;
     azs_rc rc;
 
     *t_out = NULL;
     *u_out = NULL;
-    if (!(st = azs_req_store(r)) || !(t = thread_get())
-        || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    if (!(set = memo_for(r, q, t, st, gen))) {
-        azs_db_fault(r, "no memory for the memo");
+    if (!(set = req_set(r, &st))) {
         return APR_EGENERAL;
     }
     /* Keyed by the token's hash, never the token.  Revocation, expiry set
