@@ -10,7 +10,10 @@ where the kernel discards stop signals), and plays the steps in order:
                expect matched); 10 s at most, then "timeout: TEXT" is
                printed and the steps go on
   type:TEXT    type TEXT; \\n in it is Enter
-  stop         send SIGTSTP to the job, wait until it is stopped
+  stop         press the terminal's suspend key (Ctrl-Z), wait until the
+               job is stopped; the terminal sends SIGTSTP after it has
+               handled what was typed before, and drops the unfinished
+               line (as Linux does unless NOFLSH is set)
   cont         send SIGCONT to the job
   signal:NAME  send SIGNAME (INT, TERM...) to the job
   sh:COMMAND   run COMMAND with sh -c, print "sh: exit N in S.SS s"
@@ -128,7 +131,10 @@ def main():
         elif kind == "type":
             os.write(master, arg.replace("\\n", "\n").encode())
         elif kind == "stop":
-            signal_job(job, signal.SIGTSTP)
+            # Through the terminal, not kill(2): the line discipline
+            # handles input after the write returns, so a signal sent
+            # beside it could overtake what was typed just before.
+            os.write(master, termios.tcgetattr(master)[6][termios.VSUSP])
             deadline = time.monotonic() + 5
             while not stopped(job) and time.monotonic() < deadline:
                 term.pump(0.02)
