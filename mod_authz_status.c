@@ -27,6 +27,9 @@ static const command_rec azs_cmds[] = {
                   "entries in the cache of verified logins, shared by all "
                   "children "
                   "(default 65536), or Off"),
+    AP_INIT_TAKE1("AuthzStatusMemo", azs_cmd_memo, NULL, RSRC_CONF,
+                  "bytes of users and roles each child remembers between "
+                  "requests (default 16M; K, M and G suffixes), or Off"),
     AP_INIT_TAKE1("AuthzStatusHashLimit", azs_cmd_hash_limit, NULL,
                   RSRC_CONF,
                   "costly password hashes verified at once in the whole "

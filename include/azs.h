@@ -20,7 +20,7 @@
 #include <apr_time.h>
 #include <sqlite3.h>
 
-#define AZS_SCHEMA_VERSION   3
+#define AZS_SCHEMA_VERSION   4
 #define AZS_NAME_MAX         255   /* user, role and permission names */
 #define AZS_BCRYPT_COST      10    /* what htauthz writes */
 #define AZS_BCRYPT_MAX       72    /* bcrypt reads no more: longer is refused */
@@ -271,6 +271,31 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen);
  * it cannot tell (not in WAL mode, first read): read the generation. */
 int azs_store_unchanged(azs_store_t *st, apr_int64_t *gen);
 
+/* A place in the change feed (table changes): its newest row when the
+ * generation was last read.  seq orders the rows; tag is random, so a
+ * restored file written again does not show a (seq, tag) seen before. */
+typedef struct {
+    apr_int64_t seq;
+    apr_int64_t tag;
+} azs_feed_pos_t;
+
+/* Kinds of feed rows (schema.sql). */
+#define AZS_FEED_USER   1       /* key: a user name */
+#define AZS_FEED_ROLE   2       /* key: a role id */
+#define AZS_FEED_ROLES  3       /* every role */
+#define AZS_FEED_TOKEN  4       /* key: a token id */
+#define AZS_FEED_BLOCK  5       /* key: a range */
+
+/* The feed's newest row as of the last azs_store_generation (or
+ * azs_store_unchanged that answered 1). */
+void azs_store_feed_pos(azs_store_t *st, azs_feed_pos_t *pos);
+typedef void (*azs_feed_fn)(void *baton, apr_int64_t seq, apr_int64_t tag,
+                            int kind, const char *key);
+/* Calls fn for each feed row with from <= seq <= to, in order, at most
+ * limit rows. */
+azs_rc azs_store_feed(azs_store_t *st, apr_int64_t from, apr_int64_t to,
+                      int limit, azs_feed_fn fn, void *baton);
+
 typedef struct {
     apr_int64_t id;
     const char *name;
@@ -295,6 +320,15 @@ azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
 azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
                           apr_pool_t *p, apr_hash_t **roles,
                           apr_hash_t **perms);
+/* The ids of the roles granted to the user directly. */
+azs_rc azs_user_role_ids(azs_store_t *st, apr_int64_t user_id,
+                         apr_pool_t *p, apr_array_header_t **ids);
+/* What holding role_id alone gives, as azs_user_effective describes, and
+ * the ids of every role it reaches (itself first).  A role that does not
+ * exist gives nothing. */
+azs_rc azs_role_closure(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
+                        apr_hash_t **roles, apr_hash_t **perms,
+                        apr_array_header_t **ids);
 
 typedef struct {
     apr_int64_t id;
@@ -357,6 +391,67 @@ int azs_login_needs_place(int found, const azs_user_t *u, const char *pw,
 azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now);
 
 /* ---- the verified-credential cache (azs_cache.c) ---------------------- */
+
+/* ---- azs_memo.c: what a child remembers of one database ---------------- */
+
+/* A role or permission held, and through what: "admin > editor". */
+typedef struct {
+    const char *name;
+    const char *chain;
+    int depth;                  /* links in the chain */
+} azs_grant_t;
+
+typedef struct azs_memo azs_memo_t;
+typedef struct azs_memo_entry azs_memo_entry_t;
+
+typedef struct {
+    apr_uint64_t hits, misses;  /* users and role closures looked up */
+    apr_uint64_t forgotten;     /* entries a feed row named */
+    apr_uint64_t flushes;       /* times everything was forgotten */
+    apr_uint64_t evictions;     /* entries dropped to stay in the budget */
+    apr_uint64_t catchups;      /* feed reads that forgot only what they
+                                 * named */
+    apr_size_t bytes;           /* held in the tables now */
+    apr_size_t entries;
+} azs_memo_stats_t;
+
+/* A memo of at most budget bytes of entries (one that is larger than the
+ * budget by itself is kept alone).  Thread-safe; not across fork. */
+azs_rc azs_memo_create(azs_memo_t **m, apr_size_t budget);
+void azs_memo_destroy(azs_memo_t *m);
+void azs_memo_stats(azs_memo_t *m, azs_memo_stats_t *out);
+
+/* What one lookup of a user gives: the user's row (found) and the closures
+ * of the roles granted to them directly, held until azs_access_release. */
+typedef struct {
+    int found;
+    azs_user_t u;               /* strings valid until released */
+    const azs_memo_entry_t *const *closures;
+    int nclosures;
+    apr_array_header_t *held;   /* azs_memo_entry_t *: to release */
+    /* What this lookup cost: */
+    int read;                   /* entries read from the database */
+    int hits;                   /* entries found in the memo */
+    int forgotten;              /* entries the feed rows it caught up
+                                 * with named */
+    int flushed;                /* 1: the memo forgot everything */
+    apr_int64_t seq;            /* the feed row the lookup was at */
+} azs_access_t;
+
+/* Looks the user up through m (NULL: no memo, read everything) for a
+ * reader at place pos in the feed (as azs_store_feed_pos gave it, with the
+ * generation).  latest: no commit since pos was read, so there is no newer
+ * snapshot than the reader's.  AZS_RC_DBERR with azs_store_error set; what
+ * was held so far is released by azs_access_release all the same. */
+azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
+                       const azs_feed_pos_t *pos, int latest,
+                       const char *user, apr_pool_t *p, azs_access_t *a);
+void azs_access_release(azs_access_t *a);
+/* The chain through which the user holds role (is_perm 0) or permission
+ * name, the shortest; NULL when not held. */
+const char *azs_access_find(const azs_access_t *a, int is_perm,
+                            const char *name);
+void azs_memo_entry_release(azs_memo_entry_t *e);
 
 /* A table of logins that passed the password check, so a returning
  * client does not pay for bcrypt on every request.  An entry is keyed by

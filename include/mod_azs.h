@@ -43,9 +43,11 @@ typedef struct {
     int cache_entries;       /* AuthzStatusCache; AZS_UNSET: default */
     int max_hashes;          /* AuthzStatusHashLimit */
     int hash_idle;           /* AuthzStatusHashPriority idle (default) */
+    int memo_kb;             /* AuthzStatusMemo, in KB; AZS_UNSET: default */
 } azs_server_conf;
 
 #define AZS_CACHE_DEFAULT    65536
+#define AZS_MEMO_DEFAULT     (16 * 1024 * 1024)
 #define AZS_HASH_WAIT        apr_time_from_sec(5)
 
 /* A denial waiting for the final status: mod_authz_core combines the
@@ -83,12 +85,13 @@ typedef struct {
     azs_handle *txn;         /* the read transaction this request opened */
     apr_os_thread_t txn_thread;   /* ... on this thread */
     int txn_cleanup;
+    azs_feed_pos_t pos;      /* the change feed's newest row, with gen */
+    int pos_latest;          /* ... known to be the newest (no snapshot) */
     const char *user;        /* whose roles are below */
     azs_handle *user_h;      /* ... read from this database */
     int user_found;
     azs_user_t u;
-    apr_hash_t *roles;
-    apr_hash_t *perms;
+    azs_access_t *access;    /* the user's roles, held by the request */
 } azs_req_store_state;
 
 /* mod_azs_authn.c: the Basic admission, before mod_auth_basic runs. */
@@ -133,6 +136,7 @@ void *azs_create_server_conf(apr_pool_t *p, server_rec *s);
 void *azs_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 const char *azs_cmd_database(cmd_parms *cmd, void *conf, const char *arg);
 const char *azs_cmd_cache(cmd_parms *cmd, void *conf, const char *arg);
+const char *azs_cmd_memo(cmd_parms *cmd, void *conf, const char *arg);
 const char *azs_cmd_hash_limit(cmd_parms *cmd, void *conf, const char *arg);
 const char *azs_cmd_hash_priority(cmd_parms *cmd, void *conf,
                                   const char *arg);
@@ -153,6 +157,9 @@ azs_hashlimit_t *azs_proc_hashlimit(void);
 azs_cache_t *azs_proc_cache(void);
 /* AuthzStatusHashPriority: 1 idle, 0 normal. */
 int azs_proc_hash_idle(void);
+/* AuthzStatusMemo: the bytes of users and roles a child remembers (0:
+ * Off). */
+apr_size_t azs_proc_memo_bytes(void);
 
 /* mod_azs_store.c: one read-only handle per thread and database file,
  * and what each thread remembers of it. */
@@ -173,6 +180,9 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
 /* Loads the user's roles and permissions into the request's store part.
  * APR_SUCCESS, or APR_EGENERAL after azs_db_fault. */
 apr_status_t azs_req_user(request_rec *r, const char *user);
+/* After azs_req_user: the chain through which the user holds role
+ * (is_perm 0) or permission name; NULL when not held. */
+const char *azs_req_holds(request_rec *r, int is_perm, const char *name);
 /* The blocklist entry covering the client (*b NULL when none), memoized
  * per thread until the next write.  APR_EGENERAL after azs_db_fault. */
 apr_status_t azs_req_block(request_rec *r, const char *ip,

@@ -1,4 +1,4 @@
--- mod_authz_status database, schema version 3 (PRAGMA user_version).
+-- mod_authz_status database, schema version 4 (PRAGMA user_version).
 --
 -- The module opens this file read-only; every write comes from htauthz.
 -- Times are seconds since the epoch (UTC); 0 means "never"/"not".
@@ -14,6 +14,10 @@
 -- first one when the user is added).  A verified login is cached against
 -- it, not against the generation: a write that does not concern the user
 -- (another user, a role, a token, a block) leaves the login cached.
+--
+-- changes is the change feed: the triggers add one row for each change
+-- that alters what httpd remembers of a user or a role (see the table),
+-- so a child forgets only what a write concerns.
 
 PRAGMA journal_mode = WAL;
 
@@ -102,6 +106,95 @@ CREATE TABLE blocklist (
 );
 
 -- triggers (htauthz init recreates everything from here on to upgrade)
+
+-- The change feed.  seq orders the rows; tag is random, so that a file
+-- restored from a backup and written again never shows a (seq, tag) that a
+-- reader has seen with other rows before it.  kind: 1 a user (key: the
+-- name; the user's row or direct roles changed), 2 a role (key: its id;
+-- its name, parents or grants changed), 3 every role (a permission was
+-- renamed), 4 a token (key: its id), 5 the blocklist (key: the range).
+-- Only the last 65,536 rows are kept: a reader further behind forgets
+-- everything it remembered.
+CREATE TABLE IF NOT EXISTS changes (
+    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    tag  INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    key  TEXT NOT NULL
+);
+-- The first row: a reader always finds the newest one.
+INSERT INTO changes (tag, kind, key)
+    SELECT (random() & 0x3fffffffffffffff) + 1, 0, ''
+    WHERE NOT EXISTS (SELECT 1 FROM changes);
+
+CREATE TRIGGER changes_trim AFTER INSERT ON changes BEGIN
+    DELETE FROM changes WHERE seq = NEW.seq - 65536; END;
+CREATE TRIGGER users_fi AFTER INSERT ON users BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 1, NEW.name); END;
+CREATE TRIGGER users_fu AFTER UPDATE OF name, hash, disabled, expires
+    ON users BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 1, OLD.name);
+    INSERT INTO changes (tag, kind, key)
+        SELECT (random() & 0x3fffffffffffffff) + 1, 1, NEW.name
+        WHERE NEW.name <> OLD.name; END;
+CREATE TRIGGER users_fd AFTER DELETE ON users BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 1, OLD.name); END;
+CREATE TRIGGER user_roles_fi AFTER INSERT ON user_roles BEGIN
+    INSERT INTO changes (tag, kind, key)
+        SELECT (random() & 0x3fffffffffffffff) + 1, 1, name
+        FROM users WHERE id = NEW.user_id; END;
+CREATE TRIGGER user_roles_fd AFTER DELETE ON user_roles BEGIN
+    INSERT INTO changes (tag, kind, key)
+        SELECT (random() & 0x3fffffffffffffff) + 1, 1, name
+        FROM users WHERE id = OLD.user_id; END;
+CREATE TRIGGER roles_fu AFTER UPDATE ON roles BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 2, OLD.id); END;
+CREATE TRIGGER roles_fd AFTER DELETE ON roles BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 2, OLD.id); END;
+CREATE TRIGGER role_inherits_fi AFTER INSERT ON role_inherits BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 2, NEW.role_id); END;
+CREATE TRIGGER role_inherits_fd AFTER DELETE ON role_inherits BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 2, OLD.role_id); END;
+CREATE TRIGGER role_permissions_fi AFTER INSERT ON role_permissions BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 2, NEW.role_id); END;
+CREATE TRIGGER role_permissions_fd AFTER DELETE ON role_permissions BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 2, OLD.role_id); END;
+CREATE TRIGGER permissions_fu AFTER UPDATE ON permissions BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 3, ''); END;
+CREATE TRIGGER tokens_fi AFTER INSERT ON tokens BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 4, NEW.id); END;
+CREATE TRIGGER tokens_fu AFTER UPDATE ON tokens BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 4, OLD.id); END;
+CREATE TRIGGER tokens_fd AFTER DELETE ON tokens BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 4, OLD.id); END;
+CREATE TRIGGER token_scopes_fi AFTER INSERT ON token_scopes BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 4, NEW.token_id); END;
+CREATE TRIGGER token_scopes_fd AFTER DELETE ON token_scopes BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 4, OLD.token_id); END;
+CREATE TRIGGER blocklist_fi AFTER INSERT ON blocklist BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 5, NEW.text); END;
+CREATE TRIGGER blocklist_fu AFTER UPDATE ON blocklist BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 5, OLD.text); END;
+CREATE TRIGGER blocklist_fd AFTER DELETE ON blocklist BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 5, OLD.text); END;
+
 CREATE TRIGGER users_gi AFTER INSERT ON users BEGIN
     UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
         WHERE key = 'generation'; END;
@@ -180,4 +273,4 @@ CREATE TRIGGER users_cu AFTER UPDATE OF name, hash, disabled, expires
     UPDATE users SET cred = (random() & 0x3fffffffffffffff) + 1
         WHERE id = NEW.id; END;
 
-PRAGMA user_version = 3;
+PRAGMA user_version = 4;

@@ -27,9 +27,11 @@ static int exec_txn(sqlite3 *db, const char *sql, char **msg)
     return rc;
 }
 
-/* Upgrades a database of version 1 or 2 in one transaction.  Version 1
+/* Upgrades a database of version 1 to 3 in one transaction.  Version 1
  * counted generations (value + 1); version 2 had no credential versions
- * (users.cred).  Every trigger is replaced by those of schema.sql, the
+ * (users.cred); version 3 had no change feed (changes).  Everything after
+ * schema.sql's "-- triggers" line is run again (the feed's table is
+ * created there if missing) after every trigger is dropped; the
  * generation and every user's cred get a new random value. */
 static int upgrade(sqlite3 *db, char **msg)
 {
@@ -38,7 +40,7 @@ static int upgrade(sqlite3 *db, char **msg)
         "role_permissions", "user_roles", "tokens", "token_scopes",
         "blocklist"
     };
-    const char *triggers = strstr(azs_schema_sql, "CREATE TRIGGER");
+    const char *triggers = strstr(azs_schema_sql, "\n-- triggers");
     const char *end = triggers ? strstr(triggers, "PRAGMA user_version")
                                : NULL;
     int has_cred = 0, rc;
@@ -51,15 +53,20 @@ static int upgrade(sqlite3 *db, char **msg)
         return rc;
     }
     drops = sqlite3_mprintf(
-        "%sDROP TRIGGER IF EXISTS users_ci; DROP TRIGGER IF EXISTS users_cu;",
+        "%sDROP TRIGGER IF EXISTS users_ci; DROP TRIGGER IF EXISTS users_cu;"
+        "DROP TRIGGER IF EXISTS changes_trim;",
         has_cred ? "" : "ALTER TABLE users ADD COLUMN cred INTEGER NOT NULL "
                         "DEFAULT 0;");
 
     for (i = 0; drops && i < sizeof(names) / sizeof(names[0]); i++) {
         char *more = sqlite3_mprintf("%sDROP TRIGGER IF EXISTS %s_gi;"
                                      "DROP TRIGGER IF EXISTS %s_gu;"
-                                     "DROP TRIGGER IF EXISTS %s_gd;",
-                                     drops, names[i], names[i], names[i]);
+                                     "DROP TRIGGER IF EXISTS %s_gd;"
+                                     "DROP TRIGGER IF EXISTS %s_fi;"
+                                     "DROP TRIGGER IF EXISTS %s_fu;"
+                                     "DROP TRIGGER IF EXISTS %s_fd;",
+                                     drops, names[i], names[i], names[i],
+                                     names[i], names[i], names[i]);
 
         sqlite3_free(drops);
         drops = more;

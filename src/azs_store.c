@@ -26,11 +26,14 @@ enum {
     Q_TOKEN_SCOPES,
     Q_BLOCK_BITS,
     Q_BLOCK_PROBE,
+    Q_ROLE_NAME,
+    Q_FEED,
     Q_COUNT
 };
 
 static const char *const queries[Q_COUNT] = {
-    "SELECT value FROM meta WHERE key = 'generation'",
+    "SELECT (SELECT value FROM meta WHERE key = 'generation'), seq, tag"
+    " FROM changes ORDER BY seq DESC LIMIT 1",
     "SELECT id, name, hash, disabled, expires, created, updated, cred"
     " FROM users WHERE name = ?1",
     "SELECT roles.id, roles.name FROM user_roles"
@@ -49,7 +52,10 @@ static const char *const queries[Q_COUNT] = {
     "SELECT perm FROM token_scopes WHERE token_id = ?1",
     "SELECT bits FROM blocklist WHERE bits < ?1 ORDER BY bits DESC LIMIT 1",
     "SELECT id, text, reason, created, expires FROM blocklist"
-    " WHERE bits = ?1 AND net = ?2 AND (expires = 0 OR expires > ?3)"
+    " WHERE bits = ?1 AND net = ?2 AND (expires = 0 OR expires > ?3)",
+    "SELECT name FROM roles WHERE id = ?1",
+    "SELECT seq, tag, kind, key FROM changes"
+    " WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
 };
 
 #define AZS_WAL_HDR 48
@@ -87,6 +93,8 @@ struct azs_store {
     unsigned char hdr[AZS_WAL_HDR], pending[AZS_WAL_HDR];
     int hdr_ok, pending_ok;
     apr_int64_t hdr_gen;
+    azs_feed_pos_t hdr_pos;
+    azs_feed_pos_t pos;      /* the feed's newest row, as last read */
 };
 
 const char *azs_store_error(azs_store_t *st)
@@ -430,12 +438,16 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
         return r;
     }
     rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
         *gen = sqlite3_column_int64(s, 0);
+        st->pos.seq = sqlite3_column_int64(s, 1);
+        st->pos.tag = sqlite3_column_int64(s, 2);
         r = AZS_RC_OK;
     }
-    else if (rc == SQLITE_DONE) {
-        azs_store_set_error(st, "meta.generation is missing");
+    else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        azs_store_set_error(st, rc == SQLITE_ROW
+                                ? "meta.generation is missing"
+                                : "the change feed is empty");
         r = AZS_RC_DBERR;
     }
     else {
@@ -449,6 +461,7 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
     if (st->pending_ok && !sqlite3_get_autocommit(st->db)) {
         memcpy(st->hdr, st->pending, sizeof(st->hdr));
         st->hdr_gen = *gen;
+        st->hdr_pos = st->pos;
         st->hdr_ok = 1;
         st->pending_ok = 0;
     }
@@ -467,7 +480,36 @@ int azs_store_unchanged(azs_store_t *st, apr_int64_t *gen)
         return 0;
     }
     *gen = st->hdr_gen;
+    st->pos = st->hdr_pos;
     return 1;
+}
+
+void azs_store_feed_pos(azs_store_t *st, azs_feed_pos_t *pos)
+{
+    *pos = st->pos;
+}
+
+azs_rc azs_store_feed(azs_store_t *st, apr_int64_t from, apr_int64_t to,
+                      int limit, azs_feed_fn fn, void *baton)
+{
+    sqlite3_stmt *s;
+    azs_rc r = stmt_get(st, Q_FEED, &s);
+    int rc;
+
+    if (r != AZS_RC_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, from);
+    sqlite3_bind_int64(s, 2, to);
+    sqlite3_bind_int(s, 3, limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const unsigned char *key = sqlite3_column_text(s, 3);
+
+        fn(baton, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+           sqlite3_column_int(s, 2), key ? (const char *)key : "");
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
 }
 
 azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
@@ -530,40 +572,18 @@ typedef struct {
     const char *chain;
 } role_item;
 
-azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
-                          apr_pool_t *p, apr_hash_t **roles_out,
-                          apr_hash_t **perms_out)
+/* Breadth first from the roles in queue (each already in roles), so each
+ * role is reached through its shortest chain.  Cycles are refused when
+ * written, and a role already seen is not walked again anyway.  ids, when
+ * given, gets the id of every role reached. */
+static azs_rc role_walk(azs_store_t *st, apr_array_header_t *queue,
+                        apr_pool_t *p, apr_hash_t *roles, apr_hash_t *perms,
+                        apr_array_header_t *ids)
 {
-    apr_hash_t *roles = apr_hash_make(p);
-    apr_hash_t *perms = apr_hash_make(p);
-    apr_array_header_t *queue = apr_array_make(p, 8, sizeof(role_item));
     sqlite3_stmt *s;
     azs_rc r;
     int rc, head = 0;
 
-    /* Breadth first from the roles granted directly, so each role is
-     * reached through its shortest chain.  Cycles are refused when
-     * written, and a role already seen is not walked again anyway. */
-    if ((r = stmt_get(st, Q_USER_ROLES, &s)) != AZS_RC_OK) {
-        return r;
-    }
-    sqlite3_bind_int64(s, 1, user_id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *name = col_text(p, s, 1);
-        role_item *it;
-
-        if (apr_hash_get(roles, name, APR_HASH_KEY_STRING)) {
-            continue;
-        }
-        it = apr_array_push(queue);
-        it->id = sqlite3_column_int64(s, 0);
-        it->chain = name;
-        apr_hash_set(roles, name, APR_HASH_KEY_STRING, name);
-    }
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
-        return db_fail(st, rc);
-    }
     if ((r = stmt_get(st, Q_ROLE_PARENTS, &s)) != AZS_RC_OK) {
         return r;
     }
@@ -571,6 +591,9 @@ azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
         role_item cur = APR_ARRAY_IDX(queue, head, role_item);
 
         head++;
+        if (ids) {
+            APR_ARRAY_PUSH(ids, apr_int64_t) = cur.id;
+        }
         if ((r = role_perms(st, cur.id, cur.chain, p, perms)) != AZS_RC_OK) {
             return r;
         }
@@ -593,8 +616,112 @@ azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
             return db_fail(st, rc);
         }
     }
+    return AZS_RC_OK;
+}
+
+/* The roles granted to the user directly, into queue and roles. */
+static azs_rc direct_roles(azs_store_t *st, apr_int64_t user_id,
+                           apr_pool_t *p, apr_array_header_t *queue,
+                           apr_hash_t *roles)
+{
+    sqlite3_stmt *s;
+    azs_rc r;
+    int rc;
+
+    if ((r = stmt_get(st, Q_USER_ROLES, &s)) != AZS_RC_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, user_id);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *name = col_text(p, s, 1);
+        role_item *it;
+
+        if (roles && apr_hash_get(roles, name, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        it = apr_array_push(queue);
+        it->id = sqlite3_column_int64(s, 0);
+        it->chain = name;
+        if (roles) {
+            apr_hash_set(roles, name, APR_HASH_KEY_STRING, name);
+        }
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
+}
+
+azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
+                          apr_pool_t *p, apr_hash_t **roles_out,
+                          apr_hash_t **perms_out)
+{
+    apr_hash_t *roles = apr_hash_make(p);
+    apr_hash_t *perms = apr_hash_make(p);
+    apr_array_header_t *queue = apr_array_make(p, 8, sizeof(role_item));
+    azs_rc r;
+
+    if ((r = direct_roles(st, user_id, p, queue, roles)) != AZS_RC_OK
+        || (r = role_walk(st, queue, p, roles, perms, NULL)) != AZS_RC_OK) {
+        return r;
+    }
     *roles_out = roles;
     *perms_out = perms;
+    return AZS_RC_OK;
+}
+
+azs_rc azs_user_role_ids(azs_store_t *st, apr_int64_t user_id,
+                         apr_pool_t *p, apr_array_header_t **ids)
+{
+    apr_array_header_t *queue = apr_array_make(p, 4, sizeof(role_item));
+    azs_rc r = direct_roles(st, user_id, p, queue, NULL);
+    int i;
+
+    if (r != AZS_RC_OK) {
+        return r;
+    }
+    *ids = apr_array_make(p, queue->nelts, sizeof(apr_int64_t));
+    for (i = 0; i < queue->nelts; i++) {
+        APR_ARRAY_PUSH(*ids, apr_int64_t) =
+            APR_ARRAY_IDX(queue, i, role_item).id;
+    }
+    return AZS_RC_OK;
+}
+
+azs_rc azs_role_closure(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
+                        apr_hash_t **roles_out, apr_hash_t **perms_out,
+                        apr_array_header_t **ids_out)
+{
+    apr_hash_t *roles = apr_hash_make(p);
+    apr_hash_t *perms = apr_hash_make(p);
+    apr_array_header_t *queue = apr_array_make(p, 8, sizeof(role_item));
+    apr_array_header_t *ids = apr_array_make(p, 8, sizeof(apr_int64_t));
+    sqlite3_stmt *s;
+    azs_rc r;
+    int rc;
+
+    if ((r = stmt_get(st, Q_ROLE_NAME, &s)) != AZS_RC_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, role_id);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        role_item *it = apr_array_push(queue);
+
+        it->id = role_id;
+        it->chain = col_text(p, s, 0);
+        apr_hash_set(roles, it->chain, APR_HASH_KEY_STRING, it->chain);
+    }
+    sqlite3_reset(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        return db_fail(st, rc);
+    }
+    /* A role deleted since the user's roles were read: an empty closure
+     * (the feed row of the deletion is on its way). */
+    if ((r = role_walk(st, queue, p, roles, perms, ids)) != AZS_RC_OK) {
+        return r;
+    }
+    *roles_out = roles;
+    *perms_out = perms;
+    *ids_out = ids;
     return AZS_RC_OK;
 }
 

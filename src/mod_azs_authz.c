@@ -73,7 +73,6 @@ static authz_status check(request_rec *r, const void *parsed, int is_perm)
 {
     const azs_require *req = parsed;
     azs_req *q;
-    apr_hash_t *set;
     const char *names = NULL;
     int i;
 
@@ -87,7 +86,6 @@ static authz_status check(request_rec *r, const void *parsed, int is_perm)
     if (azs_req_user(r, r->user) != APR_SUCCESS) {
         return AUTHZ_GENERAL_ERROR;
     }
-    set = is_perm ? q->store.perms : q->store.roles;
     for (i = 0; i < req->exprs->nelts; i++) {
         const char *err = NULL;
         const char *name = ap_expr_str_exec(r, APR_ARRAY_IDX(req->exprs, i,
@@ -99,7 +97,7 @@ static authz_status check(request_rec *r, const void *parsed, int is_perm)
                           "evaluate require expression: %s", err);
             return AUTHZ_GENERAL_ERROR;
         }
-        chain = apr_hash_get(set, name, APR_HASH_KEY_STRING);
+        chain = azs_req_holds(r, is_perm, name);
         if (chain && (!is_perm || token_allows(q, name))) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0304: granted: "
                           "user \"%s\" holds %s %s (through %s) for \"%s\"",

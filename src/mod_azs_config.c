@@ -35,6 +35,7 @@ void *azs_create_server_conf(apr_pool_t *p, server_rec *s)
     c->cache_entries = AZS_UNSET;
     c->max_hashes = AZS_UNSET;
     c->hash_idle = AZS_UNSET;
+    c->memo_kb = AZS_UNSET;
     return c;
 }
 
@@ -49,6 +50,7 @@ void *azs_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
                                                  : add->max_hashes;
     c->hash_idle = add->hash_idle == AZS_UNSET ? base->hash_idle
                                                : add->hash_idle;
+    c->memo_kb = add->memo_kb == AZS_UNSET ? base->memo_kb : add->memo_kb;
     return c;
 }
 
@@ -80,6 +82,41 @@ const char *azs_cmd_cache(cmd_parms *cmd, void *conf, const char *arg)
         return NULL;
     }
     return positive(cmd, arg, 16 * 1024 * 1024, &c->cache_entries);
+}
+
+/* A size in bytes, with an optional K, M or G (powers of 1024); kept in
+ * KB. */
+const char *azs_cmd_memo(cmd_parms *cmd, void *conf, const char *arg)
+{
+    azs_server_conf *c = ap_get_module_config(cmd->server->module_config,
+                                              &authz_status_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_int64_t v, unit = 1;
+    char *end;
+
+    if (err) {
+        return err;
+    }
+    if (ap_cstr_casecmp(arg, "Off") == 0) {
+        c->memo_kb = 0;
+        return NULL;
+    }
+    v = apr_strtoi64(arg, &end, 10);
+    if (*end && !end[1]) {
+        switch (*end) {
+        case 'k': case 'K': unit = 1024; end++; break;
+        case 'm': case 'M': unit = 1024 * 1024; end++; break;
+        case 'g': case 'G': unit = 1024 * 1024 * 1024; end++; break;
+        }
+    }
+    if (*arg < '0' || *arg > '9' || *end || v < 1
+        || v > (APR_INT64_C(64) << 30) / unit || v * unit < 64 * 1024) {
+        return apr_psprintf(cmd->pool, "%s: expected a size from 64K to "
+                            "64G (bytes, or with K, M or G), or Off, not "
+                            "'%s'", cmd->cmd->name, arg);
+    }
+    c->memo_kb = (int)(v * unit / 1024);
+    return NULL;
 }
 
 const char *azs_cmd_hash_limit(cmd_parms *cmd, void *conf, const char *arg)

@@ -15,6 +15,7 @@ static module *basic_module;
 static azs_hashlimit_t *hashlimit;
 static azs_cache_t *cache;
 static int hash_idle = 1;
+static apr_size_t memo_bytes = AZS_MEMO_DEFAULT;
 
 module *azs_proc_basic_module(void)
 {
@@ -36,6 +37,16 @@ int azs_proc_hash_idle(void)
     return hash_idle;
 }
 
+apr_size_t azs_proc_memo_bytes(void)
+{
+#ifdef AZS_MEMO_POISON
+    /* A few entries: they are evicted, and freed, all the time. */
+    return memo_bytes ? 4096 : 0;
+#else
+    return memo_bytes;
+#endif
+}
+
 int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s)
 {
@@ -48,6 +59,8 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 
     ap_add_version_component(pconf, "mod_authz_status/" AZS_VERSION);
     hash_idle = sc->hash_idle != 0;
+    memo_bytes = sc->memo_kb == AZS_UNSET ? AZS_MEMO_DEFAULT
+                                          : (apr_size_t)sc->memo_kb * 1024;
     basic_module = ap_find_linked_module("mod_auth_basic.c");
     if (limit == AZS_UNSET) {
         /* Half the CPUs: a flood of wrong passwords leaves the other half

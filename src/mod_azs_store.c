@@ -9,11 +9,13 @@
  * database that was deleted or replaced by rename is opened again, and it
  * is dropped after any SQLite fault, so httpd recovers by itself.
  *
- * What a thread looked up (users with their roles and permissions, tokens,
- * blocklist verdicts) it remembers for one generation of one file.  While
- * SQLite's WAL-index header says no transaction has committed since the
- * handle last read the generation (azs_store_unchanged), a request served
- * from that memory makes no SQLite call at all.
+ * What a thread looked up (tokens, blocklist verdicts) it remembers for
+ * one generation of one file.  Users and their roles are remembered by the
+ * child, for all its threads (azs_memo.c, AuthzStatusMemo), and a write
+ * costs only what it concerns (the change feed).  While SQLite's WAL-index
+ * header says no transaction has committed since the handle last read the
+ * generation (azs_store_unchanged), a request served from that memory
+ * makes no SQLite call at all.
  */
 #include "mod_azs.h"
 
@@ -40,18 +42,10 @@ typedef struct {
     azs_user_t u;
 } azs_memo_token;
 
-/* A user's roles and permissions as of one generation of one file. */
-typedef struct {
-    int found;
-    azs_user_t u;
-    apr_hash_t *roles;
-    apr_hash_t *perms;
-} azs_memo;
-
-/* Entries (users, addresses, tokens) remembered per thread: a user with
- * many roles costs a few KB, and a child has 25 threads, so the bound is
- * what keeps a child's memory flat when many users come and go.  The
- * poisoned build keeps 4, so that sets are retired all the time. */
+/* Entries (addresses, tokens) remembered per thread: a child has 25
+ * threads, so the bound is what keeps a child's memory flat when many
+ * clients come and go.  The poisoned build keeps 4, so that sets are
+ * retired all the time. */
 #ifdef AZS_MEMO_POISON
 #define AZS_MEMO_MAX 4
 #else
@@ -71,7 +65,6 @@ typedef struct {
  */
 typedef struct {
     apr_pool_t *pool;
-    apr_hash_t *users;       /* user name -> azs_memo * */
     apr_hash_t *blocks;      /* client address -> azs_memo_block * */
     apr_hash_t *tokens;      /* token hash -> azs_memo_token * */
     const char *db;          /* azs_store_id of the file */
@@ -95,11 +88,19 @@ struct azs_handle {
 typedef struct {
     apr_pool_t *pool;        /* unmanaged: lives as long as the thread */
     apr_hash_t *stores;      /* path -> azs_handle * */
+    apr_hash_t *memos;       /* path -> azs_memo_t * (the child's) */
     azs_memo_set *memo;      /* the current set, or NULL */
 } azs_thread;
 
 /* Written once in child_init, before the child serves; read-only after. */
 static apr_threadkey_t *thread_key;
+/* The child's memos, one per database path, made on first use: the table
+ * is guarded by memo_lock (each thread keeps what it found in its own
+ * table, so the lock is taken once per thread and path). */
+static apr_thread_mutex_t *memo_lock;
+static apr_pool_t *memo_pool;
+static apr_hash_t *memo_table;
+static apr_size_t memo_budget;
 
 #ifdef AZS_MEMO_POISON
 /* Overwrites what a request could still point to, so that a use after
@@ -113,33 +114,11 @@ static void poison_str(const char *s)
     }
 }
 
-static void poison_table(apr_hash_t *h)
-{
-    apr_hash_index_t *hi;
-    const void *key;
-    void *val;
-
-    for (hi = apr_hash_first(NULL, h); hi; hi = apr_hash_next(hi)) {
-        apr_hash_this(hi, &key, NULL, &val);
-        poison_str(key);
-        poison_str(val);
-    }
-}
-
 static void poison_set(azs_memo_set *m)
 {
     apr_hash_index_t *hi;
     int i;
 
-    for (hi = apr_hash_first(NULL, m->users); hi; hi = apr_hash_next(hi)) {
-        azs_memo *e = apr_hash_this_val(hi);
-
-        poison_table(e->roles);
-        poison_table(e->perms);
-        poison_str(e->u.name);
-        poison_str(e->u.hash);
-        memset(e, 0xdb, sizeof(*e));
-    }
     for (hi = apr_hash_first(NULL, m->tokens); hi; hi = apr_hash_next(hi)) {
         azs_memo_token *e = apr_hash_this_val(hi);
 
@@ -221,10 +200,40 @@ static void thread_destroy(void *data)
     }
 }
 
+static apr_status_t memos_destroy(void *data)
+{
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(NULL, memo_table); hi; hi = apr_hash_next(hi)) {
+        azs_memo_destroy(apr_hash_this_val(hi));
+    }
+    memo_table = NULL;
+    return APR_SUCCESS;
+}
+
 void azs_store_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv = apr_threadkey_private_create(&thread_key,
                                                    thread_destroy, pchild);
+
+    memo_budget = azs_proc_memo_bytes();
+    memo_table = NULL;
+    if (memo_budget > 0) {
+        if (apr_pool_create(&memo_pool, pchild) != APR_SUCCESS
+            || apr_thread_mutex_create(&memo_lock, APR_THREAD_MUTEX_DEFAULT,
+                                       memo_pool) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "AZS0608: cannot "
+                         "create the memo of users and roles; every "
+                         "request reads them from the database");
+            memo_budget = 0;
+        }
+        else {
+            memo_table = apr_hash_make(memo_pool);
+            /* The memos go with the child (after its threads). */
+            apr_pool_cleanup_register(memo_pool, NULL, memos_destroy,
+                                      apr_pool_cleanup_null);
+        }
+    }
 
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0601: cannot create "
@@ -252,6 +261,7 @@ static azs_thread *thread_get(void)
     t = apr_pcalloc(pool, sizeof(*t));
     t->pool = pool;
     t->stores = apr_hash_make(pool);
+    t->memos = apr_hash_make(pool);
     if (apr_threadkey_private_set(t, thread_key) != APR_SUCCESS) {
         apr_pool_destroy(pool);
         return NULL;
@@ -413,6 +423,8 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
          * older than the generation. */
         q->store.gen_read = 1;
         q->store.gen_h = h;
+        q->store.pos_latest = 1;
+        azs_store_feed_pos(st, &q->store.pos);
     }
     if (!q->store.gen_read || q->store.gen_h != h) {
         /* The request's reads share one snapshot, from the generation on;
@@ -433,6 +445,8 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
         }
         q->store.gen_read = 1;
         q->store.gen_h = h;
+        q->store.pos_latest = 0;
+        azs_store_feed_pos(st, &q->store.pos);
     }
     *gen = q->store.gen;
     return APR_SUCCESS;
@@ -450,8 +464,8 @@ static azs_memo_set *memo_for(request_rec *r, azs_req *q, azs_thread *t,
     apr_pool_t *pool;
 
     if (!m || m->gen != gen || strcmp(m->db, id) != 0
-        || apr_hash_count(m->users) + apr_hash_count(m->blocks)
-           + apr_hash_count(m->tokens) >= AZS_MEMO_MAX) {
+        || apr_hash_count(m->blocks) + apr_hash_count(m->tokens)
+           >= AZS_MEMO_MAX) {
         if (apr_pool_create_unmanaged_ex(&pool, NULL, NULL)
             != APR_SUCCESS) {
             return NULL;
@@ -459,7 +473,6 @@ static azs_memo_set *memo_for(request_rec *r, azs_req *q, azs_thread *t,
         apr_pool_tag(pool, "authz_status_memo");
         m = apr_pcalloc(pool, sizeof(*m));
         m->pool = pool;
-        m->users = apr_hash_make(pool);
         m->blocks = apr_hash_make(pool);
         m->tokens = apr_hash_make(pool);
         m->db = apr_pstrdup(pool, id);
@@ -497,50 +510,84 @@ static azs_memo_set *req_set(request_rec *r, azs_store_t **st)
     return set;
 }
 
+/* The child's memo for the request's database (NULL: AuthzStatusMemo
+ * Off, or none could be made: everything is read). */
+static azs_memo_t *child_memo(azs_thread *t, const char *path)
+{
+    azs_memo_t *m = apr_hash_get(t->memos, path, APR_HASH_KEY_STRING);
+
+    if (m || !memo_table) {
+        return m;
+    }
+    apr_thread_mutex_lock(memo_lock);
+    m = apr_hash_get(memo_table, path, APR_HASH_KEY_STRING);
+    if (!m && azs_memo_create(&m, memo_budget) == AZS_RC_OK) {
+        apr_hash_set(memo_table, apr_pstrdup(memo_pool, path),
+                     APR_HASH_KEY_STRING, m);
+    }
+    apr_thread_mutex_unlock(memo_lock);
+    if (m) {
+        apr_hash_set(t->memos, apr_pstrdup(t->pool, path),
+                     APR_HASH_KEY_STRING, m);
+    }
+    return m;
+}
+
+static apr_status_t access_cleanup(void *data)
+{
+    azs_access_release(data);
+    return APR_SUCCESS;
+}
+
 apr_status_t azs_req_user(request_rec *r, const char *user)
 {
     azs_req *q = azs_req_get(r);
+    azs_access_t *a;
     azs_store_t *st;
-    azs_memo_set *set;
-    azs_memo *m;
-    azs_rc rc;
+    azs_thread *t;
+    apr_int64_t gen;
 
-    if (!(set = req_set(r, &st))) {
+    if (!(st = azs_req_store(r)) || !(t = thread_get())
+        || azs_req_generation(r, st, &gen) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
     if (req_user_known(&q->store, user)) {
         return APR_SUCCESS;
     }
-    m = apr_hash_get(set->users, user, APR_HASH_KEY_STRING);
-    if (!m) {
-        m = apr_pcalloc(set->pool, sizeof(*m));
-        rc = azs_user_get(st, user, &m->u, set->pool);
-        if (rc == AZS_RC_NOTFOUND) {
-            /* Not ours (another authn provider): no roles, no
-             * permissions. */
-            m->roles = apr_hash_make(set->pool);
-            m->perms = apr_hash_make(set->pool);
-        }
-        else if (rc == AZS_RC_OK) {
-            m->found = 1;
-            rc = azs_user_effective(st, m->u.id, set->pool, &m->roles,
-                                    &m->perms);
-        }
-        if (rc != AZS_RC_OK && rc != AZS_RC_NOTFOUND) {
-            azs_db_fault(r, "reading roles");
-            return APR_EGENERAL;
-        }
-        apr_hash_set(set->users, apr_pstrdup(set->pool, user),
-                     APR_HASH_KEY_STRING, m);
+    /* Held until the request's pool is gone: what it points into (the
+     * user's row, the roles' names) cannot be freed under it, whatever the
+     * memo forgets meanwhile. */
+    a = apr_pcalloc(r->pool, sizeof(*a));
+    apr_pool_cleanup_register(r->pool, a, access_cleanup,
+                              apr_pool_cleanup_null);
+    if (azs_access_load(child_memo(t, q->store.path), st, &q->store.pos,
+                        q->store.pos_latest, user, r->pool, a)
+        != AZS_RC_OK) {
+        azs_db_fault(r, "reading the user and roles");
+        return APR_EGENERAL;
     }
-    /* The set is held by this request (memo_for): valid until it ends. */
-    q->store.user_found = m->found;
-    q->store.u = m->u;
-    q->store.roles = m->roles;
-    q->store.perms = m->perms;
+    if (a->read || a->forgotten || a->flushed) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0609: user \"%s\": "
+                      "%d entries read from the database, %d remembered "
+                      "(change feed at %" APR_INT64_T_FMT "%s; %d "
+                      "forgotten)", azs_escape(r->pool, user, 256), a->read,
+                      a->hits, a->seq, a->flushed ? ": everything forgotten"
+                                                  : "", a->forgotten);
+    }
+    q->store.access = a;
+    q->store.user_found = a->found;
+    q->store.u = a->u;
     q->store.user = apr_pstrdup(r->pool, user);
     q->store.user_h = q->store.h;
     return APR_SUCCESS;
+}
+
+const char *azs_req_holds(request_rec *r, int is_perm, const char *name)
+{
+    azs_req *q = azs_req_get(r);
+
+    return q->store.access ? azs_access_find(q->store.access, is_perm, name)
+                           : NULL;
 }
 
 apr_status_t azs_req_block(request_rec *r, const char *ip,

@@ -165,6 +165,8 @@ static void every_server_directive_merges_both_ways(void **state)
     assert_null(azs_cmd_cache(&fx->cmd, NULL, "5000"));
     assert_null(azs_cmd_hash_limit(&fx->cmd, NULL, "3"));
     assert_null(azs_cmd_hash_priority(&fx->cmd, NULL, "normal"));
+    assert_null(azs_cmd_memo(&fx->cmd, NULL, "3M"));
+    assert_int_equal(main->memo_kb, 3072);
     assert_int_equal(main->cache_entries, 5000);
     assert_int_equal(main->max_hashes, 3);
     assert_int_equal(main->hash_idle, 0);
@@ -177,7 +179,10 @@ static void every_server_directive_merges_both_ways(void **state)
     assert_int_equal(m->cache_entries, 5000);
     assert_int_equal(m->max_hashes, 3);
     assert_int_equal(m->hash_idle, 0);
+    assert_int_equal(server_merge(fx, main, vhost)->memo_kb, 3072);
+    assert_int_equal(server_merge(fx, vhost, main)->memo_kb, 3072);
     m = server_merge(fx, vhost, vhost);
+    assert_int_equal(m->memo_kb, AZS_UNSET);
     assert_int_equal(m->cache_entries, AZS_UNSET);
     assert_int_equal(m->max_hashes, AZS_UNSET);
     assert_int_equal(m->hash_idle, AZS_UNSET);
@@ -185,6 +190,17 @@ static void every_server_directive_merges_both_ways(void **state)
     assert_null(azs_cmd_cache(&fx->cmd, NULL, "Off"));
     assert_int_equal(main->cache_entries, 0);
     assert_non_null(azs_cmd_cache(&fx->cmd, NULL, "-1"));
+    assert_null(azs_cmd_memo(&fx->cmd, NULL, "65536"));
+    assert_int_equal(main->memo_kb, 64);
+    assert_null(azs_cmd_memo(&fx->cmd, NULL, "2g"));
+    assert_int_equal(main->memo_kb, 2 * 1024 * 1024);
+    assert_null(azs_cmd_memo(&fx->cmd, NULL, "off"));
+    assert_int_equal(main->memo_kb, 0);
+    assert_non_null(azs_cmd_memo(&fx->cmd, NULL, "1000"));   /* < 64K */
+    assert_non_null(azs_cmd_memo(&fx->cmd, NULL, "65G"));
+    assert_non_null(azs_cmd_memo(&fx->cmd, NULL, "16MB"));
+    assert_non_null(azs_cmd_memo(&fx->cmd, NULL, "-5M"));
+    assert_non_null(azs_cmd_memo(&fx->cmd, NULL, ""));
     assert_non_null(azs_cmd_hash_limit(&fx->cmd, NULL, "0"));
     assert_non_null(azs_cmd_hash_priority(&fx->cmd, NULL, "high"));
     fx->cmd.path = "/section";     /* server-wide only */
