@@ -323,12 +323,12 @@ azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
 /* The ids of the roles granted to the user directly. */
 azs_rc azs_user_role_ids(azs_store_t *st, apr_int64_t user_id,
                          apr_pool_t *p, apr_array_header_t **ids);
-/* What holding role_id alone gives, as azs_user_effective describes, and
- * the ids of every role it reaches (itself first).  A role that does not
- * exist gives nothing. */
-azs_rc azs_role_closure(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
-                        apr_hash_t **roles, apr_hash_t **perms,
-                        apr_array_header_t **ids);
+/* One role as it stands: its name, the permissions it carries itself
+ * (names) and the roles it inherits (ids).  AZS_RC_NOTFOUND when there is
+ * no such role. */
+azs_rc azs_role_node(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
+                     const char **name, apr_array_header_t **perms,
+                     apr_array_header_t **parents);
 
 typedef struct {
     apr_int64_t id;
@@ -394,18 +394,19 @@ azs_reason azs_account_state(const azs_user_t *u, apr_int64_t now);
 
 /* ---- azs_memo.c: what a child remembers of one database ---------------- */
 
-/* A role or permission held, and through what: "admin > editor". */
-typedef struct {
-    const char *name;
-    const char *chain;
-    int depth;                  /* links in the chain */
-} azs_grant_t;
-
 typedef struct azs_memo azs_memo_t;
 typedef struct azs_memo_entry azs_memo_entry_t;
 
+/* A role a user holds, and through what: "admin > editor" (editor,
+ * inherited through admin; a direct role's chain is its own name). */
 typedef struct {
-    apr_uint64_t hits, misses;  /* users and role closures looked up */
+    const azs_memo_entry_t *role;
+    const char *chain;
+    int depth;                  /* links in the chain */
+} azs_visit_t;
+
+typedef struct {
+    apr_uint64_t hits, misses;  /* users and roles looked up */
     apr_uint64_t forgotten;     /* entries a feed row named */
     apr_uint64_t flushes;       /* times everything was forgotten */
     apr_uint64_t evictions;     /* entries dropped to stay in the budget */
@@ -421,16 +422,18 @@ azs_rc azs_memo_create(azs_memo_t **m, apr_size_t budget);
 void azs_memo_destroy(azs_memo_t *m);
 void azs_memo_stats(azs_memo_t *m, azs_memo_stats_t *out);
 
-/* What one lookup of a user gives: the user's row (found) and the closures
- * of the roles granted to them directly, held until azs_access_release. */
+/* What one lookup of a user gives: the user's row (found) and the roles
+ * the user holds, directly or inherited, each once, in the order of a walk
+ * breadth first from the direct ones; the entries are held until
+ * azs_access_release. */
 typedef struct {
     int found;
     azs_user_t u;               /* strings valid until released */
-    const azs_memo_entry_t *const *closures;
-    int nclosures;
+    apr_array_header_t *visits; /* azs_visit_t */
     apr_array_header_t *held;   /* azs_memo_entry_t *: to release */
     /* What this lookup cost: */
-    int read;                   /* entries read from the database */
+    int read;                   /* entries read from the database (the
+                                 * user, roles) */
     int hits;                   /* entries found in the memo */
     int forgotten;              /* entries the feed rows it caught up
                                  * with named */

@@ -1,13 +1,15 @@
 /*
  * azs_memo.c - what a child remembers of one database: users (their row
- * and the roles granted to them directly) and role closures (what holding
- * one role gives), shared by the child's threads and kept current by the
- * change feed.
+ * and the roles granted to them directly) and roles (each one's name, the
+ * permissions it carries itself and the roles it inherits), shared by the
+ * child's threads and kept current by the change feed.  A request walks
+ * the roles in memory, from the user's own through inheritance.
  *
  * A write costs only what it concerns: the memo knows the feed row it is
  * current with, and before it answers a request that has seen a newer one
  * it reads the rows in between and forgets what they name (a user row: that
- * user; a role row: every closure that reaches the role).  A (seq, tag)
+ * user; a role row: that role).  A grant to a role every user inherits
+ * costs one role read per child.  A (seq, tag)
  * it cannot find again - the file was restored from a backup, or the feed
  * was trimmed past it - makes it forget everything.
  *
@@ -38,17 +40,16 @@ struct azs_memo_entry {
     int linked;                     /* in the memo's tables */
     apr_size_t bytes;
     int is_role;
-    apr_int64_t role_id;            /* a role's closure: its id */
-    const char *key;                /* a user: the name looked up */
+    apr_int64_t role_id;            /* a role: its id */
+    const char *key;                /* a user: the name looked up; a role:
+                                     * its name */
     int found;
     azs_user_t u;
     int nids;                       /* a user: the roles granted directly;
-                                     * a role: every role reached, sorted */
+                                     * a role: the roles it inherits */
     const apr_int64_t *ids;
-    int nroles;                     /* a role: by name */
-    const azs_grant_t *roles;
-    int nperms;
-    const azs_grant_t *perms;
+    int nperms;                     /* a role: what it carries, sorted */
+    const char *const *perms;
 };
 
 struct azs_memo {
@@ -96,63 +97,33 @@ static const char *pk_str(packer *k, const char *s)
     return d;
 }
 
-static int grant_cmp(const void *a, const void *b)
+static int name_cmp(const void *a, const void *b)
 {
-    return strcmp(((const azs_grant_t *)a)->name,
-                  ((const azs_grant_t *)b)->name);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static int id_cmp(const void *a, const void *b)
+static const char *const *pk_names(packer *k, apr_array_header_t *a,
+                                   int *n)
 {
-    apr_int64_t x = *(const apr_int64_t *)a, y = *(const apr_int64_t *)b;
+    const char **names;
+    int i;
 
-    return x < y ? -1 : x > y;
-}
+    *n = a ? a->nelts : 0;
+    names = pk_alloc(k, sizeof(*names) * (apr_size_t)*n);
+    for (i = 0; i < *n; i++) {
+        const char *name = pk_str(k, APR_ARRAY_IDX(a, i, const char *));
 
-static int chain_depth(const char *chain)
-{
-    int depth = 0;
-
-    while ((chain = strstr(chain, " > ")) != NULL) {
-        depth++;
-        chain += 3;
-    }
-    return depth;
-}
-
-static const azs_grant_t *pk_grants(packer *k, apr_hash_t *h, int *n)
-{
-    apr_hash_index_t *hi;
-    azs_grant_t *g;
-    int i = 0;
-
-    *n = h ? (int)apr_hash_count(h) : 0;
-    g = pk_alloc(k, sizeof(*g) * (apr_size_t)*n);
-    for (hi = h ? apr_hash_first(NULL, h) : NULL; hi;
-         hi = apr_hash_next(hi)) {
-        const void *name;
-        void *chain;
-
-        apr_hash_this(hi, &name, NULL, &chain);
-        if (g) {
-            g[i].name = pk_str(k, name);
-            g[i].chain = pk_str(k, chain);
-            g[i].depth = chain_depth(chain);
+        if (names) {
+            names[i] = name;
         }
-        else {
-            pk_str(k, name);
-            pk_str(k, chain);
-        }
-        i++;
     }
-    if (g && *n > 1) {
-        qsort(g, (size_t)*n, sizeof(*g), grant_cmp);
+    if (names && *n > 1) {
+        qsort(names, (size_t)*n, sizeof(*names), name_cmp);
     }
-    return g;
+    return names;
 }
 
-static const apr_int64_t *pk_ids(packer *k, apr_array_header_t *a, int sort,
-                                 int *n)
+static const apr_int64_t *pk_ids(packer *k, apr_array_header_t *a, int *n)
 {
     apr_int64_t *ids;
 
@@ -160,9 +131,6 @@ static const apr_int64_t *pk_ids(packer *k, apr_array_header_t *a, int sort,
     ids = pk_alloc(k, sizeof(*ids) * (apr_size_t)*n);
     if (ids && *n > 0) {
         memcpy(ids, a->elts, sizeof(*ids) * (apr_size_t)*n);
-        if (sort) {
-            qsort(ids, (size_t)*n, sizeof(*ids), id_cmp);
-        }
     }
     return ids;
 }
@@ -175,7 +143,7 @@ typedef struct {
     int found;
     const azs_user_t *u;
     apr_array_header_t *ids;
-    apr_hash_t *roles, *perms;
+    apr_array_header_t *perms;
 } entry_src;
 
 static void pack(packer *k, azs_memo_entry_t *e, const entry_src *src)
@@ -193,7 +161,7 @@ static void pack(packer *k, azs_memo_entry_t *e, const entry_src *src)
             e->key = key;
         }
     }
-    if (src->found) {
+    if (src->found && !src->is_role) {
         const char *name = pk_str(k, src->u->name);
         const char *hash = pk_str(k, src->u->hash);
 
@@ -204,16 +172,14 @@ static void pack(packer *k, azs_memo_entry_t *e, const entry_src *src)
         }
     }
     if (e) {
-        e->ids = pk_ids(k, src->ids, src->is_role, &e->nids);
-        e->roles = pk_grants(k, src->roles, &e->nroles);
-        e->perms = pk_grants(k, src->perms, &e->nperms);
+        e->ids = pk_ids(k, src->ids, &e->nids);
+        e->perms = pk_names(k, src->perms, &e->nperms);
     }
     else {
         int n;
 
-        pk_ids(k, src->ids, 0, &n);
-        pk_grants(k, src->roles, &n);
-        pk_grants(k, src->perms, &n);
+        pk_ids(k, src->ids, &n);
+        pk_names(k, src->perms, &n);
     }
 }
 
@@ -346,12 +312,6 @@ static void touch(azs_memo_t *m, azs_memo_entry_t *e)
     }
 }
 
-static int reaches(const azs_memo_entry_t *e, apr_int64_t id)
-{
-    return e->role_id == id
-           || bsearch(&id, e->ids, (size_t)e->nids, sizeof(id), id_cmp);
-}
-
 /* Catching up with the feed: what each row names is forgotten. */
 typedef struct {
     azs_memo_t *m;
@@ -390,12 +350,19 @@ static void feed_row(void *baton, apr_int64_t seq, apr_int64_t tag,
             m->stats.forgotten++;
         }
     }
-    else if (kind == AZS_FEED_ROLE || kind == AZS_FEED_ROLES) {
-        apr_int64_t id = kind == AZS_FEED_ROLE ? apr_atoi64(key) : 0;
+    else if (kind == AZS_FEED_ROLE) {
+        apr_int64_t id = apr_atoi64(key);
 
+        e = apr_hash_get(m->roles, &id, sizeof(id));
+        if (e) {
+            unlink_entry(m, e);
+            m->stats.forgotten++;
+        }
+    }
+    else if (kind == AZS_FEED_ROLES) {
         for (e = m->list.next; e != &m->list; e = next) {
             next = e->next;
-            if (e->is_role && (kind == AZS_FEED_ROLES || reaches(e, id))) {
+            if (e->is_role) {
                 unlink_entry(m, e);
                 m->stats.forgotten++;
             }
@@ -480,8 +447,8 @@ static void hold(azs_access_t *a, azs_memo_entry_t *e)
     APR_ARRAY_PUSH(a->held, azs_memo_entry_t *) = e;
 }
 
-/* Reads a user (role_id < 0) or a role's closure from the database: a new
- * entry with the caller's reference. */
+/* Reads a user (role_id < 0) or a role from the database: a new entry with
+ * the caller's reference. */
 static azs_rc entry_read(azs_store_t *st, const char *user,
                          apr_int64_t role_id, apr_pool_t *p,
                          azs_memo_entry_t **out)
@@ -506,8 +473,11 @@ static azs_rc entry_read(azs_store_t *st, const char *user,
     else {
         src.is_role = 1;
         src.role_id = role_id;
-        rc = azs_role_closure(st, role_id, p, &src.roles, &src.perms,
-                              &src.ids);
+        rc = azs_role_node(st, role_id, p, &src.key, &src.perms, &src.ids);
+        src.found = rc == AZS_RC_OK;
+        if (rc == AZS_RC_NOTFOUND) {
+            rc = AZS_RC_OK;          /* deleted meanwhile: holds nothing */
+        }
     }
     if (rc != AZS_RC_OK) {
         return rc;
@@ -546,21 +516,69 @@ static azs_memo_entry_t *offer(azs_memo_t *m, const char *db,
     return e;
 }
 
+/* One entry for the request (held by it): from the memo if there, else
+ * read and offered to it.  user NULL: the role role_id. */
+static azs_rc fetch(azs_memo_t *m, memo_mode mode, azs_store_t *st,
+                    const azs_feed_pos_t *pos, const char *user,
+                    apr_int64_t role_id, apr_pool_t *p, azs_access_t *a,
+                    azs_memo_entry_t **out)
+{
+    azs_memo_entry_t *e = NULL;
+    azs_rc rc;
+
+    if (m && mode == MEMO_USE) {
+        apr_thread_mutex_lock(m->lock);
+        e = user ? apr_hash_get(m->users, user, APR_HASH_KEY_STRING)
+                 : apr_hash_get(m->roles, &role_id, sizeof(role_id));
+        if (e) {
+            apr_atomic_inc32(&e->refs);
+            touch(m, e);
+            m->stats.hits++;
+        }
+        else {
+            m->stats.misses++;
+        }
+        apr_thread_mutex_unlock(m->lock);
+    }
+    if (e) {
+        a->hits++;
+    }
+    else {
+        if ((rc = entry_read(st, user, role_id, p, &e)) != AZS_RC_OK) {
+            return rc;
+        }
+        a->read++;
+        if (m && mode == MEMO_USE) {
+            apr_thread_mutex_lock(m->lock);
+            e = offer(m, azs_store_id(st), pos, e);
+            apr_thread_mutex_unlock(m->lock);
+        }
+    }
+    hold(a, e);
+    *out = e;
+    return AZS_RC_OK;
+}
+
+typedef struct {
+    apr_int64_t id;
+    const char *via;                /* the chain up to the role below */
+    int depth;
+} walk_item;
+
 azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
                        const azs_feed_pos_t *pos, int latest,
                        const char *user, apr_pool_t *p, azs_access_t *a)
 {
-    const char *db = azs_store_id(st);
-    azs_memo_entry_t *ue = NULL, **closures;
+    apr_array_header_t *queue;
+    apr_hash_t *seen;
+    azs_memo_entry_t *ue, *re;
     memo_mode mode = MEMO_NONE;
-    int i, missing = 0;
+    int i, head = 0;
     azs_rc rc;
 
     memset(a, 0, sizeof(*a));
     a->seq = pos->seq;
     a->held = apr_array_make(p, 4, sizeof(azs_memo_entry_t *));
-
-    /* Under the lock: catch up, and take what is there. */
     if (m) {
         apr_uint64_t forgotten, flushes;
 
@@ -570,80 +588,62 @@ azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
         rc = memo_sync(m, st, *pos, latest, &mode);
         a->forgotten = (int)(m->stats.forgotten - forgotten);
         a->flushed = m->stats.flushes != flushes;
-        if (rc != AZS_RC_OK) {
-            apr_thread_mutex_unlock(m->lock);
-            return rc;
-        }
-        if (mode == MEMO_USE
-            && (ue = apr_hash_get(m->users, user, APR_HASH_KEY_STRING))) {
-            apr_atomic_inc32(&ue->refs);
-            hold(a, ue);
-            touch(m, ue);
-            m->stats.hits++;
-            a->hits++;
-        }
-    }
-    if (!ue) {
-        if (m) {
-            m->stats.misses++;
-            apr_thread_mutex_unlock(m->lock);
-        }
-        if ((rc = entry_read(st, user, -1, p, &ue)) != AZS_RC_OK) {
-            return rc;
-        }
-        a->read++;
-        if (m && mode == MEMO_USE) {
-            apr_thread_mutex_lock(m->lock);
-            ue = offer(m, db, pos, ue);
-        }
-        hold(a, ue);
-    }
-    /* Locked here when m is used: the closures of the direct roles. */
-    closures = apr_pcalloc(p, sizeof(*closures) * (apr_size_t)(ue->nids + 1));
-    for (i = 0; i < ue->nids; i++) {
-        azs_memo_entry_t *ce = NULL;
-
-        if (m && mode == MEMO_USE
-            && (ce = apr_hash_get(m->roles, &ue->ids[i], sizeof(ue->ids[i])))) {
-            apr_atomic_inc32(&ce->refs);
-            hold(a, ce);
-            touch(m, ce);
-            m->stats.hits++;
-            a->hits++;
-        }
-        else {
-            missing++;
-        }
-        closures[i] = ce;
-    }
-    if (m && mode == MEMO_USE) {
-        m->stats.misses += (apr_uint64_t)missing;
         apr_thread_mutex_unlock(m->lock);
-    }
-    for (i = 0; i < ue->nids; i++) {
-        azs_memo_entry_t *ce;
-
-        if (closures[i]) {
-            continue;
-        }
-        if ((rc = entry_read(st, NULL, ue->ids[i], p, &ce)) != AZS_RC_OK) {
+        if (rc != AZS_RC_OK) {
             return rc;
         }
-        a->read++;
-        if (m && mode == MEMO_USE) {
-            apr_thread_mutex_lock(m->lock);
-            ce = offer(m, db, pos, ce);
-            apr_thread_mutex_unlock(m->lock);
-        }
-        hold(a, ce);
-        closures[i] = ce;
+    }
+    if ((rc = fetch(m, mode, st, pos, user, -1, p, a, &ue)) != AZS_RC_OK) {
+        return rc;
     }
     a->found = ue->found;
     if (ue->found) {
         a->u = ue->u;
     }
-    a->closures = (const azs_memo_entry_t *const *)closures;
-    a->nclosures = ue->nids;
+    /* Breadth first from the roles granted directly, so each role is
+     * reached through its shortest chain; a role already reached is not
+     * walked again (cycles are refused when written anyway). */
+    queue = apr_array_make(p, ue->nids + 4, sizeof(walk_item));
+    seen = apr_hash_make(p);
+    a->visits = apr_array_make(p, ue->nids + 4, sizeof(azs_visit_t));
+    for (i = 0; i < ue->nids; i++) {
+        if (!apr_hash_get(seen, &ue->ids[i], sizeof(ue->ids[i]))) {
+            walk_item *it = apr_array_push(queue);
+
+            it->id = ue->ids[i];
+            it->via = NULL;
+            it->depth = 0;
+            apr_hash_set(seen, &ue->ids[i], sizeof(ue->ids[i]), "");
+        }
+    }
+    while (head < queue->nelts) {
+        walk_item cur = APR_ARRAY_IDX(queue, head, walk_item);
+        azs_visit_t *v;
+
+        head++;
+        if ((rc = fetch(m, mode, st, pos, NULL, cur.id, p, a, &re))
+            != AZS_RC_OK) {
+            return rc;
+        }
+        if (!re->found) {
+            continue;
+        }
+        v = apr_array_push(a->visits);
+        v->role = re;
+        v->chain = cur.via ? apr_pstrcat(p, cur.via, " > ", re->key, NULL)
+                           : re->key;
+        v->depth = cur.depth;
+        for (i = 0; i < re->nids; i++) {
+            if (!apr_hash_get(seen, &re->ids[i], sizeof(re->ids[i]))) {
+                walk_item *it = apr_array_push(queue);
+
+                it->id = re->ids[i];
+                it->via = v->chain;
+                it->depth = cur.depth + 1;
+                apr_hash_set(seen, &re->ids[i], sizeof(re->ids[i]), "");
+            }
+        }
+    }
     return AZS_RC_OK;
 }
 
@@ -660,34 +660,27 @@ void azs_access_release(azs_access_t *a)
     }
     a->held->nelts = 0;
     a->held = NULL;
-    a->closures = NULL;
-    a->nclosures = 0;
+    a->visits = NULL;
     a->found = 0;
 }
 
 const char *azs_access_find(const azs_access_t *a, int is_perm,
                             const char *name)
 {
-    const azs_grant_t *best = NULL;
-    azs_grant_t want;
     int i;
 
-    want.name = name;
-    for (i = 0; i < a->nclosures; i++) {
-        const azs_memo_entry_t *e = a->closures[i];
-        const azs_grant_t *g = bsearch(&want,
-                                       is_perm ? e->perms : e->roles,
-                                       (size_t)(is_perm ? e->nperms
-                                                        : e->nroles),
-                                       sizeof(want), grant_cmp);
+    /* In the walk's order: the first is the shortest chain. */
+    for (i = 0; a->visits && i < a->visits->nelts; i++) {
+        const azs_visit_t *v = &APR_ARRAY_IDX(a->visits, i, azs_visit_t);
 
-        /* The shortest chain, as a walk from all the direct roles at
-         * once would find. */
-        if (g && (!best || g->depth < best->depth)) {
-            best = g;
+        if (is_perm ? bsearch(&name, v->role->perms,
+                              (size_t)v->role->nperms, sizeof(name),
+                              name_cmp) != NULL
+                    : strcmp(v->role->key, name) == 0) {
+            return v->chain;
         }
     }
-    return best ? best->chain : NULL;
+    return NULL;
 }
 
 void azs_memo_stats(azs_memo_t *m, azs_memo_stats_t *out)

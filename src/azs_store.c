@@ -574,11 +574,9 @@ typedef struct {
 
 /* Breadth first from the roles in queue (each already in roles), so each
  * role is reached through its shortest chain.  Cycles are refused when
- * written, and a role already seen is not walked again anyway.  ids, when
- * given, gets the id of every role reached. */
+ * written, and a role already seen is not walked again anyway. */
 static azs_rc role_walk(azs_store_t *st, apr_array_header_t *queue,
-                        apr_pool_t *p, apr_hash_t *roles, apr_hash_t *perms,
-                        apr_array_header_t *ids)
+                        apr_pool_t *p, apr_hash_t *roles, apr_hash_t *perms)
 {
     sqlite3_stmt *s;
     azs_rc r;
@@ -591,9 +589,6 @@ static azs_rc role_walk(azs_store_t *st, apr_array_header_t *queue,
         role_item cur = APR_ARRAY_IDX(queue, head, role_item);
 
         head++;
-        if (ids) {
-            APR_ARRAY_PUSH(ids, apr_int64_t) = cur.id;
-        }
         if ((r = role_perms(st, cur.id, cur.chain, p, perms)) != AZS_RC_OK) {
             return r;
         }
@@ -660,7 +655,7 @@ azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
     azs_rc r;
 
     if ((r = direct_roles(st, user_id, p, queue, roles)) != AZS_RC_OK
-        || (r = role_walk(st, queue, p, roles, perms, NULL)) != AZS_RC_OK) {
+        || (r = role_walk(st, queue, p, roles, perms)) != AZS_RC_OK) {
         return r;
     }
     *roles_out = roles;
@@ -686,43 +681,59 @@ azs_rc azs_user_role_ids(azs_store_t *st, apr_int64_t user_id,
     return AZS_RC_OK;
 }
 
-azs_rc azs_role_closure(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
-                        apr_hash_t **roles_out, apr_hash_t **perms_out,
-                        apr_array_header_t **ids_out)
+/* Column 0 of a one-parameter query's rows: as text into names, or as
+ * integers into ids when ids is given. */
+static azs_rc rows_of(azs_store_t *st, int q, apr_int64_t arg, apr_pool_t *p,
+                      apr_array_header_t *names, apr_array_header_t *ids)
 {
-    apr_hash_t *roles = apr_hash_make(p);
-    apr_hash_t *perms = apr_hash_make(p);
-    apr_array_header_t *queue = apr_array_make(p, 8, sizeof(role_item));
-    apr_array_header_t *ids = apr_array_make(p, 8, sizeof(apr_int64_t));
+    sqlite3_stmt *s;
+    azs_rc r = stmt_get(st, q, &s);
+    int rc;
+
+    if (r != AZS_RC_OK) {
+        return r;
+    }
+    sqlite3_bind_int64(s, 1, arg);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (ids) {
+            APR_ARRAY_PUSH(ids, apr_int64_t) = sqlite3_column_int64(s, 0);
+        }
+        else {
+            APR_ARRAY_PUSH(names, const char *) = col_text(p, s, 0);
+        }
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
+}
+
+azs_rc azs_role_node(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
+                     const char **name, apr_array_header_t **perms,
+                     apr_array_header_t **parents)
+{
     sqlite3_stmt *s;
     azs_rc r;
     int rc;
 
+    *name = NULL;
+    *perms = apr_array_make(p, 4, sizeof(const char *));
+    *parents = apr_array_make(p, 2, sizeof(apr_int64_t));
     if ((r = stmt_get(st, Q_ROLE_NAME, &s)) != AZS_RC_OK) {
         return r;
     }
     sqlite3_bind_int64(s, 1, role_id);
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-        role_item *it = apr_array_push(queue);
-
-        it->id = role_id;
-        it->chain = col_text(p, s, 0);
-        apr_hash_set(roles, it->chain, APR_HASH_KEY_STRING, it->chain);
+        *name = col_text(p, s, 0);
     }
     sqlite3_reset(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        return db_fail(st, rc);
+    if (rc != SQLITE_ROW) {
+        return rc == SQLITE_DONE ? AZS_RC_NOTFOUND : db_fail(st, rc);
     }
-    /* A role deleted since the user's roles were read: an empty closure
-     * (the feed row of the deletion is on its way). */
-    if ((r = role_walk(st, queue, p, roles, perms, ids)) != AZS_RC_OK) {
+    if ((r = rows_of(st, Q_ROLE_PERMS, role_id, p, *perms, NULL))
+        != AZS_RC_OK) {
         return r;
     }
-    *roles_out = roles;
-    *perms_out = perms;
-    *ids_out = ids;
-    return AZS_RC_OK;
+    return rows_of(st, Q_ROLE_PARENTS, role_id, p, NULL, *parents);
 }
 
 azs_rc azs_token_get(azs_store_t *st, const unsigned char hash[32],
