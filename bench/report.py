@@ -64,9 +64,10 @@ def crowd_table(p, rows, warm, ceil_cpu):
     for x, ratio, c in rows:
         what = "%s users" % fmt_n(c["k"])
         what += (", no writes" if c["rate"] == 0 else
-                 ", %d write%s/s for %d s" % (c["rate"],
-                                              "" if c["rate"] == 1 else "s",
-                                              c["secs"]))
+                 ", %d %s/s for %d s" % (
+                     c["rate"],
+                     ("grant" if c["mode"] == "grant" else "write")
+                     + ("" if c["rate"] == 1 else "s"), c["secs"]))
         mark = "!" if c["bad"] or x["errors"] else " "
         p("%-40s%16s%10s%10s%8s%20s%9s" % (
             what, "%s (%s)%s" % (fmt_ratio(ratio), fmt_rps(x["rps"]), mark),
@@ -77,7 +78,9 @@ def crowd_table(p, rows, warm, ceil_cpu):
     p("Ratio: the run's requests/s over the mean of the ceiling runs just "
       "before and after it (ceiling: %s us CPU/request). Writes: htauthz "
       "commands committed during the run, in turn user add, token issue "
-      "(another user), ip block, role add; ms: mean wall time of one. 503: "
+      "(another user), ip block, role add; grants: a new permission for "
+      "role00001, which every crowd user inherits; ms: mean wall time of "
+      "one. 503: "
       "every hash place taken (AZS0110); non-200 counts them too. CPU us: "
       "httpd's CPU per answered request. wrk's Lua request and response "
       "hooks cost the client a little; the ceiling runs are plain." % (
@@ -120,7 +123,9 @@ def main():
                 crowd[int(r[1])] = dict(k=int(r[2]), rate=int(r[3]),
                                         n503=int(r[4]), bad=int(r[5]),
                                         writes=int(r[6]), wfail=int(r[7]),
-                                        wms=int(r[8]), secs=int(r[9]))
+                                        wms=int(r[8]), secs=int(r[9]),
+                                        mode=r[10] if len(r) > 10
+                                        else "mixed")
             elif kind == "warm":
                 warm.append((int(r[1]), int(r[2]), float(r[3]), int(r[4]),
                              int(r[5])))

@@ -22,6 +22,9 @@
 #   --churn "R ..."    those crowds while htauthz       BENCH_CHURN
 #                      commits R unrelated writes a second
 #   --churn-crowds "N ..."  crowds under churn (50)     BENCH_CHURN_CROWDS
+#   --grant-churn "R ..."  those crowds while htauthz   BENCH_GRANT_CHURN
+#                      grants R new permissions a second to the role every
+#                      crowd user inherits (role00001)
 #   --no-extras        skip targets 5, 6 and 7          BENCH_EXTRAS=0
 #   --pin              httpd on CPU 0, wrk on CPU 1     BENCH_PIN=1
 #                      (steadier ratios on a shared machine)
@@ -63,6 +66,7 @@ T5_ATTACK_CONNS=${BENCH_T5_ATTACK_CONNS:-64}
 MANY_USERS=${BENCH_MANY_USERS:-1000}
 CROWD=${BENCH_CROWD:-}
 CHURN=${BENCH_CHURN:-}
+GRANT_CHURN=${BENCH_GRANT_CHURN:-}
 CHURN_CROWDS=${BENCH_CHURN_CROWDS:-50}
 CHURN_DURATION=${BENCH_CHURN_DURATION:-}
 WARM_CONNS=${BENCH_WARM_CONNS:-8}
@@ -87,6 +91,7 @@ while [ $# -gt 0 ]; do
     --crowd) CROWD=$2; shift ;;
     --churn) CHURN=$2; shift ;;
     --churn-crowds) CHURN_CROWDS=$2; shift ;;
+    --grant-churn) GRANT_CHURN=$2; shift ;;
     --no-extras) EXTRAS=0 ;;
     --fresh) FRESH=1 ;;
     --keep) KEEP=1 ;;
@@ -299,7 +304,7 @@ for n in $USERS; do i=$(( i + 1 )); [ "$n" = "$largest" ] && li=$i; done
 # while htauthz commits R unrelated writes a second (in turn: another user
 # added, a token issued to another user, an address blocked, a role added).
 # One pass (writes made in one run are still there in the next).
-if [ -n "$CROWD" ] || [ -n "$CHURN" ]; then
+if [ -n "$CROWD" ] || [ -n "$CHURN" ] || [ -n "$GRANT_CHURN" ]; then
     cfx=$RUNDIR/crowd
     mkdir -p "$cfx"
     chmod 755 "$cfx"
@@ -314,7 +319,7 @@ s.backup(d)
 d.execute("PRAGMA journal_mode = WAL")
 d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
     crowd_max=0
-    for k in $CROWD ${CHURN:+$CHURN_CROWDS}; do
+    for k in $CROWD ${CHURN:+$CHURN_CROWDS} ${GRANT_CHURN:+$CHURN_CROWDS}; do
         [ "$k" -gt "$crowd_max" ] && crowd_max=$k
     done
     python3 "$bench/crowd.py" pick "$(fixture_dir "$largest")/authorized.txt" \
@@ -330,11 +335,13 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
     log "crowd: $crowd_max users verified in $(cut -d' ' -f1 <<< "$warm") s (200: $(cut -d' ' -f2 <<< "$warm"), other: $(cut -d' ' -f3 <<< "$warm"))"
     wait_idle "$ROOT_crowd"
 
-    # churn_loop RATE SECONDS LOG TAG: RATE writes a second for SECONDS,
-    # one line each in LOG ("kind exit-status ms"), on wrk's CPU with --pin;
-    # TAG (a number) makes the names and addresses of one run new.
+    # churn_loop RATE SECONDS LOG TAG MODE: RATE writes a second for
+    # SECONDS, one line each in LOG ("kind exit-status ms"), on wrk's CPU
+    # with --pin; TAG (a number) makes the names and addresses of one run
+    # new.  MODE mixed: the four unrelated writes in turn; grant: a new
+    # permission granted to role00001, which every crowd user inherits.
     churn_loop() {
-        local rate=$1 secs=$2 logf=$3 tag=$4 db=$cfx/azs_crowd.db i=0 t0 now next d rc kind w0
+        local rate=$1 secs=$2 logf=$3 tag=$4 mode=$5 db=$cfx/azs_crowd.db i=0 t0 now next d rc kind w0
         [ "$PIN" = 0 ] || taskset -pc 1 "$BASHPID" >/dev/null 2>&1 || true
         : > "$logf"
         t0=$(date +%s%N)
@@ -347,18 +354,21 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
                 sleep "$(( d / 1000000000 )).$(printf '%09d' $(( d % 1000000000 )))"
             fi
             rc=0 w0=$(date +%s%N)
-            case $(( i % 4 )) in
-            0) kind=user-add
+            case $mode-$(( i % 4 )) in
+            grant-*) kind=role-grant
+               "$HTAUTHZ" -d "$db" role grant role00001 "churn:$tag-$i" \
+                   >/dev/null 2>&1 || rc=$? ;;
+            mixed-0) kind=user-add
                printf 'churn-pw-%d\n' "$i" | "$HTAUTHZ" -d "$db" user add \
                    "churn$tag-$i" --password-stdin >/dev/null 2>&1 || rc=$? ;;
-            1) kind=token-issue
+            mixed-1) kind=token-issue
                "$HTAUTHZ" -d "$db" token issue "$FX_DENIED" --label churn \
                    >/dev/null 2>&1 || rc=$? ;;
-            2) kind=ip-block
+            mixed-2) kind=ip-block
                "$HTAUTHZ" -d "$db" ip block \
                    "198.$(( 18 + (i >> 8 & 1) )).$(( tag % 256 )).$(( i & 255 ))" \
                    --reason churn >/dev/null 2>&1 || rc=$? ;;
-            3) kind=role-add
+            mixed-3) kind=role-add
                "$HTAUTHZ" -d "$db" role add "churn$tag-$i" >/dev/null 2>&1 || rc=$? ;;
             esac
             echo "$kind $rc $(( ($(date +%s%N) - w0) / 1000000 ))" >> "$logf"
@@ -366,16 +376,18 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
         done
     }
 
-    # crowd_run K RATE SECONDS: one recorded run of the first K users, with
-    # RATE writes a second (0: none).
+    # crowd_run K RATE SECONDS [MODE]: one recorded run of the first K
+    # users, with RATE writes a second (0: none) of churn_loop's MODE
+    # (mixed).
     crowd_run() {
-        local k=$1 rate=$2 secs=$3 cfg=crowd-$1 s=$cfx/crowd-$1.lua o res t0 t1 cpu
+        local k=$1 rate=$2 secs=$3 mode=${4:-mixed} cfg=crowd-$1 s=$cfx/crowd-$1.lua o res t0 t1 cpu
         local cpid="" clog=$cfx/churn-$(( SEQ + 1 )).log writes=0 wfail=0 wms=0
         [ "$rate" = 0 ] || cfg=churn-$k-$rate
+        [ "$mode" = mixed ] || cfg=$mode-$k-$rate
         [ -f "$s" ] || python3 "$bench/crowd.py" lua "$cfx/names" "$k" "$FX_PASSWORD" > "$s"
         t0=$(server_ticks "$ROOT_crowd")
         if [ "$rate" != 0 ]; then
-            churn_loop "$rate" "$secs" "$clog" $(( SEQ + 1 )) &
+            churn_loop "$rate" "$secs" "$clog" $(( SEQ + 1 )) "$mode" &
             cpid=$!
             BGPIDS+=("$cpid")
         fi
@@ -402,7 +414,7 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
         # shellcheck disable=SC2086
         raw run "$SEQ" 1 "$largest" "$cfg" $(cut -d' ' -f1-4 <<< "$res") "$cpu"
         # shellcheck disable=SC2086
-        raw crowd "$SEQ" "$k" "$rate" $(cut -d' ' -f5-6 <<< "$res") "$writes" "$wfail" "$wms" "$secs"
+        raw crowd "$SEQ" "$k" "$rate" $(cut -d' ' -f5-6 <<< "$res") "$writes" "$wfail" "$wms" "$secs" "$mode"
         log "$(printf '%-18s' "$cfg") $(awk '{printf "%10.1f req/s  (non-200 %d, of which 503 %d, errors %d)", $1, $6, $5, $4}' <<< "$res")  writes $writes (failed $wfail)  $cpu us CPU/request"
     }
 
@@ -414,6 +426,12 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
     for k in ${CHURN:+$CHURN_CROWDS}; do
         for r in $CHURN; do
             crowd_run "$k" "$r" "$CHURN_DURATION"
+            measure 1 - ceiling ceil "${CEIL_ARGS[@]}"
+        done
+    done
+    for k in ${GRANT_CHURN:+$CHURN_CROWDS}; do
+        for r in $GRANT_CHURN; do
+            crowd_run "$k" "$r" "$CHURN_DURATION" grant
             measure 1 - ceiling ceil "${CEIL_ARGS[@]}"
         done
     done
