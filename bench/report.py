@@ -63,7 +63,8 @@ def crowd_table(p, rows, warm, ceil_cpu):
     p("-" * len(head))
     for x, ratio, c in rows:
         what = "%s users" % fmt_n(c["k"])
-        what += (", no writes" if c["rate"] == 0 else
+        what += (", first pass" if c["mode"] == "first" else
+                 ", no writes" if c["rate"] == 0 else
                  ", %d %s/s for %d s" % (
                      c["rate"],
                      ("grant" if c["mode"] == "grant" else "write")
@@ -79,7 +80,9 @@ def crowd_table(p, rows, warm, ceil_cpu):
       "before and after it (ceiling: %s us CPU/request). Writes: htauthz "
       "commands committed during the run, in turn user add, token issue "
       "(another user), ip block, role add; grants: a new permission for "
-      "role00001, which every crowd user inherits; ms: mean wall time of "
+      "role00001, which every crowd user inherits; first pass: the whole "
+      "crowd just after its verification (each child meets users the "
+      "verification sent to another); ms: mean wall time of "
       "one. 503: "
       "every hash place taken (AZS0110); non-200 counts them too. CPU us: "
       "httpd's CPU per answered request. wrk's Lua request and response "

@@ -441,13 +441,22 @@ typedef struct {
     apr_int64_t seq;            /* the feed row the lookup was at */
 } azs_access_t;
 
+/* Begins a read snapshot for the reader (if it has none) and gives the
+ * feed's place in it: 0, or -1 after a database error. */
+typedef int (*azs_snapshot_fn)(void *baton, azs_feed_pos_t *pos);
+
 /* Looks the user up through m (NULL: no memo, read everything) for a
- * reader at place pos in the feed (as azs_store_feed_pos gave it, with the
- * generation).  latest: no commit since pos was read, so there is no newer
- * snapshot than the reader's.  AZS_RC_DBERR with azs_store_error set; what
- * was held so far is released by azs_access_release all the same. */
+ * reader at place pos in the feed (as azs_store_feed_pos gave it).
+ * Everything it gives is as of one place: what the memo holds while the
+ * memo is level with it, and what it reads in a snapshot at that place.
+ * in_snapshot: the reader's reads already share one snapshot at pos;
+ * else snapshot() is called before the first read, and a snapshot at
+ * another place (something committed since pos was read) starts the
+ * lookup again there.  AZS_RC_DBERR with azs_store_error set; what was
+ * held so far is released by azs_access_release all the same. */
 azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
-                       const azs_feed_pos_t *pos, int latest,
+                       const azs_feed_pos_t *pos, int in_snapshot,
+                       azs_snapshot_fn snapshot, void *baton,
                        const char *user, apr_pool_t *p, azs_access_t *a);
 void azs_access_release(azs_access_t *a);
 /* The chain through which the user holds role (is_perm 0) or permission

@@ -86,7 +86,6 @@ typedef struct {
     apr_os_thread_t txn_thread;   /* ... on this thread */
     int txn_cleanup;
     azs_feed_pos_t pos;      /* the change feed's newest row, with gen */
-    int pos_latest;          /* ... known to be the newest (no snapshot) */
     const char *user;        /* whose roles are below */
     azs_handle *user_h;      /* ... read from this database */
     int user_found;

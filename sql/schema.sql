@@ -131,8 +131,13 @@ CREATE TRIGGER changes_trim AFTER INSERT ON changes BEGIN
 CREATE TRIGGER users_fi AFTER INSERT ON users BEGIN
     INSERT INTO changes (tag, kind, key)
         VALUES ((random() & 0x3fffffffffffffff) + 1, 1, NEW.name); END;
-CREATE TRIGGER users_fu AFTER UPDATE OF name, hash, disabled, expires
-    ON users BEGIN
+-- Before an insert: a row that INSERT OR REPLACE is about to delete (no
+-- delete trigger fires for it).
+CREATE TRIGGER users_fb BEFORE INSERT ON users BEGIN
+    INSERT INTO changes (tag, kind, key)
+        SELECT (random() & 0x3fffffffffffffff) + 1, 1, name FROM users
+        WHERE id = NEW.id OR name = NEW.name; END;
+CREATE TRIGGER users_fu AFTER UPDATE ON users BEGIN
     INSERT INTO changes (tag, kind, key)
         VALUES ((random() & 0x3fffffffffffffff) + 1, 1, OLD.name);
     INSERT INTO changes (tag, kind, key)
@@ -149,6 +154,17 @@ CREATE TRIGGER user_roles_fd AFTER DELETE ON user_roles BEGIN
     INSERT INTO changes (tag, kind, key)
         SELECT (random() & 0x3fffffffffffffff) + 1, 1, name
         FROM users WHERE id = OLD.user_id; END;
+CREATE TRIGGER user_roles_fu AFTER UPDATE ON user_roles BEGIN
+    INSERT INTO changes (tag, kind, key)
+        SELECT (random() & 0x3fffffffffffffff) + 1, 1, name
+        FROM users WHERE id IN (OLD.user_id, NEW.user_id); END;
+CREATE TRIGGER roles_fb BEFORE INSERT ON roles BEGIN
+    INSERT INTO changes (tag, kind, key)
+        SELECT (random() & 0x3fffffffffffffff) + 1, 2, id FROM roles
+        WHERE id = NEW.id OR name = NEW.name; END;
+CREATE TRIGGER roles_fi AFTER INSERT ON roles BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 2, NEW.id); END;
 CREATE TRIGGER roles_fu AFTER UPDATE ON roles BEGIN
     INSERT INTO changes (tag, kind, key)
         VALUES ((random() & 0x3fffffffffffffff) + 1, 2, OLD.id); END;
@@ -161,12 +177,27 @@ CREATE TRIGGER role_inherits_fi AFTER INSERT ON role_inherits BEGIN
 CREATE TRIGGER role_inherits_fd AFTER DELETE ON role_inherits BEGIN
     INSERT INTO changes (tag, kind, key)
         VALUES ((random() & 0x3fffffffffffffff) + 1, 2, OLD.role_id); END;
+CREATE TRIGGER role_inherits_fu AFTER UPDATE ON role_inherits BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 2, OLD.role_id),
+               ((random() & 0x3fffffffffffffff) + 1, 2, NEW.role_id); END;
 CREATE TRIGGER role_permissions_fi AFTER INSERT ON role_permissions BEGIN
     INSERT INTO changes (tag, kind, key)
         VALUES ((random() & 0x3fffffffffffffff) + 1, 2, NEW.role_id); END;
 CREATE TRIGGER role_permissions_fd AFTER DELETE ON role_permissions BEGIN
     INSERT INTO changes (tag, kind, key)
         VALUES ((random() & 0x3fffffffffffffff) + 1, 2, OLD.role_id); END;
+CREATE TRIGGER role_permissions_fu AFTER UPDATE ON role_permissions BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 2, OLD.role_id),
+               ((random() & 0x3fffffffffffffff) + 1, 2, NEW.role_id); END;
+CREATE TRIGGER permissions_fb BEFORE INSERT ON permissions BEGIN
+    INSERT INTO changes (tag, kind, key)
+        SELECT (random() & 0x3fffffffffffffff) + 1, 3, '' FROM permissions
+        WHERE id = NEW.id OR name = NEW.name; END;
+CREATE TRIGGER permissions_fd AFTER DELETE ON permissions BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 3, ''); END;
 CREATE TRIGGER permissions_fu AFTER UPDATE ON permissions BEGIN
     INSERT INTO changes (tag, kind, key)
         VALUES ((random() & 0x3fffffffffffffff) + 1, 3, ''); END;
@@ -185,6 +216,9 @@ CREATE TRIGGER token_scopes_fi AFTER INSERT ON token_scopes BEGIN
 CREATE TRIGGER token_scopes_fd AFTER DELETE ON token_scopes BEGIN
     INSERT INTO changes (tag, kind, key)
         VALUES ((random() & 0x3fffffffffffffff) + 1, 4, OLD.token_id); END;
+CREATE TRIGGER token_scopes_fu AFTER UPDATE ON token_scopes BEGIN
+    INSERT INTO changes (tag, kind, key)
+        VALUES ((random() & 0x3fffffffffffffff) + 1, 4, NEW.token_id); END;
 CREATE TRIGGER blocklist_fi AFTER INSERT ON blocklist BEGIN
     INSERT INTO changes (tag, kind, key)
         VALUES ((random() & 0x3fffffffffffffff) + 1, 5, NEW.text); END;
@@ -219,6 +253,9 @@ CREATE TRIGGER role_inherits_gi AFTER INSERT ON role_inherits BEGIN
 CREATE TRIGGER role_inherits_gd AFTER DELETE ON role_inherits BEGIN
     UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
         WHERE key = 'generation'; END;
+CREATE TRIGGER role_inherits_gu AFTER UPDATE ON role_inherits BEGIN
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER permissions_gi AFTER INSERT ON permissions BEGIN
     UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
         WHERE key = 'generation'; END;
@@ -234,10 +271,16 @@ CREATE TRIGGER role_permissions_gi AFTER INSERT ON role_permissions BEGIN
 CREATE TRIGGER role_permissions_gd AFTER DELETE ON role_permissions BEGIN
     UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
         WHERE key = 'generation'; END;
+CREATE TRIGGER role_permissions_gu AFTER UPDATE ON role_permissions BEGIN
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
 CREATE TRIGGER user_roles_gi AFTER INSERT ON user_roles BEGIN
     UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
         WHERE key = 'generation'; END;
 CREATE TRIGGER user_roles_gd AFTER DELETE ON user_roles BEGIN
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
+CREATE TRIGGER user_roles_gu AFTER UPDATE ON user_roles BEGIN
     UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
         WHERE key = 'generation'; END;
 CREATE TRIGGER tokens_gi AFTER INSERT ON tokens BEGIN
@@ -253,6 +296,9 @@ CREATE TRIGGER token_scopes_gi AFTER INSERT ON token_scopes BEGIN
     UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
         WHERE key = 'generation'; END;
 CREATE TRIGGER token_scopes_gd AFTER DELETE ON token_scopes BEGIN
+    UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
+        WHERE key = 'generation'; END;
+CREATE TRIGGER token_scopes_gu AFTER UPDATE ON token_scopes BEGIN
     UPDATE meta SET value = (random() & 0x3fffffffffffffff) + 1
         WHERE key = 'generation'; END;
 CREATE TRIGGER blocklist_gi AFTER INSERT ON blocklist BEGIN

@@ -34,6 +34,10 @@
  * memo forgets everything instead. */
 #define AZS_FEED_CATCHUP 4096
 
+/* What an entry costs beyond its block: malloc's header, its slot in a
+ * hash table and the table's share of buckets (counted in the budget). */
+#define AZS_MEMO_OVERHEAD 64
+
 struct azs_memo_entry {
     azs_memo_entry_t *prev, *next;  /* the memo's list, newest first */
     volatile apr_uint32_t refs;
@@ -61,6 +65,7 @@ struct azs_memo {
     apr_size_t budget;
     char *db;                       /* azs_store_id of the file */
     int synced;                     /* pos is meaningful */
+    int behind;                     /* readers in a row it was ahead of */
     azs_feed_pos_t pos;
     azs_memo_stats_t stats;
 };
@@ -199,7 +204,7 @@ static azs_memo_entry_t *entry_make(const entry_src *src)
     k.need = 0;
     e = pk_alloc(&k, sizeof(*e));
     pack(&k, e, src);
-    e->bytes = k.need;
+    e->bytes = k.need + AZS_MEMO_OVERHEAD;
     e->refs = 1;
     return e;
 }
@@ -312,46 +317,51 @@ static void touch(azs_memo_t *m, azs_memo_entry_t *e)
     }
 }
 
-/* Catching up with the feed: what each row names is forgotten. */
-typedef struct {
-    azs_memo_t *m;
-    azs_feed_pos_t from, to;
-    int rows;
-    int from_seen;                  /* the row the memo was current with */
-    int to_seen;                    /* the row the request saw */
-    int broken;
-} catchup;
+/* Consecutive requests that found the memo ahead of them before it forgets
+ * everything and starts again from where they are: a restored file that
+ * nobody wrote since rolled the feed back (a request that merely began
+ * its snapshot just before another brought the memo further is followed
+ * by one that is level with it). */
+#define AZS_MEMO_BEHIND_MAX 64
 
-static void feed_row(void *baton, apr_int64_t seq, apr_int64_t tag,
-                     int kind, const char *key)
+/* Feed rows read for a catch-up, outside the lock. */
+typedef struct {
+    apr_int64_t seq, tag;
+    int kind;
+    const char *key;
+} feed_item;
+
+typedef struct {
+    apr_array_header_t *rows;   /* feed_item */
+    apr_pool_t *p;
+} feed_read;
+
+static void feed_collect(void *baton, apr_int64_t seq, apr_int64_t tag,
+                         int kind, const char *key)
 {
-    catchup *c = baton;
-    azs_memo_t *m = c->m;
+    feed_read *f = baton;
+    feed_item *it = apr_array_push(f->rows);
+
+    it->seq = seq;
+    it->tag = tag;
+    it->kind = kind;
+    it->key = apr_pstrdup(f->p, key);
+}
+
+/* Forgets what one feed row names (under the lock). */
+static void feed_apply(azs_memo_t *m, const feed_item *it)
+{
     azs_memo_entry_t *e, *next;
 
-    c->rows++;
-    if (seq == c->from.seq) {
-        c->from_seen = tag == c->from.tag;
-        return;                     /* already applied */
-    }
-    if (c->rows == 1) {
-        c->broken = 1;              /* trimmed past, or another history */
-    }
-    if (seq == c->to.seq) {
-        c->to_seen = tag == c->to.tag;
-    }
-    if (c->broken) {
-        return;
-    }
-    if (kind == AZS_FEED_USER) {
-        e = apr_hash_get(m->users, key, APR_HASH_KEY_STRING);
+    if (it->kind == AZS_FEED_USER) {
+        e = apr_hash_get(m->users, it->key, APR_HASH_KEY_STRING);
         if (e) {
             unlink_entry(m, e);
             m->stats.forgotten++;
         }
     }
-    else if (kind == AZS_FEED_ROLE) {
-        apr_int64_t id = apr_atoi64(key);
+    else if (it->kind == AZS_FEED_ROLE) {
+        apr_int64_t id = apr_atoi64(it->key);
 
         e = apr_hash_get(m->roles, &id, sizeof(id));
         if (e) {
@@ -359,7 +369,7 @@ static void feed_row(void *baton, apr_int64_t seq, apr_int64_t tag,
             m->stats.forgotten++;
         }
     }
-    else if (kind == AZS_FEED_ROLES) {
+    else if (it->kind == AZS_FEED_ROLES) {
         for (e = m->list.next; e != &m->list; e = next) {
             next = e->next;
             if (e->is_role) {
@@ -371,9 +381,14 @@ static void feed_row(void *baton, apr_int64_t seq, apr_int64_t tag,
     /* Tokens and blocks are not remembered here. */
 }
 
+static int pos_eq(const azs_feed_pos_t *a, const azs_feed_pos_t *b)
+{
+    return a->seq == b->seq && a->tag == b->tag;
+}
+
 typedef enum {
     MEMO_NONE,          /* neither used nor filled by this request */
-    MEMO_USE,           /* current with the request: used and filled */
+    MEMO_USE,           /* level with the request: used and filled */
 } memo_mode;
 
 static void adopt(azs_memo_t *m, const char *db, const azs_feed_pos_t *pos)
@@ -384,61 +399,98 @@ static void adopt(azs_memo_t *m, const char *db, const azs_feed_pos_t *pos)
     }
     m->pos = *pos;
     m->synced = m->db != NULL;
+    m->behind = 0;
 }
 
-/* Brings the memo to the request's place in the feed (under the lock).
- * latest: the request's snapshot is known to be the newest (no commit
- * since its handle read the feed), so a memo ahead of it was ahead of a
- * history that is gone. */
+/* Brings the memo level with a reader at pos, if it is behind: the feed
+ * rows in between are read outside the lock (any thread may do the same
+ * meanwhile: the first to come back applies them).  MEMO_NONE when the
+ * memo is ahead of the reader. */
 static azs_rc memo_sync(azs_memo_t *m, azs_store_t *st,
-                        azs_feed_pos_t pos, int latest, memo_mode *mode)
+                        const azs_feed_pos_t *pos, apr_pool_t *p,
+                        memo_mode *mode, azs_access_t *a)
 {
     const char *db = azs_store_id(st);
-    catchup c;
+    apr_uint64_t forgotten, flushes;
+    azs_feed_pos_t from;
+    feed_read f;
     azs_rc rc;
+    int i, ok;
 
-    *mode = MEMO_USE;
-    if (!m->synced || !m->db || strcmp(m->db, db) != 0) {
-        /* First use, or another file at this path (a new one, or the
-         * old one again): nothing remembered holds for it. */
-        forget_all(m);
-        adopt(m, db, &pos);
-        return AZS_RC_OK;
-    }
-    if (m->pos.seq == pos.seq && m->pos.tag == pos.tag) {
-        return AZS_RC_OK;
-    }
-    if (m->pos.seq >= pos.seq) {
-        if (latest || m->pos.seq == pos.seq) {
-            /* Rolled back (a restore), or another history at the same
-             * place: forget everything, start from the request's. */
+    for (;;) {
+        apr_thread_mutex_lock(m->lock);
+        flushes = m->stats.flushes;
+        *mode = MEMO_USE;
+        if (!m->synced || !m->db || strcmp(m->db, db) != 0) {
+            /* First use, or another file at this path (a new one, or the
+             * old one again): nothing remembered holds for it. */
             forget_all(m);
-            adopt(m, db, &pos);
+            adopt(m, db, pos);
         }
-        else {
-            /* The request's snapshot began before another request
-             * brought the memo further: it reads for itself. */
+        else if (pos_eq(&m->pos, pos)) {
+            m->behind = 0;
+        }
+        else if (m->pos.seq == pos->seq
+                 || (m->pos.seq > pos->seq
+                     && ++m->behind > AZS_MEMO_BEHIND_MAX)) {
+            /* Another history at the same place, or rolled back (a
+             * restore nobody wrote since): forget everything. */
+            forget_all(m);
+            adopt(m, db, pos);
+        }
+        else if (m->pos.seq > pos->seq) {
+            /* The reader's snapshot is older than what the memo holds:
+             * it reads for itself. */
             *mode = MEMO_NONE;
         }
+        else {
+            break;                      /* behind the reader: catch up */
+        }
+        a->flushed |= m->stats.flushes != flushes;
+        apr_thread_mutex_unlock(m->lock);
         return AZS_RC_OK;
     }
-    memset(&c, 0, sizeof(c));
-    c.m = m;
-    c.from = m->pos;
-    c.to = pos;
-    rc = azs_store_feed(st, m->pos.seq, pos.seq, AZS_FEED_CATCHUP + 2,
-                        feed_row, &c);
+    from = m->pos;
+    apr_thread_mutex_unlock(m->lock);
+
+    f.p = p;
+    f.rows = apr_array_make(p, 8, sizeof(feed_item));
+    rc = azs_store_feed(st, from.seq, pos->seq, AZS_FEED_CATCHUP + 2,
+                        feed_collect, &f);
     if (rc != AZS_RC_OK) {
         return rc;
     }
-    if (!c.from_seen || !c.to_seen || c.broken
-        || c.rows > AZS_FEED_CATCHUP) {
-        forget_all(m);
+    /* Rows of one history: it starts at the memo's own row and ends at
+     * the reader's, each with the tag they were seen with. */
+    ok = f.rows->nelts >= 2 && f.rows->nelts <= AZS_FEED_CATCHUP
+         && pos_eq(&from, &(azs_feed_pos_t){
+                APR_ARRAY_IDX(f.rows, 0, feed_item).seq,
+                APR_ARRAY_IDX(f.rows, 0, feed_item).tag })
+         && pos_eq(pos, &(azs_feed_pos_t){
+                APR_ARRAY_IDX(f.rows, f.rows->nelts - 1, feed_item).seq,
+                APR_ARRAY_IDX(f.rows, f.rows->nelts - 1, feed_item).tag });
+    apr_thread_mutex_lock(m->lock);
+    if (!pos_eq(&m->pos, &from) || !m->synced || strcmp(m->db, db) != 0) {
+        /* Another reader moved it meanwhile: start again from there. */
+        apr_thread_mutex_unlock(m->lock);
+        return memo_sync(m, st, pos, p, mode, a);
     }
-    else {
+    forgotten = m->stats.forgotten;
+    flushes = m->stats.flushes;
+    if (ok) {
+        for (i = 1; i < f.rows->nelts; i++) {
+            feed_apply(m, &APR_ARRAY_IDX(f.rows, i, feed_item));
+        }
         m->stats.catchups++;
     }
-    adopt(m, db, &pos);
+    else {
+        forget_all(m);      /* trimmed past, too far, another history */
+    }
+    adopt(m, db, pos);
+    *mode = MEMO_USE;
+    a->forgotten += (int)(m->stats.forgotten - forgotten);
+    a->flushed |= m->stats.flushes != flushes;
+    apr_thread_mutex_unlock(m->lock);
     return AZS_RC_OK;
 }
 
@@ -467,7 +519,7 @@ static azs_rc entry_read(azs_store_t *st, const char *user,
             rc = azs_user_role_ids(st, u.id, p, &src.ids);
         }
         else if (rc == AZS_RC_NOTFOUND) {
-            rc = AZS_RC_OK;          /* remembered as unknown */
+            rc = AZS_RC_OK;          /* unknown here */
         }
     }
     else {
@@ -490,17 +542,17 @@ static azs_rc entry_read(azs_store_t *st, const char *user,
     return AZS_RC_OK;
 }
 
-/* Puts a freshly read entry into the memo if the memo is still where the
- * reading request was (under the lock); the request keeps whichever entry
- * the memo then has. */
+/* Puts an entry read at pos into the memo if the memo is still there
+ * (under the lock); the request keeps whichever entry the memo then has.
+ * Unknown users are not remembered: any client can make up names. */
 static azs_memo_entry_t *offer(azs_memo_t *m, const char *db,
                                const azs_feed_pos_t *pos,
                                azs_memo_entry_t *e)
 {
     azs_memo_entry_t *have;
 
-    if (!m->synced || m->pos.seq != pos->seq || m->pos.tag != pos->tag
-        || strcmp(m->db, db) != 0) {
+    if (!m->synced || !pos_eq(&m->pos, pos) || strcmp(m->db, db) != 0
+        || (!e->is_role && !e->found)) {
         return e;
     }
     have = e->is_role ? apr_hash_get(m->roles, &e->role_id,
@@ -516,20 +568,56 @@ static azs_memo_entry_t *offer(azs_memo_t *m, const char *db,
     return e;
 }
 
-/* One entry for the request (held by it): from the memo if there, else
- * read and offered to it.  user NULL: the role role_id. */
-static azs_rc fetch(azs_memo_t *m, memo_mode mode, azs_store_t *st,
-                    const azs_feed_pos_t *pos, const char *user,
-                    apr_int64_t role_id, apr_pool_t *p, azs_access_t *a,
+/* One lookup's state: the place it reads at, and whether its reads are
+ * in a snapshot at that place. */
+typedef struct {
+    azs_memo_t *m;
+    memo_mode mode;
+    azs_store_t *st;
+    azs_feed_pos_t pos;
+    int in_snapshot;
+    azs_snapshot_fn snapshot;
+    void *baton;
+    apr_pool_t *p;
+    azs_access_t *a;
+} lookup;
+
+/* AZS_RC_EXISTS: the snapshot taken for a read is at another place than
+ * the lookup so far (something committed): the lookup starts again there. */
+static azs_rc need_snapshot(lookup *l)
+{
+    azs_feed_pos_t now;
+
+    if (l->in_snapshot) {
+        return AZS_RC_OK;
+    }
+    if (l->snapshot(l->baton, &now) != 0) {
+        return AZS_RC_DBERR;
+    }
+    l->in_snapshot = 1;
+    if (!pos_eq(&now, &l->pos)) {
+        l->pos = now;
+        return AZS_RC_EXISTS;
+    }
+    return AZS_RC_OK;
+}
+
+/* One entry for the request (held by it): from the memo while the memo is
+ * level with the lookup, else read in the lookup's snapshot and offered.
+ * user NULL: the role role_id. */
+static azs_rc fetch(lookup *l, const char *user, apr_int64_t role_id,
                     azs_memo_entry_t **out)
 {
+    azs_memo_t *m = l->m;
     azs_memo_entry_t *e = NULL;
     azs_rc rc;
 
-    if (m && mode == MEMO_USE) {
+    if (m && l->mode == MEMO_USE) {
         apr_thread_mutex_lock(m->lock);
-        e = user ? apr_hash_get(m->users, user, APR_HASH_KEY_STRING)
-                 : apr_hash_get(m->roles, &role_id, sizeof(role_id));
+        if (pos_eq(&m->pos, &l->pos)) {
+            e = user ? apr_hash_get(m->users, user, APR_HASH_KEY_STRING)
+                     : apr_hash_get(m->roles, &role_id, sizeof(role_id));
+        }
         if (e) {
             apr_atomic_inc32(&e->refs);
             touch(m, e);
@@ -541,20 +629,23 @@ static azs_rc fetch(azs_memo_t *m, memo_mode mode, azs_store_t *st,
         apr_thread_mutex_unlock(m->lock);
     }
     if (e) {
-        a->hits++;
+        l->a->hits++;
     }
     else {
-        if ((rc = entry_read(st, user, role_id, p, &e)) != AZS_RC_OK) {
+        if ((rc = need_snapshot(l)) != AZS_RC_OK) {
             return rc;
         }
-        a->read++;
-        if (m && mode == MEMO_USE) {
+        if ((rc = entry_read(l->st, user, role_id, l->p, &e)) != AZS_RC_OK) {
+            return rc;
+        }
+        l->a->read++;
+        if (m && l->mode == MEMO_USE) {
             apr_thread_mutex_lock(m->lock);
-            e = offer(m, azs_store_id(st), pos, e);
+            e = offer(m, azs_store_id(l->st), &l->pos, e);
             apr_thread_mutex_unlock(m->lock);
         }
     }
-    hold(a, e);
+    hold(l->a, e);
     *out = e;
     return AZS_RC_OK;
 }
@@ -565,35 +656,24 @@ typedef struct {
     int depth;
 } walk_item;
 
-azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
-                       const azs_feed_pos_t *pos, int latest,
-                       const char *user, apr_pool_t *p, azs_access_t *a)
+/* The lookup at l->pos; AZS_RC_EXISTS to start again (need_snapshot). */
+static azs_rc load_at(lookup *l, const char *user)
 {
+    azs_access_t *a = l->a;
     apr_array_header_t *queue;
     apr_hash_t *seen;
     azs_memo_entry_t *ue, *re;
-    memo_mode mode = MEMO_NONE;
     int i, head = 0;
     azs_rc rc;
 
-    memset(a, 0, sizeof(*a));
-    a->seq = pos->seq;
-    a->held = apr_array_make(p, 4, sizeof(azs_memo_entry_t *));
-    if (m) {
-        apr_uint64_t forgotten, flushes;
-
-        apr_thread_mutex_lock(m->lock);
-        forgotten = m->stats.forgotten;
-        flushes = m->stats.flushes;
-        rc = memo_sync(m, st, *pos, latest, &mode);
-        a->forgotten = (int)(m->stats.forgotten - forgotten);
-        a->flushed = m->stats.flushes != flushes;
-        apr_thread_mutex_unlock(m->lock);
-        if (rc != AZS_RC_OK) {
-            return rc;
-        }
+    a->seq = l->pos.seq;
+    l->mode = MEMO_NONE;
+    if (l->m
+        && (rc = memo_sync(l->m, l->st, &l->pos, l->p, &l->mode, a))
+           != AZS_RC_OK) {
+        return rc;
     }
-    if ((rc = fetch(m, mode, st, pos, user, -1, p, a, &ue)) != AZS_RC_OK) {
+    if ((rc = fetch(l, user, -1, &ue)) != AZS_RC_OK) {
         return rc;
     }
     a->found = ue->found;
@@ -603,9 +683,9 @@ azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
     /* Breadth first from the roles granted directly, so each role is
      * reached through its shortest chain; a role already reached is not
      * walked again (cycles are refused when written anyway). */
-    queue = apr_array_make(p, ue->nids + 4, sizeof(walk_item));
-    seen = apr_hash_make(p);
-    a->visits = apr_array_make(p, ue->nids + 4, sizeof(azs_visit_t));
+    queue = apr_array_make(l->p, ue->nids + 4, sizeof(walk_item));
+    seen = apr_hash_make(l->p);
+    a->visits = apr_array_make(l->p, ue->nids + 4, sizeof(azs_visit_t));
     for (i = 0; i < ue->nids; i++) {
         if (!apr_hash_get(seen, &ue->ids[i], sizeof(ue->ids[i]))) {
             walk_item *it = apr_array_push(queue);
@@ -621,8 +701,7 @@ azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
         azs_visit_t *v;
 
         head++;
-        if ((rc = fetch(m, mode, st, pos, NULL, cur.id, p, a, &re))
-            != AZS_RC_OK) {
+        if ((rc = fetch(l, NULL, cur.id, &re)) != AZS_RC_OK) {
             return rc;
         }
         if (!re->found) {
@@ -630,7 +709,7 @@ azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
         }
         v = apr_array_push(a->visits);
         v->role = re;
-        v->chain = cur.via ? apr_pstrcat(p, cur.via, " > ", re->key, NULL)
+        v->chain = cur.via ? apr_pstrcat(l->p, cur.via, " > ", re->key, NULL)
                            : re->key;
         v->depth = cur.depth;
         for (i = 0; i < re->nids; i++) {
@@ -645,6 +724,40 @@ azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
         }
     }
     return AZS_RC_OK;
+}
+
+azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
+                       const azs_feed_pos_t *pos, int in_snapshot,
+                       azs_snapshot_fn snapshot, void *baton,
+                       const char *user, apr_pool_t *p, azs_access_t *a)
+{
+    lookup l;
+    azs_rc rc;
+
+    memset(a, 0, sizeof(*a));
+    a->held = apr_array_make(p, 4, sizeof(azs_memo_entry_t *));
+    memset(&l, 0, sizeof(l));
+    l.m = m;
+    l.st = st;
+    l.pos = *pos;
+    l.in_snapshot = in_snapshot;
+    l.snapshot = snapshot;
+    l.baton = baton;
+    l.p = p;
+    l.a = a;
+    /* At most twice: the second time in a snapshot, which cannot move. */
+    while ((rc = load_at(&l, user)) == AZS_RC_EXISTS) {
+        int i;
+
+        for (i = 0; i < a->held->nelts; i++) {
+            azs_memo_entry_release(APR_ARRAY_IDX(a->held, i,
+                                                 azs_memo_entry_t *));
+        }
+        a->held->nelts = 0;
+        a->found = 0;
+        a->visits = NULL;
+    }
+    return rc;
 }
 
 void azs_access_release(azs_access_t *a)

@@ -64,9 +64,10 @@ static int upgrade(sqlite3 *db, char **msg)
                                      "DROP TRIGGER IF EXISTS %s_gd;"
                                      "DROP TRIGGER IF EXISTS %s_fi;"
                                      "DROP TRIGGER IF EXISTS %s_fu;"
-                                     "DROP TRIGGER IF EXISTS %s_fd;",
+                                     "DROP TRIGGER IF EXISTS %s_fd;"
+                                     "DROP TRIGGER IF EXISTS %s_fb;",
                                      drops, names[i], names[i], names[i],
-                                     names[i], names[i], names[i]);
+                                     names[i], names[i], names[i], names[i]);
 
         sqlite3_free(drops);
         drops = more;

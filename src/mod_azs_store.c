@@ -405,6 +405,54 @@ void azs_req_read_end(request_rec *r)
     read_end(azs_req_get(r));
 }
 
+/* Opens the request's read transaction on h, unless one is open there
+ * (the request's own, or its main request's on this thread).  One the
+ * request holds on another database (a provider alias with an
+ * AuthzStatusDatabase of its own) is ended first: a request reads one
+ * database at a time, and reads it again in a new snapshot when it comes
+ * back to it (its generation is read again then). */
+static void req_begin(request_rec *r, azs_req *q, azs_handle *h)
+{
+    if (q->store.txn && q->store.txn != h) {
+        read_end(q);
+    }
+    if (!q->store.txn && azs_store_read_begin(h->st)) {
+        q->store.txn = h;
+        q->store.txn_thread = apr_os_thread_current();
+        if (!q->store.txn_cleanup) {
+            apr_pool_cleanup_register(r->pool, q, read_end,
+                                      apr_pool_cleanup_null);
+            q->store.txn_cleanup = 1;
+        }
+    }
+}
+
+/* The user lookup's snapshot (azs_snapshot_fn): the request's reads from
+ * here on share one, and the feed's place is read in it. */
+static int req_snapshot(void *baton, azs_feed_pos_t *pos)
+{
+    request_rec *r = baton;
+    azs_req *q = azs_req_get(r);
+    azs_handle *h = q->store.h;
+
+    if (!h) {
+        return -1;
+    }
+    req_begin(r, q, h);
+    if (!azs_store_in_read(h->st)
+        || azs_store_generation(h->st, &q->store.gen) != AZS_RC_OK) {
+        if (!azs_store_in_read(h->st)) {
+            azs_store_set_error(h->st, "cannot begin a read transaction");
+        }
+        return -1;
+    }
+    q->store.gen_read = 1;
+    q->store.gen_h = h;
+    azs_store_feed_pos(h->st, &q->store.pos);
+    *pos = q->store.pos;
+    return 0;
+}
+
 apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
                                 apr_int64_t *gen)
 {
@@ -423,29 +471,19 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
          * older than the generation. */
         q->store.gen_read = 1;
         q->store.gen_h = h;
-        q->store.pos_latest = 1;
         azs_store_feed_pos(st, &q->store.pos);
     }
     if (!q->store.gen_read || q->store.gen_h != h) {
         /* The request's reads share one snapshot, from the generation on;
          * it ends with the request (or before a costly hash), so no later
          * request of this thread can see an old one. */
-        if (!q->store.txn && azs_store_read_begin(st)) {
-            q->store.txn = h;
-            q->store.txn_thread = apr_os_thread_current();
-            if (!q->store.txn_cleanup) {
-                apr_pool_cleanup_register(r->pool, q, read_end,
-                                          apr_pool_cleanup_null);
-                q->store.txn_cleanup = 1;
-            }
-        }
+        req_begin(r, q, h);
         if (azs_store_generation(st, &q->store.gen) != AZS_RC_OK) {
             azs_db_fault(r, "reading the generation");
             return APR_EGENERAL;
         }
         q->store.gen_read = 1;
         q->store.gen_h = h;
-        q->store.pos_latest = 0;
         azs_store_feed_pos(st, &q->store.pos);
     }
     *gen = q->store.gen;
@@ -560,8 +598,8 @@ apr_status_t azs_req_user(request_rec *r, const char *user)
     a = apr_pcalloc(r->pool, sizeof(*a));
     apr_pool_cleanup_register(r->pool, a, access_cleanup,
                               apr_pool_cleanup_null);
-    if (azs_access_load(child_memo(t, q->store.path), st, &q->store.pos,
-                        q->store.pos_latest, user, r->pool, a)
+    if (azs_access_load(child_memo(t, q->store.path), st, &q->store.pos, 0,
+                        req_snapshot, r, user, r->pool, a)
         != AZS_RC_OK) {
         azs_db_fault(r, "reading the user and roles");
         return APR_EGENERAL;
