@@ -656,44 +656,102 @@ typedef struct {
     int depth;
 } walk_item;
 
-/* The lookup at l->pos; AZS_RC_EXISTS to start again (need_snapshot). */
-static azs_rc load_at(lookup *l, const char *user)
+/* One entry while the lock is held, from the memo only: NULL when it is
+ * not there. */
+static azs_memo_entry_t *take_locked(azs_memo_t *m, const char *user,
+                                     apr_int64_t role_id)
+{
+    azs_memo_entry_t *e = user
+        ? apr_hash_get(m->users, user, APR_HASH_KEY_STRING)
+        : apr_hash_get(m->roles, &role_id, sizeof(role_id));
+
+    if (e) {
+        apr_atomic_inc32(&e->refs);
+        touch(m, e);
+        m->stats.hits++;
+    }
+    return e;
+}
+
+/* An entry for the walk: under the lock from the memo only
+ * (AZS_RC_NOTFOUND when it is not there), else fetch(). */
+static azs_rc get_entry(lookup *l, int locked, const char *user,
+                        apr_int64_t role_id, azs_memo_entry_t **out)
+{
+    if (!locked) {
+        return fetch(l, user, role_id, out);
+    }
+    if (!(*out = take_locked(l->m, user, role_id))) {
+        return AZS_RC_NOTFOUND;
+    }
+    l->a->hits++;
+    hold(l->a, *out);
+    return AZS_RC_OK;
+}
+
+/* Whether id is already in the walk's queue: a scan while it is short. */
+static int enqueued(apr_array_header_t *queue, apr_hash_t **seen,
+                    apr_pool_t *p, apr_int64_t id)
+{
+    int i;
+
+    if (!*seen && queue->nelts < 32) {
+        for (i = 0; i < queue->nelts; i++) {
+            if (APR_ARRAY_IDX(queue, i, walk_item).id == id) {
+                return 1;
+            }
+        }
+        return 0;
+    }
+    if (!*seen) {
+        *seen = apr_hash_make(p);
+        for (i = 0; i < queue->nelts; i++) {
+            walk_item *it = &APR_ARRAY_IDX(queue, i, walk_item);
+
+            apr_hash_set(*seen, &it->id, sizeof(it->id), "");
+        }
+    }
+    return apr_hash_get(*seen, &id, sizeof(id)) != NULL;
+}
+
+static void enqueue(apr_array_header_t *queue, apr_hash_t *seen,
+                    apr_int64_t id, const char *via, int depth)
+{
+    walk_item *it = apr_array_push(queue);
+
+    it->id = id;
+    it->via = via;
+    it->depth = depth;
+    if (seen) {
+        apr_hash_set(seen, &it->id, sizeof(it->id), "");
+    }
+}
+
+/* The user and, breadth first from the roles granted directly, every role
+ * they hold, each reached through its shortest chain once (cycles are
+ * refused when written anyway).  locked: from the memo only, the lock
+ * held; AZS_RC_NOTFOUND at the first entry it does not have. */
+static azs_rc walk(lookup *l, const char *user, int locked)
 {
     azs_access_t *a = l->a;
     apr_array_header_t *queue;
-    apr_hash_t *seen;
+    apr_hash_t *seen = NULL;
     azs_memo_entry_t *ue, *re;
     int i, head = 0;
     azs_rc rc;
 
-    a->seq = l->pos.seq;
-    l->mode = MEMO_NONE;
-    if (l->m
-        && (rc = memo_sync(l->m, l->st, &l->pos, l->p, &l->mode, a))
-           != AZS_RC_OK) {
-        return rc;
-    }
-    if ((rc = fetch(l, user, -1, &ue)) != AZS_RC_OK) {
+    if ((rc = get_entry(l, locked, user, -1, &ue)) != AZS_RC_OK) {
         return rc;
     }
     a->found = ue->found;
     if (ue->found) {
         a->u = ue->u;
     }
-    /* Breadth first from the roles granted directly, so each role is
-     * reached through its shortest chain; a role already reached is not
-     * walked again (cycles are refused when written anyway). */
     queue = apr_array_make(l->p, ue->nids + 4, sizeof(walk_item));
-    seen = apr_hash_make(l->p);
     a->visits = apr_array_make(l->p, ue->nids + 4, sizeof(azs_visit_t));
     for (i = 0; i < ue->nids; i++) {
-        if (!apr_hash_get(seen, &ue->ids[i], sizeof(ue->ids[i]))) {
-            walk_item *it = apr_array_push(queue);
-
-            it->id = ue->ids[i];
-            it->via = NULL;
-            it->depth = 0;
-            apr_hash_set(seen, &ue->ids[i], sizeof(ue->ids[i]), "");
+        if (!enqueued(queue, &seen, l->p, ue->ids[i])) {
+            enqueue(queue, seen, ue->ids[i], NULL, 0);
         }
     }
     while (head < queue->nelts) {
@@ -701,7 +759,7 @@ static azs_rc load_at(lookup *l, const char *user)
         azs_visit_t *v;
 
         head++;
-        if ((rc = fetch(l, NULL, cur.id, &re)) != AZS_RC_OK) {
+        if ((rc = get_entry(l, locked, NULL, cur.id, &re)) != AZS_RC_OK) {
             return rc;
         }
         if (!re->found) {
@@ -713,17 +771,63 @@ static azs_rc load_at(lookup *l, const char *user)
                            : re->key;
         v->depth = cur.depth;
         for (i = 0; i < re->nids; i++) {
-            if (!apr_hash_get(seen, &re->ids[i], sizeof(re->ids[i]))) {
-                walk_item *it = apr_array_push(queue);
-
-                it->id = re->ids[i];
-                it->via = v->chain;
-                it->depth = cur.depth + 1;
-                apr_hash_set(seen, &re->ids[i], sizeof(re->ids[i]), "");
+            if (!enqueued(queue, &seen, l->p, re->ids[i])) {
+                enqueue(queue, seen, re->ids[i], v->chain, cur.depth + 1);
             }
         }
     }
     return AZS_RC_OK;
+}
+
+/* Gives back what the lookup holds, to start it again. */
+static void unhold(azs_access_t *a)
+{
+    int i;
+
+    for (i = 0; i < a->held->nelts; i++) {
+        azs_memo_entry_release(APR_ARRAY_IDX(a->held, i,
+                                             azs_memo_entry_t *));
+    }
+    a->held->nelts = 0;
+    a->found = 0;
+    a->visits = NULL;
+    a->hits = 0;
+}
+
+/* The lookup at l->pos; AZS_RC_EXISTS to start again (need_snapshot). */
+static azs_rc load_at(lookup *l, const char *user)
+{
+    azs_memo_t *m = l->m;
+    azs_rc rc;
+
+    l->a->seq = l->pos.seq;
+    l->mode = MEMO_NONE;
+    if (m) {
+        /* A returning user while nothing was written: everything from the
+         * memo under one hold of the lock. */
+        apr_thread_mutex_lock(m->lock);
+        if (m->synced && pos_eq(&m->pos, &l->pos)
+            && strcmp(m->db, azs_store_id(l->st)) == 0) {
+            m->behind = 0;
+            l->mode = MEMO_USE;
+            rc = walk(l, user, 1);
+            if (rc != AZS_RC_OK) {
+                unhold(l->a);
+            }
+            apr_thread_mutex_unlock(m->lock);
+            if (rc == AZS_RC_OK) {
+                return rc;
+            }
+        }
+        else {
+            apr_thread_mutex_unlock(m->lock);
+        }
+        if ((rc = memo_sync(m, l->st, &l->pos, l->p, &l->mode, l->a))
+            != AZS_RC_OK) {
+            return rc;
+        }
+    }
+    return walk(l, user, 0);
 }
 
 azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
@@ -747,15 +851,7 @@ azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
     l.a = a;
     /* At most twice: the second time in a snapshot, which cannot move. */
     while ((rc = load_at(&l, user)) == AZS_RC_EXISTS) {
-        int i;
-
-        for (i = 0; i < a->held->nelts; i++) {
-            azs_memo_entry_release(APR_ARRAY_IDX(a->held, i,
-                                                 azs_memo_entry_t *));
-        }
-        a->held->nelts = 0;
-        a->found = 0;
-        a->visits = NULL;
+        unhold(a);
     }
     return rc;
 }
