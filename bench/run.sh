@@ -267,6 +267,12 @@ for a in "${ACTIVE[@]}"; do
         python3 "$bench/crowd.py" warm "${!port}" /p/file.txt \
             "$RUNDIR/many-$n.names" "$MANY_USERS" "$FX_PASSWORD" "$CONNS" >/dev/null
         wait_idle "${!root}"
+        # Then the rotation itself for DURATION s: each child has its own
+        # memo of users (and dbd its own statements), and the warm-up
+        # above met each user in one child only.
+        wrk_run "http://127.0.0.1:${!port}/p/file.txt" "$DURATION" "$CONNS" \
+            -s "$(many_script "$n")" >/dev/null
+        wait_idle "${!root}"
     fi
 done
 wrk_run "http://127.0.0.1:$PORT_ceil/p/file.txt" 1 "$CONNS" >/dev/null
@@ -378,7 +384,7 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
 
     # crowd_run K RATE SECONDS [MODE]: one recorded run of the first K
     # users, with RATE writes a second (0: none) of churn_loop's MODE
-    # (mixed).
+    # (mixed; first: no writes, the first pass after the verification).
     crowd_run() {
         local k=$1 rate=$2 secs=$3 mode=${4:-mixed} cfg=crowd-$1 s=$cfx/crowd-$1.lua o res t0 t1 cpu
         local cpid="" clog=$cfx/churn-$(( SEQ + 1 )).log writes=0 wfail=0 wms=0
@@ -418,6 +424,11 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
         log "$(printf '%-18s' "$cfg") $(awk '{printf "%10.1f req/s  (non-200 %d, of which 503 %d, errors %d)", $1, $6, $5, $4}' <<< "$res")  writes $writes (failed $wfail)  $cpu us CPU/request"
     }
 
+    measure 1 - ceiling ceil "${CEIL_ARGS[@]}"
+    # The whole crowd once more, recorded as the first pass: the
+    # verification met each user in one child, and each child remembers
+    # users and roles for itself (AuthzStatusMemo).
+    crowd_run "$crowd_max" 0 "$DURATION" first
     measure 1 - ceiling ceil "${CEIL_ARGS[@]}"
     for k in $CROWD; do
         crowd_run "$k" 0 "$DURATION"
