@@ -177,5 +177,6 @@ int cmd_ip_list(cli_t *c, int argc, const char *const *argv);
 int cmd_check(cli_t *c, int argc, const char *const *argv);
 int cmd_import_htpasswd(cli_t *c, int argc, const char *const *argv);
 int cmd_import_htgroup(cli_t *c, int argc, const char *const *argv);
+int cmd_migrate(cli_t *c, int argc, const char *const *argv);
 
 #endif /* HTAUTHZ_H */

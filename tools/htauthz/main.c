@@ -36,6 +36,11 @@ const char usage_text[] =
 "  check USER PERMISSION                 explain the decision; exit 0"
 " granted, 1 denied\n"
 "  import htpasswd FILE | import htgroup FILE\n"
+"  migrate FILE URL                      copy the SQLite database FILE into"
+" an\n"
+"                                        empty PostgreSQL one (URL: libpq's"
+"\n"
+"                                        postgresql://... or key=value)\n"
 "\n"
 "WHEN: now, never, 90s, 15m, 12h, 30d (from now), 2027-01-31,\n"
 "      2027-01-31T12:00:00Z (UTC).\n"
@@ -99,6 +104,7 @@ static const struct {
     {"check", NULL, cmd_check},
     {"import", "htpasswd", cmd_import_htpasswd},
     {"import", "htgroup", cmd_import_htgroup},
+    {"migrate", NULL, cmd_migrate},
     {NULL, NULL, NULL}
 };
 
