@@ -82,6 +82,25 @@ conf_for() {
 # (1) no authentication: the ceiling
 EOF
         ;;
+    floor)
+        # Two users: the valid one, and the one refused (403).
+        grep -E "^($FX_VALID|$FX_DENIED):" "$fx/htpasswd" > "$fx/htpasswd.two"
+        chmod 644 "$fx/htpasswd.two"
+        cat <<EOF
+# (1b) the floor: authn_file with a two-line htpasswd, Require user: the
+# least a Basic login costs in httpd itself
+LoadModule authn_file_module $MODDIR/mod_authn_file.so
+LoadModule authz_user_module $MODDIR/mod_authz_user.so
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider file
+    AuthUserFile "$fx/htpasswd.two"
+    AuthzSendForbiddenOnFailure On
+    Require user $FX_VALID
+</Location>
+EOF
+        ;;
     file)
         cat <<EOF
 # (2) authn_file + authz_groupfile, {SHA}

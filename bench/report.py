@@ -7,6 +7,7 @@ import sys
 
 LABELS = [
     ("ceiling", "(1) no authentication (the ceiling)"),
+    ("floor", "(1b) authn_file, 2-line htpasswd, Require user"),
     ("file", "(2) authn_file + authz_groupfile, {SHA}"),
     ("dbd", "(3) authn_dbd + authz_dbd (sqlite3), {SHA}"),
     ("socache", "(4) authn_dbd + authz_dbd + authn_socache, {SHA}"),

@@ -12,7 +12,7 @@
 #   --duration S       seconds per wrk run              BENCH_DURATION
 #   --rounds N         interleaved rounds               BENCH_ROUNDS
 #   --conns N          wrk connections (default 16)     BENCH_CONNS
-#   --configs "..."    subset of: file dbd socache azs-bcrypt azs-sha-nocache
+#   --configs "..."    subset of: floor file dbd socache azs-bcrypt azs-sha-nocache
 #                      azs-bearer azs-blocked          BENCH_CONFIGS
 #   --many             also cycle through many users    BENCH_MANY=1
 #                      (on by default with --full)
@@ -52,7 +52,7 @@ DURATION=${BENCH_DURATION:-}
 ROUNDS=${BENCH_ROUNDS:-}
 CONNS=${BENCH_CONNS:-16}
 THREADS=${BENCH_THREADS:-1}
-CONFIGS=${BENCH_CONFIGS:-"file dbd socache azs-bcrypt azs-sha-nocache azs-bearer azs-blocked"}
+CONFIGS=${BENCH_CONFIGS:-"floor file dbd socache azs-bcrypt azs-sha-nocache azs-bearer azs-blocked"}
 MANY=${BENCH_MANY:-}
 EXTRAS=${BENCH_EXTRAS:-1}
 FRESH=${BENCH_FRESH:-0}
