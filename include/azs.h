@@ -402,7 +402,6 @@ typedef struct azs_memo_entry azs_memo_entry_t;
 typedef struct {
     const azs_memo_entry_t *role;
     const char *chain;
-    int depth;                  /* links in the chain */
 } azs_visit_t;
 
 typedef struct {

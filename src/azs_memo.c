@@ -653,7 +653,6 @@ static azs_rc fetch(lookup *l, const char *user, apr_int64_t role_id,
 typedef struct {
     apr_int64_t id;
     const char *via;                /* the chain up to the role below */
-    int depth;
 } walk_item;
 
 /* One entry while the lock is held, from the memo only: NULL when it is
@@ -715,13 +714,12 @@ static int enqueued(apr_array_header_t *queue, apr_hash_t **seen,
 }
 
 static void enqueue(apr_array_header_t *queue, apr_hash_t *seen,
-                    apr_int64_t id, const char *via, int depth)
+                    apr_int64_t id, const char *via)
 {
     walk_item *it = apr_array_push(queue);
 
     it->id = id;
     it->via = via;
-    it->depth = depth;
     if (seen) {
         apr_hash_set(seen, &it->id, sizeof(it->id), "");
     }
@@ -751,7 +749,7 @@ static azs_rc walk(lookup *l, const char *user, int locked)
     a->visits = apr_array_make(l->p, ue->nids + 4, sizeof(azs_visit_t));
     for (i = 0; i < ue->nids; i++) {
         if (!enqueued(queue, &seen, l->p, ue->ids[i])) {
-            enqueue(queue, seen, ue->ids[i], NULL, 0);
+            enqueue(queue, seen, ue->ids[i], NULL);
         }
     }
     while (head < queue->nelts) {
@@ -769,10 +767,9 @@ static azs_rc walk(lookup *l, const char *user, int locked)
         v->role = re;
         v->chain = cur.via ? apr_pstrcat(l->p, cur.via, " > ", re->key, NULL)
                            : re->key;
-        v->depth = cur.depth;
         for (i = 0; i < re->nids; i++) {
             if (!enqueued(queue, &seen, l->p, re->ids[i])) {
-                enqueue(queue, seen, re->ids[i], v->chain, cur.depth + 1);
+                enqueue(queue, seen, re->ids[i], v->chain);
             }
         }
     }

@@ -427,28 +427,35 @@ static void req_begin(request_rec *r, azs_req *q, azs_handle *h)
     }
 }
 
-/* The user lookup's snapshot (azs_snapshot_fn): the request's reads from
- * here on share one, and the feed's place is read in it. */
+/* Opens the request's read transaction on h and reads the generation and
+ * the feed's place in it (the request's reads from here on share that
+ * snapshot); APR_EGENERAL when the generation cannot be read. */
+static apr_status_t req_read_gen(request_rec *r, azs_req *q, azs_handle *h)
+{
+    req_begin(r, q, h);
+    if (azs_store_generation(h->st, &q->store.gen) != AZS_RC_OK) {
+        return APR_EGENERAL;
+    }
+    q->store.gen_read = 1;
+    q->store.gen_h = h;
+    azs_store_feed_pos(h->st, &q->store.pos);
+    return APR_SUCCESS;
+}
+
+/* The user lookup's snapshot (azs_snapshot_fn). */
 static int req_snapshot(void *baton, azs_feed_pos_t *pos)
 {
     request_rec *r = baton;
     azs_req *q = azs_req_get(r);
     azs_handle *h = q->store.h;
 
-    if (!h) {
+    if (!h || req_read_gen(r, q, h) != APR_SUCCESS) {
         return -1;
     }
-    req_begin(r, q, h);
-    if (!azs_store_in_read(h->st)
-        || azs_store_generation(h->st, &q->store.gen) != AZS_RC_OK) {
-        if (!azs_store_in_read(h->st)) {
-            azs_store_set_error(h->st, "cannot begin a read transaction");
-        }
+    if (!azs_store_in_read(h->st)) {
+        azs_store_set_error(h->st, "cannot begin a read transaction");
         return -1;
     }
-    q->store.gen_read = 1;
-    q->store.gen_h = h;
-    azs_store_feed_pos(h->st, &q->store.pos);
     *pos = q->store.pos;
     return 0;
 }
@@ -477,14 +484,10 @@ apr_status_t azs_req_generation(request_rec *r, azs_store_t *st,
         /* The request's reads share one snapshot, from the generation on;
          * it ends with the request (or before a costly hash), so no later
          * request of this thread can see an old one. */
-        req_begin(r, q, h);
-        if (azs_store_generation(st, &q->store.gen) != AZS_RC_OK) {
+        if (req_read_gen(r, q, h) != APR_SUCCESS) {
             azs_db_fault(r, "reading the generation");
             return APR_EGENERAL;
         }
-        q->store.gen_read = 1;
-        q->store.gen_h = h;
-        azs_store_feed_pos(st, &q->store.pos);
     }
     *gen = q->store.gen;
     return APR_SUCCESS;
