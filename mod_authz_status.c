@@ -13,7 +13,8 @@
 static const command_rec azs_cmds[] = {
     AP_INIT_TAKE1("AuthzStatusDatabase", azs_cmd_database, NULL,
                   RSRC_CONF | ACCESS_CONF,
-                  "the SQLite database managed by htauthz"),
+                  "the database managed by htauthz: a SQLite file, or "
+                  "postgresql://... for a fleet"),
     AP_INIT_FLAG("AuthzStatusBlocklist", azs_cmd_blocklist, NULL,
                  ACCESS_CONF | OR_AUTHCFG,
                  "On: answer 403 to clients on the database's blocklist, "
@@ -30,6 +31,9 @@ static const command_rec azs_cmds[] = {
     AP_INIT_TAKE1("AuthzStatusMemo", azs_cmd_memo, NULL, RSRC_CONF,
                   "bytes of users and roles each child remembers between "
                   "requests (default 16M; K, M and G suffixes), or Off"),
+    AP_INIT_TAKE1("AuthzStatusMaxStale", azs_cmd_max_stale, NULL, RSRC_CONF,
+                  "PostgreSQL: how long a node trusts what it remembers "
+                  "without having heard from the database (default 1s)"),
     AP_INIT_TAKE1("AuthzStatusHashLimit", azs_cmd_hash_limit, NULL,
                   RSRC_CONF,
                   "costly password hashes verified at once in the whole "

@@ -99,6 +99,9 @@ const char *azs_when_parse(const char *text, apr_int64_t now,
                            apr_int64_t *when);
 /* "2027-01-31T12:00:00Z", or "never" for 0. */
 const char *azs_time_format(apr_pool_t *p, apr_int64_t t);
+/* "500ms", "1s", "2m", "1h" (a bare number: seconds) into ms; 0, or -1
+ * when it is not one. */
+int azs_duration_ms(const char *text, apr_int64_t *ms);
 apr_int64_t azs_now(void);   /* seconds since the epoch */
 
 /* ---- addresses (azs_addr.c) ------------------------------------------ */
@@ -241,11 +244,44 @@ void azs_store_set_error(azs_store_t *st, const char *msg);
  * replaced by rename) or its mode or owner changed: close it and open
  * again. */
 int azs_store_stale(azs_store_t *st);
-/* A statement prepared once per handle and kept until it closes, keyed by
- * the address of sql (a string literal).  Reset it after use; never
- * finalize it. */
-azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
-                         sqlite3_stmt **s);
+/* SQLite (a path) or PostgreSQL (AZS_DB_PG: postgresql://..., postgres://...
+ * or postgresql:key=value ...). */
+int azs_store_is_pg(azs_store_t *st);
+int azs_is_pg_url(const char *s);
+
+/*
+ * Statements, the same for both databases.  SQL is written once in the
+ * dialect both accept: ?N placeholders (sent to PostgreSQL as $N),
+ * ON CONFLICT DO NOTHING, RETURNING.  A statement is prepared once per
+ * handle and kept until it closes, keyed by the address of sql (a string
+ * literal).  Bound text and blobs must stay valid until the statement is
+ * reset.  azs_step answers AZS_STEP_ROW, AZS_STEP_DONE or a failure
+ * (AZS_STEP_UNIQUE, AZS_STEP_FOREIGN, AZS_STEP_BUSY, anything else), with
+ * azs_store_error set; columns are read between a ROW and the next step.
+ * The values are SQLite's (extended) result codes.
+ */
+typedef struct azs_stmt azs_stmt_t;
+#define AZS_STEP_ROW     100
+#define AZS_STEP_DONE    101
+#define AZS_STEP_ERROR   1
+#define AZS_STEP_BUSY    5
+#define AZS_STEP_FOREIGN 787
+#define AZS_STEP_UNIQUE  2067
+azs_rc azs_store_prepare(azs_store_t *st, const char *sql, azs_stmt_t **s);
+void azs_bind_int64(azs_stmt_t *s, int i, apr_int64_t v);
+void azs_bind_text(azs_stmt_t *s, int i, const char *v);
+void azs_bind_blob(azs_stmt_t *s, int i, const void *v, int len);
+int azs_step(azs_stmt_t *s);
+/* Ready to run again, bindings cleared. */
+void azs_reset(azs_stmt_t *s);
+int azs_col_null(azs_stmt_t *s, int i);
+apr_int64_t azs_col_int64(azs_stmt_t *s, int i);
+const char *azs_col_text(azs_stmt_t *s, int i);     /* NULL: SQL NULL */
+const void *azs_col_blob(azs_stmt_t *s, int i, int *len);
+/* Rows the last INSERT, UPDATE or DELETE changed. */
+apr_int64_t azs_store_changes(azs_store_t *st);
+/* A unique or primary key was violated. */
+int azs_step_unique(int rc);
 /* The first column of the first row of sql, an integer (a PRAGMA, a
  * count): SQLITE_OK with *value set, else SQLite's code. */
 int azs_sqlite_int(sqlite3 *db, const char *sql, int *value);
@@ -647,6 +683,75 @@ azs_line_kind azs_import_line(azs_import_t *im, char *line, apr_size_t len,
  * tabs, in place), NULL after the last.  Not checked: see
  * azs_user_name_invalid. */
 const char *azs_import_member(char **members);
+
+/* ---- PostgreSQL (azs_pg.c; stubs that refuse when built without libpq) - */
+
+typedef struct azs_pg azs_pg_t;
+typedef struct azs_pg_stmt azs_pg_stmt_t;
+/* What libpq is given for url: a URI as it is; "postgresql:k=v ..."
+ * without its prefix. */
+const char *azs_pg_conninfo(const char *url);
+/* NULL when url can be used: parsed by libpq and without a password
+ * (those belong in ~/.pgpass); else why not. */
+const char *azs_pg_url_check(const char *url, apr_pool_t *p);
+/* Connects within deadline_ms (0: no bound; every later call then has
+ * none either).  Closed with p or azs_pg_close. */
+azs_rc azs_pg_open(azs_pg_t **c, const char *url, int deadline_ms,
+                   apr_pool_t *p, const char **err);
+void azs_pg_close(azs_pg_t *c);
+int azs_pg_ok(azs_pg_t *c);
+int azs_pg_socket(azs_pg_t *c);
+const char *azs_pg_error(azs_pg_t *c);
+/* One command, no parameters (BEGIN, COMMIT, LISTEN). */
+azs_rc azs_pg_exec(azs_pg_t *c, const char *sql);
+int azs_pg_in_txn(azs_pg_t *c);
+apr_int64_t azs_pg_changes(azs_pg_t *c);
+azs_pg_stmt_t *azs_pg_stmt_make(azs_pg_t *c, const char *sql,
+                                apr_pool_t *p);
+void azs_pg_bind_int64(azs_pg_stmt_t *s, int i, apr_int64_t v);
+void azs_pg_bind_text(azs_pg_stmt_t *s, int i, const char *v);
+void azs_pg_bind_blob(azs_pg_stmt_t *s, int i, const void *v, int len);
+int azs_pg_step(azs_pg_stmt_t *s);
+void azs_pg_reset(azs_pg_stmt_t *s);
+void azs_pg_clear(azs_pg_stmt_t *s);
+int azs_pg_col_null(azs_pg_stmt_t *s, int i);
+apr_int64_t azs_pg_col_int64(azs_pg_stmt_t *s, int i);
+const char *azs_pg_col_text(azs_pg_stmt_t *s, int i);
+const void *azs_pg_col_blob(azs_pg_stmt_t *s, int i, int *len);
+/* Waits up to wait_ms for input; 1 when a notification came (all are
+ * consumed), 0 when none, -1 when the connection failed. */
+int azs_pg_notified(azs_pg_t *c, int wait_ms);
+/* PostgreSQL refuses text that is not UTF-8: such a name cannot be there. */
+int azs_utf8_valid(const char *s);
+
+/*
+ * What a node heard from PostgreSQL last (mod_azs_watch.c writes it in
+ * shared memory, every thread of every child reads it): the generation
+ * and the feed's newest row, and when (CLOCK_MONOTONIC, ms).  Written
+ * under a sequence count: odd while written.
+ */
+typedef struct {
+    volatile apr_uint32_t count;
+    volatile apr_int64_t gen;
+    volatile apr_int64_t seq;
+    volatile apr_int64_t tag;
+    volatile apr_int64_t heard_ms;   /* 0: never */
+    volatile apr_uint32_t pid;       /* the watcher's */
+    volatile apr_uint32_t restarts;
+} azs_watch_t;
+
+apr_int64_t azs_mono_ms(void);
+/* Called by the one writer of w. */
+void azs_watch_publish(azs_watch_t *w, apr_int64_t gen,
+                       const azs_feed_pos_t *pos);
+/* A consistent copy; 0 when nothing was heard yet. */
+int azs_watch_read(const azs_watch_t *w, apr_int64_t *gen,
+                   azs_feed_pos_t *pos, apr_int64_t *heard_ms);
+/* The handle (PostgreSQL) trusts what it read while w says nothing changed
+ * since, and only while w heard from the database less than max_stale_ms
+ * ago; each call to the database waits at most deadline_ms. */
+void azs_store_watch(azs_store_t *st, const azs_watch_t *w,
+                     int max_stale_ms, int deadline_ms);
 
 /* ==== end of the htauthz section ======================================= */
 

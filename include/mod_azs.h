@@ -44,10 +44,14 @@ typedef struct {
     int max_hashes;          /* AuthzStatusHashLimit */
     int hash_idle;           /* AuthzStatusHashPriority idle (default) */
     int memo_kb;             /* AuthzStatusMemo, in KB; AZS_UNSET: default */
+    apr_int64_t max_stale_ms;  /* AuthzStatusMaxStale; AZS_UNSET: default */
+    apr_array_header_t *pg_urls;  /* PostgreSQL databases named in this
+                                   * server's sections */
 } azs_server_conf;
 
 #define AZS_CACHE_DEFAULT    65536
 #define AZS_MEMO_DEFAULT     (16 * 1024 * 1024)
+#define AZS_MAX_STALE_DEFAULT 1000   /* ms */
 #define AZS_HASH_WAIT        apr_time_from_sec(5)
 
 /* A denial waiting for the final status: mod_authz_core combines the
@@ -159,6 +163,14 @@ int azs_proc_hash_idle(void);
 /* AuthzStatusMemo: the bytes of users and roles a child remembers (0:
  * Off). */
 apr_size_t azs_proc_memo_bytes(void);
+
+/* mod_azs_watch.c: one watcher process per PostgreSQL database, forked by
+ * the parent; what it hears, in shared memory (NULL: no watcher for url). */
+int azs_watch_post_config(apr_pool_t *pconf, server_rec *s);
+const azs_watch_t *azs_watch_find(const char *url);
+/* AuthzStatusMaxStale of the main server, in ms. */
+int azs_proc_max_stale_ms(void);
+const char *azs_cmd_max_stale(cmd_parms *cmd, void *conf, const char *arg);
 
 /* mod_azs_store.c: one read-only handle per thread and database file,
  * and what each thread remembers of it. */

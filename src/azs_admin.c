@@ -19,26 +19,22 @@
 #include "azs.h"
 
 /* Statements belong to the handle's cache: reset, never finalize. */
-static void release(sqlite3_stmt *s)
+static void release(azs_stmt_t *s)
 {
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    azs_reset(s);
 }
 
-static azs_rc db_fail(azs_store_t *st, sqlite3_stmt *s, int rc)
+/* azs_step has set the store's error. */
+static azs_rc db_fail(azs_store_t *st, azs_stmt_t *s, int rc)
 {
-    char msg[256];
-
-    apr_snprintf(msg, sizeof(msg), "%s (sqlite %d)",
-                 sqlite3_errmsg(azs_store_db(st)), rc);
-    azs_store_set_error(st, msg);
+    (void)st, (void)rc;
     if (s) {
         release(s);
     }
     return AZS_RC_DBERR;
 }
 
-static azs_rc prep(azs_store_t *st, const char *sql, sqlite3_stmt **s)
+static azs_rc prep(azs_store_t *st, const char *sql, azs_stmt_t **s)
 {
     azs_rc r = azs_store_prepare(st, sql, s);
 
@@ -50,18 +46,17 @@ static azs_rc prep(azs_store_t *st, const char *sql, sqlite3_stmt **s)
 
 static int is_unique_violation(int rc)
 {
-    return rc == SQLITE_CONSTRAINT_UNIQUE
-           || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+    return azs_step_unique(rc);
 }
 
 /* Runs a statement that returns no row.  AZS_RC_EXISTS on a unique key,
  * AZS_RC_NOTFOUND when it changed no row and want_change is set. */
-static azs_rc run(azs_store_t *st, sqlite3_stmt *s, int want_change)
+static azs_rc run(azs_store_t *st, azs_stmt_t *s, int want_change)
 {
-    int rc = sqlite3_step(s);
+    int rc = azs_step(s);
 
-    if (rc == SQLITE_DONE) {
-        int changed = sqlite3_changes(azs_store_db(st));
+    if (rc == AZS_STEP_DONE) {
+        apr_int64_t changed = azs_store_changes(st);
 
         release(s);
         return (want_change && changed == 0) ? AZS_RC_NOTFOUND : AZS_RC_OK;
@@ -73,25 +68,35 @@ static azs_rc run(azs_store_t *st, sqlite3_stmt *s, int want_change)
     return db_fail(st, s, rc);
 }
 
+/* PostgreSQL holds UTF-8 text only: any other name cannot be there, and
+ * is refused before a query (which would fail). */
+static int name_storable(azs_store_t *st, const char *name)
+{
+    return !azs_store_is_pg(st) || azs_utf8_valid(name);
+}
+
 /* The id of a row by its name: sql selects id where name = ?1. */
 static azs_rc id_by_name(azs_store_t *st, const char *sql, const char *name,
                          apr_int64_t *id)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
     int rc;
 
+    if (!name_storable(st, name)) {
+        return AZS_RC_NOTFOUND;     /* PostgreSQL cannot hold it */
+    }
     if ((r = prep(st, sql, &s)) != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(s, 0);
+    azs_bind_text(s, 1, name);
+    rc = azs_step(s);
+    if (rc == AZS_STEP_ROW) {
+        *id = azs_col_int64(s, 0);
         release(s);
         return AZS_RC_OK;
     }
-    if (rc == SQLITE_DONE) {
+    if (rc == AZS_STEP_DONE) {
         release(s);
         return AZS_RC_NOTFOUND;
     }
@@ -112,7 +117,7 @@ static azs_rc role_id(azs_store_t *st, const char *name, apr_int64_t *id)
 static azs_rc names(azs_store_t *st, const char *sql, int bind_id,
                     apr_int64_t id, apr_pool_t *p, apr_array_header_t **out)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
     int rc;
 
@@ -121,24 +126,24 @@ static azs_rc names(azs_store_t *st, const char *sql, int bind_id,
         return r;
     }
     if (bind_id) {
-        sqlite3_bind_int64(s, 1, id);
+        azs_bind_int64(s, 1, id);
     }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const unsigned char *t = sqlite3_column_text(s, 0);
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
+        const char *t = azs_col_text(s, 0);
 
         APR_ARRAY_PUSH(*out, const char *) =
             apr_pstrdup(p, t ? (const char *)t : "");
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != AZS_STEP_DONE) {
         return db_fail(st, s, rc);
     }
     release(s);
     return AZS_RC_OK;
 }
 
-static const char *col_text(apr_pool_t *p, sqlite3_stmt *s, int i)
+static const char *col_text(apr_pool_t *p, azs_stmt_t *s, int i)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
+    const char *t = azs_col_text(s, i);
 
     return apr_pstrdup(p, t ? (const char *)t : "");
 }
@@ -161,12 +166,12 @@ static int text_invalid(const char *t)
 azs_rc azs_user_add(azs_store_t *st, const char *name, const char *hash,
                     int disabled, apr_int64_t expires)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_int64_t now = azs_now();
     azs_rc r;
 
     if (azs_user_name_invalid(name) || !hash || !azs_hash_supported(hash)
-        || expires < 0) {
+        || expires < 0 || !name_storable(st, name)) {
         return AZS_RC_INVALID;
     }
     r = prep(st, "INSERT INTO users (name, hash, disabled, expires, created,"
@@ -174,11 +179,11 @@ azs_rc azs_user_add(azs_store_t *st, const char *name, const char *hash,
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, disabled ? 1 : 0);
-    sqlite3_bind_int64(s, 4, expires);
-    sqlite3_bind_int64(s, 5, now);
+    azs_bind_text(s, 1, name);
+    azs_bind_text(s, 2, hash);
+    azs_bind_int64(s, 3, disabled ? 1 : 0);
+    azs_bind_int64(s, 4, expires);
+    azs_bind_int64(s, 5, now);
     return run(st, s, 0);
 }
 
@@ -186,20 +191,20 @@ azs_rc azs_user_add(azs_store_t *st, const char *name, const char *hash,
 static azs_rc user_update(azs_store_t *st, const char *sql, const char *name,
                           const char *text, apr_int64_t value)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
 
     if ((r = prep(st, sql, &s)) != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    azs_bind_text(s, 1, name);
     if (text) {
-        sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+        azs_bind_text(s, 2, text);
     }
     else {
-        sqlite3_bind_int64(s, 2, value);
+        azs_bind_int64(s, 2, value);
     }
-    sqlite3_bind_int64(s, 3, azs_now());
+    azs_bind_int64(s, 3, azs_now());
     return run(st, s, 1);
 }
 
@@ -231,21 +236,21 @@ azs_rc azs_user_set_expires(azs_store_t *st, const char *name,
 
 azs_rc azs_user_del(azs_store_t *st, const char *name)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
 
     /* user_roles and tokens follow through ON DELETE CASCADE. */
     if ((r = prep(st, "DELETE FROM users WHERE name = ?1", &s)) != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    azs_bind_text(s, 1, name);
     return run(st, s, 1);
 }
 
 azs_rc azs_user_list(azs_store_t *st, apr_pool_t *p,
                      apr_array_header_t **users)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
     int rc;
 
@@ -255,18 +260,18 @@ azs_rc azs_user_list(azs_store_t *st, apr_pool_t *p,
     if (r != AZS_RC_OK) {
         return r;
     }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
         azs_user_t *u = apr_array_push(*users);
 
-        u->id = sqlite3_column_int64(s, 0);
+        u->id = azs_col_int64(s, 0);
         u->name = col_text(p, s, 1);
         u->hash = col_text(p, s, 2);
-        u->disabled = sqlite3_column_int(s, 3) != 0;
-        u->expires = sqlite3_column_int64(s, 4);
-        u->created = sqlite3_column_int64(s, 5);
-        u->updated = sqlite3_column_int64(s, 6);
+        u->disabled = (int)azs_col_int64(s, 3) != 0;
+        u->expires = azs_col_int64(s, 4);
+        u->created = azs_col_int64(s, 5);
+        u->updated = azs_col_int64(s, 6);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != AZS_STEP_DONE) {
         return db_fail(st, s, rc);
     }
     release(s);
@@ -285,7 +290,7 @@ static azs_rc user_role_ids(azs_store_t *st, const char *user,
 
 azs_rc azs_user_grant(azs_store_t *st, const char *user, const char *role)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_int64_t uid, rid;
     azs_rc r;
 
@@ -297,14 +302,14 @@ azs_rc azs_user_grant(azs_store_t *st, const char *user, const char *role)
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, uid);
-    sqlite3_bind_int64(s, 2, rid);
+    azs_bind_int64(s, 1, uid);
+    azs_bind_int64(s, 2, rid);
     return run(st, s, 0);
 }
 
 azs_rc azs_user_revoke(azs_store_t *st, const char *user, const char *role)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_int64_t uid, rid;
     azs_rc r;
 
@@ -316,8 +321,8 @@ azs_rc azs_user_revoke(azs_store_t *st, const char *user, const char *role)
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, uid);
-    sqlite3_bind_int64(s, 2, rid);
+    azs_bind_int64(s, 1, uid);
+    azs_bind_int64(s, 2, rid);
     return run(st, s, 1);
 }
 
@@ -334,24 +339,24 @@ azs_rc azs_user_roles(azs_store_t *st, apr_int64_t user_id, apr_pool_t *p,
 
 azs_rc azs_role_add(azs_store_t *st, const char *role)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
 
-    if (azs_role_name_invalid(role)) {
+    if (azs_role_name_invalid(role) || !name_storable(st, role)) {
         return AZS_RC_INVALID;
     }
     r = prep(st, "INSERT INTO roles (name) VALUES (?1)", &s);
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_text(s, 1, role, -1, SQLITE_STATIC);
+    azs_bind_text(s, 1, role);
     return run(st, s, 0);
 }
 
 /* Permission names live as long as a role carries them. */
 static azs_rc perms_prune(azs_store_t *st)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
 
     r = prep(st, "DELETE FROM permissions WHERE NOT EXISTS"
@@ -362,7 +367,7 @@ static azs_rc perms_prune(azs_store_t *st)
 
 azs_rc azs_role_del(azs_store_t *st, const char *role)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
 
     /* Inheritance, grants to users and permissions follow through
@@ -370,7 +375,7 @@ azs_rc azs_role_del(azs_store_t *st, const char *role)
     if ((r = prep(st, "DELETE FROM roles WHERE name = ?1", &s)) != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_text(s, 1, role, -1, SQLITE_STATIC);
+    azs_bind_text(s, 1, role);
     if ((r = run(st, s, 1)) != AZS_RC_OK) {
         return r;
     }
@@ -392,7 +397,7 @@ azs_rc azs_role_list(azs_store_t *st, apr_pool_t *p,
 
 azs_rc azs_role_grant(azs_store_t *st, const char *role, const char *perm)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_int64_t rid;
     azs_rc r;
 
@@ -402,27 +407,29 @@ azs_rc azs_role_grant(azs_store_t *st, const char *role, const char *perm)
     if ((r = role_id(st, role, &rid)) != AZS_RC_OK) {
         return r;
     }
-    r = prep(st, "INSERT OR IGNORE INTO permissions (name) VALUES (?1)", &s);
+    r = prep(st, "INSERT INTO permissions (name) VALUES (?1)"
+                 " ON CONFLICT DO NOTHING", &s);
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_text(s, 1, perm, -1, SQLITE_STATIC);
+    azs_bind_text(s, 1, perm);
     if ((r = run(st, s, 0)) != AZS_RC_OK) {
         return r;
     }
     r = prep(st, "INSERT INTO role_permissions (role_id, perm_id)"
-                 " SELECT ?1, id FROM permissions WHERE name = ?2", &s);
+                 " SELECT CAST(?1 AS bigint), id FROM permissions"
+                 " WHERE name = ?2", &s);
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, rid);
-    sqlite3_bind_text(s, 2, perm, -1, SQLITE_STATIC);
+    azs_bind_int64(s, 1, rid);
+    azs_bind_text(s, 2, perm);
     return run(st, s, 0);
 }
 
 azs_rc azs_role_revoke(azs_store_t *st, const char *role, const char *perm)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_int64_t rid;
     azs_rc r;
 
@@ -435,8 +442,8 @@ azs_rc azs_role_revoke(azs_store_t *st, const char *role, const char *perm)
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, rid);
-    sqlite3_bind_text(s, 2, perm, -1, SQLITE_STATIC);
+    azs_bind_int64(s, 1, rid);
+    azs_bind_text(s, 2, perm);
     if ((r = run(st, s, 1)) != AZS_RC_OK) {
         return r;
     }
@@ -446,7 +453,7 @@ azs_rc azs_role_revoke(azs_store_t *st, const char *role, const char *perm)
 azs_rc azs_role_inherit(azs_store_t *st, const char *role,
                         const char *other)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_int64_t rid, oid;
     azs_rc r;
     int rc;
@@ -459,21 +466,21 @@ azs_rc azs_role_inherit(azs_store_t *st, const char *role,
         return AZS_RC_INVALID;
     }
     /* role inherits other: a cycle when other already reaches role. */
-    r = prep(st, "WITH RECURSIVE up(id) AS (SELECT ?1 UNION"
+    r = prep(st, "WITH RECURSIVE up(id) AS (SELECT CAST(?1 AS bigint) UNION"
                  " SELECT role_inherits.parent_id FROM role_inherits"
                  " JOIN up ON role_inherits.role_id = up.id)"
                  " SELECT 1 FROM up WHERE id = ?2", &s);
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, oid);
-    sqlite3_bind_int64(s, 2, rid);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    azs_bind_int64(s, 1, oid);
+    azs_bind_int64(s, 2, rid);
+    rc = azs_step(s);
+    if (rc == AZS_STEP_ROW) {
         release(s);
         return AZS_RC_INVALID;
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != AZS_STEP_DONE) {
         return db_fail(st, s, rc);
     }
     release(s);
@@ -482,15 +489,15 @@ azs_rc azs_role_inherit(azs_store_t *st, const char *role,
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, rid);
-    sqlite3_bind_int64(s, 2, oid);
+    azs_bind_int64(s, 1, rid);
+    azs_bind_int64(s, 2, oid);
     return run(st, s, 0);
 }
 
 azs_rc azs_role_disinherit(azs_store_t *st, const char *role,
                            const char *other)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_int64_t rid, oid;
     azs_rc r;
 
@@ -503,8 +510,8 @@ azs_rc azs_role_disinherit(azs_store_t *st, const char *role,
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, rid);
-    sqlite3_bind_int64(s, 2, oid);
+    azs_bind_int64(s, 1, rid);
+    azs_bind_int64(s, 2, oid);
     return run(st, s, 1);
 }
 
@@ -547,10 +554,10 @@ azs_rc azs_token_add(azs_store_t *st, const char *user,
                      apr_int64_t expires, const apr_array_header_t *scopes,
                      apr_int64_t *id)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_int64_t uid, tid;
     azs_rc r;
-    int i;
+    int i, rc;
 
     if (!label) {
         label = "";
@@ -567,28 +574,33 @@ azs_rc azs_token_add(azs_store_t *st, const char *user,
         return r;
     }
     r = prep(st, "INSERT INTO tokens (hash, user_id, label, created,"
-                 " expires) VALUES (?1, ?2, ?3, ?4, ?5)", &s);
+                 " expires) VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id", &s);
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_blob(s, 1, hash, AZS_SHA256_LEN, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, uid);
-    sqlite3_bind_text(s, 3, label, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, azs_now());
-    sqlite3_bind_int64(s, 5, expires);
-    if ((r = run(st, s, 0)) != AZS_RC_OK) {
-        return r;
+    azs_bind_blob(s, 1, hash, AZS_SHA256_LEN);
+    azs_bind_int64(s, 2, uid);
+    azs_bind_text(s, 3, label);
+    azs_bind_int64(s, 4, azs_now());
+    azs_bind_int64(s, 5, expires);
+    rc = azs_step(s);
+    if (rc != AZS_STEP_ROW) {
+        if (is_unique_violation(rc)) {
+            release(s);
+            return AZS_RC_EXISTS;
+        }
+        return db_fail(st, s, rc);
     }
-    tid = sqlite3_last_insert_rowid(azs_store_db(st));
+    tid = azs_col_int64(s, 0);
+    release(s);
     for (i = 0; scopes && i < scopes->nelts; i++) {
-        r = prep(st, "INSERT OR IGNORE INTO token_scopes (token_id, perm)"
-                     " VALUES (?1, ?2)", &s);
+        r = prep(st, "INSERT INTO token_scopes (token_id, perm)"
+                     " VALUES (?1, ?2) ON CONFLICT DO NOTHING", &s);
         if (r != AZS_RC_OK) {
             return r;
         }
-        sqlite3_bind_int64(s, 1, tid);
-        sqlite3_bind_text(s, 2, APR_ARRAY_IDX(scopes, i, const char *), -1,
-                          SQLITE_STATIC);
+        azs_bind_int64(s, 1, tid);
+        azs_bind_text(s, 2, APR_ARRAY_IDX(scopes, i, const char *));
         if ((r = run(st, s, 0)) != AZS_RC_OK) {
             return r;
         }
@@ -601,7 +613,7 @@ azs_rc azs_token_add(azs_store_t *st, const char *user,
 
 azs_rc azs_token_revoke(azs_store_t *st, apr_int64_t id, apr_int64_t now)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
     int rc;
 
@@ -614,19 +626,19 @@ azs_rc azs_token_revoke(azs_store_t *st, apr_int64_t id, apr_int64_t now)
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, now);
+    azs_bind_int64(s, 1, id);
+    azs_bind_int64(s, 2, now);
     if ((r = run(st, s, 1)) != AZS_RC_NOTFOUND) {
         return r;
     }
     if ((r = prep(st, "SELECT 1 FROM tokens WHERE id = ?1", &s)) != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, id);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+    azs_bind_int64(s, 1, id);
+    rc = azs_step(s);
+    if (rc == AZS_STEP_ROW || rc == AZS_STEP_DONE) {
         release(s);
-        return rc == SQLITE_ROW ? AZS_RC_OK : AZS_RC_NOTFOUND;
+        return rc == AZS_STEP_ROW ? AZS_RC_OK : AZS_RC_NOTFOUND;
     }
     return db_fail(st, s, rc);
 }
@@ -634,7 +646,7 @@ azs_rc azs_token_revoke(azs_store_t *st, apr_int64_t id, apr_int64_t now)
 azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
                       apr_array_header_t **tokens)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_hash_t *byid = apr_hash_make(p);
     apr_int64_t uid = 0;
     azs_rc r;
@@ -652,22 +664,22 @@ azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, uid);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    azs_bind_int64(s, 1, uid);
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
         azs_token_t *t = apr_array_push(*tokens);
 
-        t->id = sqlite3_column_int64(s, 0);
-        t->user_id = sqlite3_column_int64(s, 1);
+        t->id = azs_col_int64(s, 0);
+        t->user_id = azs_col_int64(s, 1);
         t->user = col_text(p, s, 2);
         t->label = col_text(p, s, 3);
-        t->created = sqlite3_column_int64(s, 4);
-        t->expires = sqlite3_column_int64(s, 5);
-        t->revoked = sqlite3_column_int64(s, 6);
+        t->created = azs_col_int64(s, 4);
+        t->expires = azs_col_int64(s, 5);
+        t->revoked = azs_col_int64(s, 6);
         t->scopes = apr_array_make(p, 2, sizeof(const char *));
         apr_hash_set(byid, apr_pmemdup(p, &t->id, sizeof(t->id)),
                      sizeof(t->id), t->scopes);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != AZS_STEP_DONE) {
         return db_fail(st, s, rc);
     }
     release(s);
@@ -680,16 +692,16 @@ azs_rc azs_token_list(azs_store_t *st, const char *user, apr_pool_t *p,
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, uid);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        apr_int64_t tid = sqlite3_column_int64(s, 0);
+    azs_bind_int64(s, 1, uid);
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
+        apr_int64_t tid = azs_col_int64(s, 0);
         apr_array_header_t *sc = apr_hash_get(byid, &tid, sizeof(tid));
 
         if (sc) {
             APR_ARRAY_PUSH(sc, const char *) = col_text(p, s, 1);
         }
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != AZS_STEP_DONE) {
         return db_fail(st, s, rc);
     }
     release(s);
@@ -712,7 +724,7 @@ static int range_invalid(const azs_cidr_t *range)
 azs_rc azs_block_add(azs_store_t *st, const azs_cidr_t *range,
                      const char *reason, apr_int64_t expires)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_pool_t *p;
     azs_rc r;
 
@@ -731,34 +743,35 @@ azs_rc azs_block_add(azs_store_t *st, const azs_cidr_t *range,
         release(s);
         return AZS_RC_INVALID;
     }
-    sqlite3_bind_blob(s, 1, range->net, 16, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, range->bits);
-    sqlite3_bind_text(s, 3, azs_cidr_format(p, range), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, reason, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, azs_now());
-    sqlite3_bind_int64(s, 6, expires);
-    apr_pool_destroy(p);
-    return run(st, s, 0);
+    azs_bind_blob(s, 1, range->net, 16);
+    azs_bind_int64(s, 2, range->bits);
+    azs_bind_text(s, 3, azs_cidr_format(p, range));
+    azs_bind_text(s, 4, reason);
+    azs_bind_int64(s, 5, azs_now());
+    azs_bind_int64(s, 6, expires);
+    r = run(st, s, 0);
+    apr_pool_destroy(p);        /* after the run: the text is bound */
+    return r;
 }
 
 azs_rc azs_block_del(azs_store_t *st, const azs_cidr_t *range)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
 
     r = prep(st, "DELETE FROM blocklist WHERE bits = ?1 AND net = ?2", &s);
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int(s, 1, range->bits);
-    sqlite3_bind_blob(s, 2, range->net, 16, SQLITE_STATIC);
+    azs_bind_int64(s, 1, range->bits);
+    azs_bind_blob(s, 2, range->net, 16);
     return run(st, s, 1);
 }
 
 azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
                       apr_array_header_t **entries)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
     int rc;
 
@@ -768,22 +781,23 @@ azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
     if (r != AZS_RC_OK) {
         return r;
     }
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
         azs_block_t *b = apr_array_push(*entries);
-        const void *net = sqlite3_column_blob(s, 1);
+        int len;
+        const void *net = azs_col_blob(s, 1, &len);
 
         memset(b, 0, sizeof(*b));
-        b->id = sqlite3_column_int64(s, 0);
-        if (net && sqlite3_column_bytes(s, 1) == 16) {
+        b->id = azs_col_int64(s, 0);
+        if (net && len == 16) {
             memcpy(b->range.net, net, 16);
         }
-        b->range.bits = sqlite3_column_int(s, 2);
+        b->range.bits = (int)azs_col_int64(s, 2);
         b->text = col_text(p, s, 3);
         b->reason = col_text(p, s, 4);
-        b->created = sqlite3_column_int64(s, 5);
-        b->expires = sqlite3_column_int64(s, 6);
+        b->created = azs_col_int64(s, 5);
+        b->expires = azs_col_int64(s, 6);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != AZS_STEP_DONE) {
         return db_fail(st, s, rc);
     }
     release(s);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
 
 #include <apr_strings.h>
 
@@ -60,8 +61,17 @@ static const char *const queries[Q_COUNT] = {
 
 #define AZS_WAL_HDR 48
 
+struct azs_stmt {
+    azs_store_t *st;
+    sqlite3_stmt *lite;      /* SQLite, or */
+    azs_pg_stmt_t *pg;       /* PostgreSQL */
+};
+
 struct azs_store {
-    sqlite3 *db;
+    sqlite3 *db;             /* SQLite, or */
+    azs_pg_t *pg;            /* PostgreSQL */
+    const azs_watch_t *watch;  /* PostgreSQL: what the node heard */
+    int max_stale_ms;
     const char *path;
     const char *id;          /* path, device and inode: see azs_store_id */
     dev_t dev;
@@ -75,7 +85,7 @@ struct azs_store {
                               * keeps size and mtime, never ctime */
     char err[256];
     apr_pool_t *pool;
-    apr_hash_t *prepared;    /* const char * (address) -> sqlite3_stmt * */
+    apr_hash_t *prepared;    /* const char * (address) -> azs_stmt_t * */
     /* Prefix lengths present in the blocklist, longest first, as of
      * generation bits_gen (0: not loaded). */
     apr_int64_t bits_gen;
@@ -99,7 +109,16 @@ struct azs_store {
 
 const char *azs_store_error(azs_store_t *st)
 {
-    return st->err[0] ? st->err : sqlite3_errmsg(st->db);
+    if (st->err[0]) {
+        return st->err;
+    }
+    return st->pg ? azs_pg_error(st->pg)
+                  : st->db ? sqlite3_errmsg(st->db) : "not open";
+}
+
+int azs_store_is_pg(azs_store_t *st)
+{
+    return st->pg != NULL;
 }
 
 void azs_store_set_error(azs_store_t *st, const char *msg)
@@ -109,8 +128,13 @@ void azs_store_set_error(azs_store_t *st, const char *msg)
 
 static azs_rc db_fail(azs_store_t *st, int rc)
 {
-    apr_snprintf(st->err, sizeof(st->err), "%s (sqlite %d)",
-                 sqlite3_errmsg(st->db), rc);
+    if (st->pg) {
+        apr_cpystrn(st->err, azs_pg_error(st->pg), sizeof(st->err));
+    }
+    else {
+        apr_snprintf(st->err, sizeof(st->err), "%s (sqlite %d)",
+                     st->db ? sqlite3_errmsg(st->db) : "not open", rc);
+    }
     return AZS_RC_DBERR;
 }
 
@@ -130,7 +154,14 @@ static apr_status_t store_cleanup(void *data)
     apr_hash_index_t *hi;
 
     for (hi = apr_hash_first(NULL, st->prepared); hi; hi = apr_hash_next(hi)) {
-        sqlite3_finalize(apr_hash_this_val(hi));
+        azs_stmt_t *s = apr_hash_this_val(hi);
+
+        if (s->lite) {
+            sqlite3_finalize(s->lite);
+        }
+        else if (s->pg) {
+            azs_pg_reset(s->pg);
+        }
     }
     apr_hash_clear(st->prepared);
     st->shm = NULL;
@@ -138,6 +169,9 @@ static apr_status_t store_cleanup(void *data)
     if (st->db) {
         sqlite3_close_v2(st->db);
         st->db = NULL;
+    }
+    if (st->pg) {
+        azs_pg_close(st->pg);
     }
     return APR_SUCCESS;
 }
@@ -153,6 +187,10 @@ int azs_store_stale(azs_store_t *st)
 {
     struct stat sb;
 
+    if (st->pg) {
+        /* A connection that failed or missed a deadline is gone. */
+        return !azs_pg_ok(st->pg);
+    }
     /* A new mode or owner is checked too: a handle opened before a chmod
      * 000 would go on reading what httpd may no longer read.  So are size
      * and mtime: SQLite writes the main file only when it checkpoints (a
@@ -188,6 +226,52 @@ int azs_sqlite_int(sqlite3 *db, const char *sql, int *value)
     return rc;
 }
 
+/* A connection's identity for caches: the URL without a password (a
+ * password in it is refused anyway, see azs_pg_open's callers). */
+static azs_rc pg_open(azs_store_t **out, azs_store_t *st, int readonly,
+                      int timeout_ms, apr_pool_t *p, const char **err)
+{
+    azs_stmt_t *s;
+    azs_rc r;
+    int rc;
+
+    /* httpd (read-only) bounds every call; htauthz waits as long as the
+     * server takes, but no more than timeout_ms for another writer's
+     * row lock. */
+    if (azs_pg_open(&st->pg, st->path, readonly ? timeout_ms : 0, p, err)
+        != AZS_RC_OK) {
+        return AZS_RC_DBERR;
+    }
+    apr_pool_cleanup_register(p, st, store_cleanup, apr_pool_cleanup_null);
+    st->id = st->path;
+    if (!readonly
+        && azs_pg_exec(st->pg, apr_psprintf(p, "SET lock_timeout = %d",
+                                            timeout_ms)) != AZS_RC_OK) {
+        *err = apr_psprintf(p, "cannot use %s: %s", st->path,
+                            azs_pg_error(st->pg));
+        store_cleanup(st);
+        return AZS_RC_DBERR;
+    }
+    r = azs_store_prepare(st, "SELECT value FROM meta"
+                          " WHERE key = 'schema_version'", &s);
+    rc = r == AZS_RC_OK ? azs_step(s) : AZS_STEP_ERROR;
+    if (rc != AZS_STEP_ROW
+        || azs_col_int64(s, 0) != AZS_SCHEMA_VERSION) {
+        *err = rc == AZS_STEP_ROW
+               ? apr_psprintf(p, "the database has schema version %"
+                              APR_INT64_T_FMT ", this build knows %d",
+                              azs_col_int64(s, 0), AZS_SCHEMA_VERSION)
+               : apr_psprintf(p, "cannot read the schema version (not "
+                              "initialized? run htauthz init): %s",
+                              azs_store_error(st));
+        store_cleanup(st);
+        return AZS_RC_DBERR;
+    }
+    azs_reset(s);
+    *out = st;
+    return AZS_RC_OK;
+}
+
 azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
                       int busy_timeout_ms, apr_pool_t *p, const char **err)
 {
@@ -201,6 +285,9 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
     st->pool = p;
     st->prepared = apr_hash_make(p);
     st->path = apr_pstrdup(p, path);
+    if (azs_is_pg_url(path)) {
+        return pg_open(out, st, readonly, busy_timeout_ms, p, err);
+    }
     /* The identity of the file is taken before opening, so a file
      * replaced in between is seen as stale at the next check. */
     if (stat(path, &sb) != 0) {
@@ -274,40 +361,186 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
 }
 
 azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
-                         sqlite3_stmt **s)
+                         azs_stmt_t **s)
 {
+    azs_stmt_t *n;
     int rc;
 
     *s = apr_hash_get(st->prepared, &sql, sizeof(sql));
     if (*s) {
         return AZS_RC_OK;
     }
-    rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
-                            NULL);
-    if (rc != SQLITE_OK) {
-        return db_fail(st, rc);
+    n = apr_pcalloc(st->pool, sizeof(*n));
+    n->st = st;
+    if (st->pg) {
+        /* Prepared on the server at its first run. */
+        n->pg = azs_pg_stmt_make(st->pg, sql, st->pool);
+    }
+    else {
+        rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+                                &n->lite, NULL);
+        if (rc != SQLITE_OK) {
+            return db_fail(st, rc);
+        }
     }
     apr_hash_set(st->prepared, apr_pmemdup(st->pool, &sql, sizeof(sql)),
-                 sizeof(sql), *s);
+                 sizeof(sql), n);
+    *s = n;
     return AZS_RC_OK;
 }
 
-static azs_rc stmt_get(azs_store_t *st, int q, sqlite3_stmt **s)
+void azs_bind_int64(azs_stmt_t *s, int i, apr_int64_t v)
+{
+    if (s->pg) {
+        azs_pg_bind_int64(s->pg, i, v);
+    }
+    else {
+        sqlite3_bind_int64(s->lite, i, v);
+    }
+}
+
+void azs_bind_text(azs_stmt_t *s, int i, const char *v)
+{
+    if (s->pg) {
+        azs_pg_bind_text(s->pg, i, v);
+    }
+    else {
+        sqlite3_bind_text(s->lite, i, v, -1, SQLITE_STATIC);
+    }
+}
+
+void azs_bind_blob(azs_stmt_t *s, int i, const void *v, int len)
+{
+    if (s->pg) {
+        azs_pg_bind_blob(s->pg, i, v, len);
+    }
+    else {
+        sqlite3_bind_blob(s->lite, i, v, len, SQLITE_STATIC);
+    }
+}
+
+int azs_step(azs_stmt_t *s)
+{
+    int rc;
+
+    if (s->pg) {
+        rc = azs_pg_step(s->pg);
+        if (rc != AZS_STEP_ROW && rc != AZS_STEP_DONE) {
+            db_fail(s->st, rc);
+        }
+        return rc;
+    }
+    rc = sqlite3_step(s->lite);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_fail(s->st, rc);
+    }
+    return rc;
+}
+
+void azs_reset(azs_stmt_t *s)
+{
+    if (s->pg) {
+        azs_pg_reset(s->pg);
+        azs_pg_clear(s->pg);
+    }
+    else {
+        sqlite3_reset(s->lite);
+        sqlite3_clear_bindings(s->lite);
+    }
+}
+
+int azs_col_null(azs_stmt_t *s, int i)
+{
+    return s->pg ? azs_pg_col_null(s->pg, i)
+                 : sqlite3_column_type(s->lite, i) == SQLITE_NULL;
+}
+
+apr_int64_t azs_col_int64(azs_stmt_t *s, int i)
+{
+    return s->pg ? azs_pg_col_int64(s->pg, i)
+                 : sqlite3_column_int64(s->lite, i);
+}
+
+const char *azs_col_text(azs_stmt_t *s, int i)
+{
+    return s->pg ? azs_pg_col_text(s->pg, i)
+                 : (const char *)sqlite3_column_text(s->lite, i);
+}
+
+const void *azs_col_blob(azs_stmt_t *s, int i, int *len)
+{
+    const void *b;
+
+    if (s->pg) {
+        return azs_pg_col_blob(s->pg, i, len);
+    }
+    b = sqlite3_column_blob(s->lite, i);
+    *len = sqlite3_column_bytes(s->lite, i);
+    return b;
+}
+
+apr_int64_t azs_store_changes(azs_store_t *st)
+{
+    return st->pg ? azs_pg_changes(st->pg) : sqlite3_changes(st->db);
+}
+
+int azs_step_unique(int rc)
+{
+    return rc == SQLITE_CONSTRAINT_UNIQUE
+           || rc == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+static azs_rc stmt_get(azs_store_t *st, int q, azs_stmt_t **s)
 {
     return azs_store_prepare(st, queries[q], s);
 }
 
 static azs_rc exec_simple(azs_store_t *st, const char *sql)
 {
-    int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+    int rc;
 
+    if (st->pg) {
+        return azs_pg_exec(st->pg, sql) == AZS_RC_OK ? AZS_RC_OK
+                                                     : db_fail(st, 0);
+    }
+    rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? AZS_RC_OK : db_fail(st, rc);
 }
 
 azs_rc azs_store_begin(azs_store_t *st)
 {
+    azs_stmt_t *s;
+    azs_rc r;
+    int rc;
+
     st->err[0] = '\0';
-    return exec_simple(st, "BEGIN IMMEDIATE");
+    if (!st->pg) {
+        return exec_simple(st, "BEGIN IMMEDIATE");
+    }
+    /* Writers take turns on the generation's row (what flock is to a
+     * SQLite file): so feed rows are numbered in the order their
+     * transactions commit, and a reader that has seen row N has seen
+     * every row before it. */
+    if ((r = exec_simple(st, "BEGIN")) != AZS_RC_OK) {
+        return r;
+    }
+    if ((r = azs_store_prepare(st, "SELECT value FROM meta WHERE key ="
+                               " 'generation' FOR UPDATE", &s))
+        != AZS_RC_OK) {
+        azs_store_rollback(st);
+        return r;
+    }
+    rc = azs_step(s);
+    azs_reset(s);
+    if (rc != AZS_STEP_ROW) {
+        if (rc == AZS_STEP_BUSY) {
+            azs_store_set_error(st, "database is locked (another writer "
+                                "holds it)");
+        }
+        azs_store_rollback(st);
+        return AZS_RC_DBERR;
+    }
+    return AZS_RC_OK;
 }
 
 azs_rc azs_store_commit(azs_store_t *st)
@@ -317,6 +550,12 @@ azs_rc azs_store_commit(azs_store_t *st)
 
 void azs_store_rollback(azs_store_t *st)
 {
+    if (st->pg) {
+        if (azs_pg_in_txn(st->pg)) {
+            azs_pg_exec(st->pg, "ROLLBACK");
+        }
+        return;
+    }
     if (!sqlite3_get_autocommit(st->db)) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     }
@@ -379,9 +618,15 @@ static int wal_header(azs_store_t *st, unsigned char out[AZS_WAL_HDR])
 
 int azs_store_read_begin(azs_store_t *st)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     int rc;
 
+    if (st->pg) {
+        /* One snapshot for the request's reads, as with SQLite. */
+        return !azs_pg_in_txn(st->pg)
+               && azs_pg_exec(st->pg, "BEGIN ISOLATION LEVEL REPEATABLE"
+                              " READ READ ONLY") == AZS_RC_OK;
+    }
     if (!st->db || !sqlite3_get_autocommit(st->db)
         || azs_store_prepare(st, "BEGIN", &s) != AZS_RC_OK) {
         return 0;
@@ -390,62 +635,72 @@ int azs_store_read_begin(azs_store_t *st)
      * is then at least as new as this header (never older, which would
      * let azs_store_unchanged vouch for a generation it did not see). */
     st->pending_ok = wal_header(st, st->pending);
-    rc = sqlite3_step(s);
-    sqlite3_reset(s);
-    if (rc != SQLITE_DONE) {
+    rc = azs_step(s);
+    azs_reset(s);
+    if (rc != AZS_STEP_DONE) {
         st->pending_ok = 0;
     }
-    return rc == SQLITE_DONE;
+    return rc == AZS_STEP_DONE;
 }
 
 void azs_store_read_end(azs_store_t *st)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     int rc = SQLITE_ERROR;
 
     st->pending_ok = 0;
+    if (st->pg) {
+        if (azs_pg_in_txn(st->pg)
+            && azs_pg_exec(st->pg, "COMMIT") != AZS_RC_OK) {
+            azs_pg_exec(st->pg, "ROLLBACK");
+        }
+        return;
+    }
     if (!st->db || sqlite3_get_autocommit(st->db)) {
         return;
     }
     if (azs_store_prepare(st, "COMMIT", &s) == AZS_RC_OK) {
-        rc = sqlite3_step(s);
-        sqlite3_reset(s);
+        rc = azs_step(s);
+        azs_reset(s);
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != AZS_STEP_DONE) {
         sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
     }
 }
 
 int azs_store_in_read(azs_store_t *st)
 {
+    if (st->pg) {
+        return azs_pg_in_txn(st->pg);
+    }
     return st->db && !sqlite3_get_autocommit(st->db);
 }
 
-static const char *col_text(apr_pool_t *p, sqlite3_stmt *s, int i)
+static const char *col_text(apr_pool_t *p, azs_stmt_t *s, int i)
 {
-    const unsigned char *t = sqlite3_column_text(s, i);
+    const char *t = azs_col_text(s, i);
 
-    return apr_pstrdup(p, t ? (const char *)t : "");
+    return apr_pstrdup(p, t ? t : "");
 }
 
 azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r = stmt_get(st, Q_GENERATION, &s);
     int rc;
 
     if (r != AZS_RC_OK) {
         return r;
     }
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-        *gen = sqlite3_column_int64(s, 0);
-        st->pos.seq = sqlite3_column_int64(s, 1);
-        st->pos.tag = sqlite3_column_int64(s, 2);
+    rc = azs_step(s);
+    if (rc == AZS_STEP_ROW && !azs_col_null(s, 0)) {
+        *gen = azs_col_int64(s, 0);
+        st->pos.seq = azs_col_int64(s, 1);
+        st->pos.tag = azs_col_int64(s, 2);
         r = AZS_RC_OK;
     }
-    else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        azs_store_set_error(st, rc == SQLITE_ROW
+    else if (rc == AZS_STEP_ROW || rc == AZS_STEP_DONE) {
+        azs_store_set_error(st, rc == AZS_STEP_ROW
                                 ? "meta.generation is missing"
                                 : "the change feed is empty");
         r = AZS_RC_DBERR;
@@ -453,9 +708,17 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
     else {
         r = db_fail(st, rc);
     }
-    sqlite3_reset(s);
+    azs_reset(s);
     if (r != AZS_RC_OK) {
         st->hdr_ok = st->pending_ok = 0;
+        return r;
+    }
+    if (st->pg) {
+        /* What this handle read, for azs_store_unchanged to compare with
+         * what the node's watcher hears. */
+        st->hdr_gen = *gen;
+        st->hdr_pos = st->pos;
+        st->hdr_ok = 1;
         return r;
     }
     if (st->pending_ok && !sqlite3_get_autocommit(st->db)) {
@@ -475,6 +738,24 @@ int azs_store_unchanged(azs_store_t *st, apr_int64_t *gen)
 {
     unsigned char now[AZS_WAL_HDR];
 
+    if (st->pg) {
+        apr_int64_t wgen, heard;
+        azs_feed_pos_t wpos;
+
+        /* Nothing changed since this handle read the generation, as far
+         * as the node heard, and it heard within the lease. */
+        if (!st->hdr_ok || !st->watch
+            || !azs_watch_read(st->watch, &wgen, &wpos, &heard)
+            || azs_mono_ms() - heard > st->max_stale_ms
+            || wgen != st->hdr_gen || wpos.seq != st->hdr_pos.seq
+            || wpos.tag != st->hdr_pos.tag) {
+            return 0;
+        }
+        *gen = st->hdr_gen;
+        st->pos = st->hdr_pos;
+        return 1;
+    }
+
     if (!st->hdr_ok || !wal_header(st, now)
         || memcmp(now, st->hdr, sizeof(now)) != 0) {
         return 0;
@@ -492,54 +773,56 @@ void azs_store_feed_pos(azs_store_t *st, azs_feed_pos_t *pos)
 azs_rc azs_store_feed(azs_store_t *st, apr_int64_t from, apr_int64_t to,
                       int limit, azs_feed_fn fn, void *baton)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r = stmt_get(st, Q_FEED, &s);
     int rc;
 
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, from);
-    sqlite3_bind_int64(s, 2, to);
-    sqlite3_bind_int(s, 3, limit);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const unsigned char *key = sqlite3_column_text(s, 3);
+    azs_bind_int64(s, 1, from);
+    azs_bind_int64(s, 2, to);
+    azs_bind_int64(s, 3, limit);
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
+        const char *key = azs_col_text(s, 3);
 
-        fn(baton, sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-           sqlite3_column_int(s, 2), key ? (const char *)key : "");
+        fn(baton, azs_col_int64(s, 0), azs_col_int64(s, 1),
+           (int)azs_col_int64(s, 2), key ? (const char *)key : "");
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
+    azs_reset(s);
+    return rc == AZS_STEP_DONE ? AZS_RC_OK : db_fail(st, rc);
 }
 
 azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
                     apr_pool_t *p)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r = stmt_get(st, Q_USER, &s);
     int rc;
 
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        u->id = sqlite3_column_int64(s, 0);
+    if (st->pg && !azs_utf8_valid(name)) {
+        return AZS_RC_NOTFOUND;     /* PostgreSQL holds UTF-8 only */
+    }
+    azs_bind_text(s, 1, name);
+    rc = azs_step(s);
+    if (rc == AZS_STEP_ROW) {
+        u->id = azs_col_int64(s, 0);
         u->name = col_text(p, s, 1);
         u->hash = col_text(p, s, 2);
-        u->disabled = sqlite3_column_int(s, 3) != 0;
-        u->expires = sqlite3_column_int64(s, 4);
-        u->created = sqlite3_column_int64(s, 5);
-        u->updated = sqlite3_column_int64(s, 6);
-        u->cred = sqlite3_column_int64(s, 7);
+        u->disabled = (int)azs_col_int64(s, 3) != 0;
+        u->expires = azs_col_int64(s, 4);
+        u->created = azs_col_int64(s, 5);
+        u->updated = azs_col_int64(s, 6);
+        u->cred = azs_col_int64(s, 7);
         r = AZS_RC_OK;
     }
     else {
-        r = rc == SQLITE_DONE ? AZS_RC_NOTFOUND : db_fail(st, rc);
+        r = rc == AZS_STEP_DONE ? AZS_RC_NOTFOUND : db_fail(st, rc);
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    azs_reset(s);
     return r;
 }
 
@@ -547,24 +830,24 @@ azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
 static azs_rc role_perms(azs_store_t *st, apr_int64_t role_id,
                          const char *chain, apr_pool_t *p, apr_hash_t *perms)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r = stmt_get(st, Q_ROLE_PERMS, &s);
     int rc;
 
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, role_id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(s, 0);
+    azs_bind_int64(s, 1, role_id);
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
+        const char *name = azs_col_text(s, 0);
 
         if (name && !apr_hash_get(perms, name, APR_HASH_KEY_STRING)) {
             apr_hash_set(perms, apr_pstrdup(p, name), APR_HASH_KEY_STRING,
                          chain);
         }
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
+    azs_reset(s);
+    return rc == AZS_STEP_DONE ? AZS_RC_OK : db_fail(st, rc);
 }
 
 typedef struct {
@@ -578,7 +861,7 @@ typedef struct {
 static azs_rc role_walk(azs_store_t *st, apr_array_header_t *queue,
                         apr_pool_t *p, apr_hash_t *roles, apr_hash_t *perms)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
     int rc, head = 0;
 
@@ -592,22 +875,22 @@ static azs_rc role_walk(azs_store_t *st, apr_array_header_t *queue,
         if ((r = role_perms(st, cur.id, cur.chain, p, perms)) != AZS_RC_OK) {
             return r;
         }
-        sqlite3_bind_int64(s, 1, cur.id);
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            const char *name = (const char *)sqlite3_column_text(s, 1);
+        azs_bind_int64(s, 1, cur.id);
+        while ((rc = azs_step(s)) == AZS_STEP_ROW) {
+            const char *name = azs_col_text(s, 1);
             role_item *it;
 
             if (!name || apr_hash_get(roles, name, APR_HASH_KEY_STRING)) {
                 continue;
             }
             it = apr_array_push(queue);
-            it->id = sqlite3_column_int64(s, 0);
+            it->id = azs_col_int64(s, 0);
             it->chain = apr_pstrcat(p, cur.chain, " > ", name, NULL);
             apr_hash_set(roles, apr_pstrdup(p, name), APR_HASH_KEY_STRING,
                          it->chain);
         }
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE) {
+        azs_reset(s);
+        if (rc != AZS_STEP_DONE) {
             return db_fail(st, rc);
         }
     }
@@ -619,15 +902,15 @@ static azs_rc direct_roles(azs_store_t *st, apr_int64_t user_id,
                            apr_pool_t *p, apr_array_header_t *queue,
                            apr_hash_t *roles)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
     int rc;
 
     if ((r = stmt_get(st, Q_USER_ROLES, &s)) != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, user_id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    azs_bind_int64(s, 1, user_id);
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
         const char *name = col_text(p, s, 1);
         role_item *it;
 
@@ -635,14 +918,14 @@ static azs_rc direct_roles(azs_store_t *st, apr_int64_t user_id,
             continue;
         }
         it = apr_array_push(queue);
-        it->id = sqlite3_column_int64(s, 0);
+        it->id = azs_col_int64(s, 0);
         it->chain = name;
         if (roles) {
             apr_hash_set(roles, name, APR_HASH_KEY_STRING, name);
         }
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
+    azs_reset(s);
+    return rc == AZS_STEP_DONE ? AZS_RC_OK : db_fail(st, rc);
 }
 
 azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
@@ -686,31 +969,31 @@ azs_rc azs_user_role_ids(azs_store_t *st, apr_int64_t user_id,
 static azs_rc rows_of(azs_store_t *st, int q, apr_int64_t arg, apr_pool_t *p,
                       apr_array_header_t *names, apr_array_header_t *ids)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r = stmt_get(st, q, &s);
     int rc;
 
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, arg);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    azs_bind_int64(s, 1, arg);
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
         if (ids) {
-            APR_ARRAY_PUSH(ids, apr_int64_t) = sqlite3_column_int64(s, 0);
+            APR_ARRAY_PUSH(ids, apr_int64_t) = azs_col_int64(s, 0);
         }
         else {
             APR_ARRAY_PUSH(names, const char *) = col_text(p, s, 0);
         }
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
+    azs_reset(s);
+    return rc == AZS_STEP_DONE ? AZS_RC_OK : db_fail(st, rc);
 }
 
 azs_rc azs_role_node(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
                      const char **name, apr_array_header_t **perms,
                      apr_array_header_t **parents)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
     int rc;
 
@@ -720,14 +1003,14 @@ azs_rc azs_role_node(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
     if ((r = stmt_get(st, Q_ROLE_NAME, &s)) != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, role_id);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
+    azs_bind_int64(s, 1, role_id);
+    rc = azs_step(s);
+    if (rc == AZS_STEP_ROW) {
         *name = col_text(p, s, 0);
     }
-    sqlite3_reset(s);
-    if (rc != SQLITE_ROW) {
-        return rc == SQLITE_DONE ? AZS_RC_NOTFOUND : db_fail(st, rc);
+    azs_reset(s);
+    if (rc != AZS_STEP_ROW) {
+        return rc == AZS_STEP_DONE ? AZS_RC_NOTFOUND : db_fail(st, rc);
     }
     if ((r = rows_of(st, Q_ROLE_PERMS, role_id, p, *perms, NULL))
         != AZS_RC_OK) {
@@ -739,30 +1022,29 @@ azs_rc azs_role_node(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
 azs_rc azs_token_get(azs_store_t *st, const unsigned char hash[32],
                      azs_token_t *t, apr_pool_t *p)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r = stmt_get(st, Q_TOKEN, &s);
     int rc;
 
     if (r != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_blob(s, 1, hash, AZS_SHA256_LEN, SQLITE_STATIC);
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        t->id = sqlite3_column_int64(s, 0);
-        t->user_id = sqlite3_column_int64(s, 1);
+    azs_bind_blob(s, 1, hash, AZS_SHA256_LEN);
+    rc = azs_step(s);
+    if (rc == AZS_STEP_ROW) {
+        t->id = azs_col_int64(s, 0);
+        t->user_id = azs_col_int64(s, 1);
         t->user = col_text(p, s, 2);
         t->label = col_text(p, s, 3);
-        t->created = sqlite3_column_int64(s, 4);
-        t->expires = sqlite3_column_int64(s, 5);
-        t->revoked = sqlite3_column_int64(s, 6);
+        t->created = azs_col_int64(s, 4);
+        t->expires = azs_col_int64(s, 5);
+        t->revoked = azs_col_int64(s, 6);
         r = AZS_RC_OK;
     }
     else {
-        r = rc == SQLITE_DONE ? AZS_RC_NOTFOUND : db_fail(st, rc);
+        r = rc == AZS_STEP_DONE ? AZS_RC_NOTFOUND : db_fail(st, rc);
     }
-    sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
+    azs_reset(s);
     if (r != AZS_RC_OK) {
         return r;
     }
@@ -770,17 +1052,17 @@ azs_rc azs_token_get(azs_store_t *st, const unsigned char hash[32],
     if ((r = stmt_get(st, Q_TOKEN_SCOPES, &s)) != AZS_RC_OK) {
         return r;
     }
-    sqlite3_bind_int64(s, 1, t->id);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    azs_bind_int64(s, 1, t->id);
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
         APR_ARRAY_PUSH(t->scopes, const char *) = col_text(p, s, 0);
     }
-    sqlite3_reset(s);
-    return rc == SQLITE_DONE ? AZS_RC_OK : db_fail(st, rc);
+    azs_reset(s);
+    return rc == AZS_STEP_DONE ? AZS_RC_OK : db_fail(st, rc);
 }
 
 static azs_rc block_bits_load(azs_store_t *st)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     apr_int64_t gen;
     azs_rc r;
     int rc, below, bits = 0;
@@ -798,26 +1080,27 @@ static azs_rc block_bits_load(azs_store_t *st)
      * 129): a DISTINCT scan reads the whole index, about 5 ms at 100,000
      * entries, and every thread runs this after every write. */
     st->nbits = 0;
-    rc = SQLITE_ROW;
+    rc = AZS_STEP_ROW;
     for (below = 129; below > 0 && st->nbits < 129; below = bits) {
-        sqlite3_bind_int(s, 1, below);
-        rc = sqlite3_step(s);
-        if (rc != SQLITE_ROW) {
-            sqlite3_reset(s);
+        azs_bind_int64(s, 1, below);
+        rc = azs_step(s);
+        if (rc != AZS_STEP_ROW) {
+            azs_reset(s);
             break;
         }
-        bits = sqlite3_column_int(s, 0);
-        sqlite3_reset(s);
+        bits = (int)azs_col_int64(s, 0);
+        azs_reset(s);
         if (bits < 0 || bits >= below) {
-            rc = SQLITE_CORRUPT;   /* the index went backwards */
+            rc = AZS_STEP_ERROR;   /* the index went backwards */
+            azs_store_set_error(st, "blocklist prefix lengths out of order");
             break;
         }
         st->bits[st->nbits++] = bits;
     }
-    if (rc == SQLITE_ROW) {
-        rc = SQLITE_DONE;          /* every length down to 0 found */
+    if (rc == AZS_STEP_ROW) {
+        rc = AZS_STEP_DONE;          /* every length down to 0 found */
     }
-    if (rc != SQLITE_DONE) {
+    if (rc != AZS_STEP_DONE) {
         st->bits_gen = 0;
         return db_fail(st, rc);
     }
@@ -828,7 +1111,7 @@ static azs_rc block_bits_load(azs_store_t *st)
 azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
                        apr_int64_t now, azs_block_t *b, apr_pool_t *p)
 {
-    sqlite3_stmt *s;
+    azs_stmt_t *s;
     azs_rc r;
     int i, rc;
 
@@ -844,25 +1127,78 @@ azs_rc azs_block_match(azs_store_t *st, const unsigned char addr[16],
         unsigned char net[16];
 
         azs_cidr_mask(net, addr, st->bits[i]);
-        sqlite3_bind_int(s, 1, st->bits[i]);
-        sqlite3_bind_blob(s, 2, net, 16, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(s, 3, now);
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            b->id = sqlite3_column_int64(s, 0);
+        azs_bind_int64(s, 1, st->bits[i]);
+        azs_bind_blob(s, 2, net, 16);
+        azs_bind_int64(s, 3, now);
+        rc = azs_step(s);
+        if (rc == AZS_STEP_ROW) {
+            b->id = azs_col_int64(s, 0);
             memcpy(b->range.net, net, 16);
             b->range.bits = st->bits[i];
             b->text = col_text(p, s, 1);
             b->reason = col_text(p, s, 2);
-            b->created = sqlite3_column_int64(s, 3);
-            b->expires = sqlite3_column_int64(s, 4);
-            sqlite3_reset(s);
+            b->created = azs_col_int64(s, 3);
+            b->expires = azs_col_int64(s, 4);
+            azs_reset(s);
             return AZS_RC_OK;
         }
-        sqlite3_reset(s);
-        if (rc != SQLITE_DONE) {
+        azs_reset(s);
+        if (rc != AZS_STEP_DONE) {
             return db_fail(st, rc);
         }
     }
     return AZS_RC_NOTFOUND;
+}
+
+/* ---- what a node heard (the watcher writes, requests read) ------------- */
+
+apr_int64_t azs_mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (apr_int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void azs_watch_publish(azs_watch_t *w, apr_int64_t gen,
+                       const azs_feed_pos_t *pos)
+{
+    __atomic_add_fetch(&w->count, 1, __ATOMIC_SEQ_CST);     /* odd */
+    w->gen = gen;
+    w->seq = pos->seq;
+    w->tag = pos->tag;
+    w->heard_ms = azs_mono_ms();
+    __atomic_add_fetch(&w->count, 1, __ATOMIC_SEQ_CST);     /* even */
+}
+
+int azs_watch_read(const azs_watch_t *w, apr_int64_t *gen,
+                   azs_feed_pos_t *pos, apr_int64_t *heard_ms)
+{
+    apr_uint32_t before, after;
+    int tries;
+
+    for (tries = 0; tries < 100; tries++) {
+        before = __atomic_load_n(&w->count, __ATOMIC_SEQ_CST);
+        if (before & 1) {
+            continue;
+        }
+        *gen = w->gen;
+        pos->seq = w->seq;
+        pos->tag = w->tag;
+        *heard_ms = w->heard_ms;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        after = __atomic_load_n(&w->count, __ATOMIC_SEQ_CST);
+        if (before == after) {
+            return *heard_ms != 0;
+        }
+    }
+    return 0;
+}
+
+void azs_store_watch(azs_store_t *st, const azs_watch_t *w,
+                     int max_stale_ms, int deadline_ms)
+{
+    st->watch = w;
+    st->max_stale_ms = max_stale_ms;
+    (void)deadline_ms;
 }

@@ -195,3 +195,35 @@ apr_int64_t azs_now(void)
 {
     return (apr_int64_t)apr_time_sec(apr_time_now());
 }
+
+int azs_duration_ms(const char *text, apr_int64_t *ms)
+{
+    apr_int64_t v = 0;
+    const char *p = text;
+
+    if (!p || !is_digit(*p)) {
+        return -1;
+    }
+    for (; is_digit(*p); p++) {
+        if (v > 1000000000) {
+            return -1;
+        }
+        v = v * 10 + (*p - '0');
+    }
+    if (strcmp(p, "ms") == 0) {
+        *ms = v;
+    }
+    else if (*p == '\0' || strcmp(p, "s") == 0) {
+        *ms = v * 1000;
+    }
+    else if (strcmp(p, "m") == 0) {
+        *ms = v * 60 * 1000;
+    }
+    else if (strcmp(p, "h") == 0) {
+        *ms = v * 3600 * 1000;
+    }
+    else {
+        return -1;
+    }
+    return 0;
+}

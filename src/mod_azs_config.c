@@ -36,6 +36,7 @@ void *azs_create_server_conf(apr_pool_t *p, server_rec *s)
     c->max_hashes = AZS_UNSET;
     c->hash_idle = AZS_UNSET;
     c->memo_kb = AZS_UNSET;
+    c->max_stale_ms = AZS_UNSET;
     return c;
 }
 
@@ -51,6 +52,11 @@ void *azs_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     c->hash_idle = add->hash_idle == AZS_UNSET ? base->hash_idle
                                                : add->hash_idle;
     c->memo_kb = add->memo_kb == AZS_UNSET ? base->memo_kb : add->memo_kb;
+    c->max_stale_ms = add->max_stale_ms == AZS_UNSET ? base->max_stale_ms
+                                                     : add->max_stale_ms;
+    /* post_config walks every server and starts one watcher per
+     * distinct URL. */
+    c->pg_urls = add->pg_urls ? add->pg_urls : base->pg_urls;
     return c;
 }
 
@@ -182,6 +188,25 @@ const char *azs_cmd_database(cmd_parms *cmd, void *conf, const char *arg)
 {
     azs_dir_conf *c = conf;
 
+    if (azs_is_pg_url(arg)) {
+        azs_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                   &authz_status_module);
+
+        /* A password in httpd.conf would be readable by everyone who can
+         * read the configuration. */
+        const char *why = azs_pg_url_check(arg, cmd->temp_pool);
+
+        if (why) {
+            return apr_pstrcat(cmd->pool, "AuthzStatusDatabase: ", why,
+                               NULL);
+        }
+        c->db_path = arg;
+        if (!sc->pg_urls) {
+            sc->pg_urls = apr_array_make(cmd->pool, 1, sizeof(char *));
+        }
+        APR_ARRAY_PUSH(sc->pg_urls, const char *) = arg;
+        return NULL;
+    }
     c->db_path = ap_server_root_relative(cmd->pool, arg);
     if (!c->db_path) {
         return apr_pstrcat(cmd->pool, "AuthzStatusDatabase: invalid path ",
@@ -196,4 +221,25 @@ const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on)
 
     c->forbidden = on;
     return azs_compat_set_forbidden(cmd, on);
+}
+
+/* AuthzStatusMaxStale DURATION: 1s, 500ms, 2m; at least 500 ms (the
+ * watcher's heartbeat is a quarter of it), at most an hour. */
+const char *azs_cmd_max_stale(cmd_parms *cmd, void *conf, const char *arg)
+{
+    azs_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                               &authz_status_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_int64_t ms;
+
+    if (err) {
+        return err;
+    }
+    if (azs_duration_ms(arg, &ms) != 0 || ms < 500 || ms > 3600 * 1000) {
+        return apr_pstrcat(cmd->pool, "AuthzStatusMaxStale: '", arg,
+                           "' is not a duration from 500ms to 1h (1s, "
+                           "500ms, 2m)", NULL);
+    }
+    sc->max_stale_ms = (int)ms;
+    return NULL;
 }

@@ -300,6 +300,11 @@ static azs_handle *store_open(request_rec *r, azs_thread *t,
         apr_pool_destroy(sp);
         return NULL;
     }
+    if (azs_store_is_pg(st)) {
+        /* Trusted while the node's watcher vouches for it. */
+        azs_store_watch(st, azs_watch_find(path), azs_proc_max_stale_ms(),
+                        AZS_BUSY_TIMEOUT_MS);
+    }
     h = apr_pcalloc(sp, sizeof(*h));
     h->st = st;
     h->pool = sp;

@@ -57,7 +57,11 @@ pg_start() {
     PG_SOCK=$PG_DIR/sock
     mkdir -p "$PG_DIR/data" "$PG_SOCK"
     [ "$(id -u)" != 0 ] || chown -R "$PG_USER" "$PG_DIR"
-    chmod 700 "$PG_DIR"
+    # httpd's children (www-data) reach the socket: the directory may be
+    # walked through, the data directory stays the server's alone.
+    chmod 711 "$PG_DIR"
+    chmod 755 "$PG_SOCK"
+    chmod 700 "$PG_DIR/data"
     _pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres --auth=trust \
         -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 || {
         cat "$PG_DIR/initdb.log" >&2
@@ -65,11 +69,12 @@ pg_start() {
     }
     _pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
         -t 30 -o "-c listen_addresses='' -k $PG_SOCK -p $PG_PORT \
-        -c fsync=off -c max_connections=50" start >/dev/null || {
+        -c fsync=off -c max_connections=${PG_MAX_CONN:-200}" start \
+        >/dev/null || {
         cat "$PG_DIR/server.log" >&2
         return 1
     }
-    trap 'pg_stop' EXIT
+    [ -n "${PG_NO_TRAP:-}" ] || trap 'pg_stop' EXIT
 }
 
 pg_stop() {

@@ -112,8 +112,11 @@ INSERT INTO changes (tag, kind, key) VALUES (azs_random(), 0, '');
 CREATE FUNCTION azs_feed(k integer, keytext text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO changes (tag, kind, key) VALUES (azs_random(), k, keytext);
+    -- The generation's row first: held to the commit, it makes writers
+    -- take turns, so feed rows are numbered in commit order (a reader
+    -- that has seen row N has seen every row before it).
     UPDATE meta SET value = azs_random() WHERE key = 'generation';
+    INSERT INTO changes (tag, kind, key) VALUES (azs_random(), k, keytext);
     PERFORM pg_notify('authz_status', '');
 END $$;
 

@@ -465,6 +465,12 @@ hz() {
 azs_db_init() {
     [ -x "$HTAUTHZ" ] || _azs_die "htauthz not built: $HTAUTHZ"
     azs_htauthz init >/dev/null || _azs_die "htauthz init failed"
+    if [ "$AZS_BACKEND" = postgresql ]; then
+        pg_sql authz "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles
+            WHERE rolname = 'httpd') THEN CREATE ROLE httpd LOGIN
+            IN ROLE authz_status_reader; END IF; END \$\$" >/dev/null \
+            || _azs_die "cannot create the role httpd"
+    fi
 }
 
 # azs_db_admin_api - a new database with the roles azs_loc_admin and
@@ -555,6 +561,35 @@ command -v setsid >/dev/null 2>&1 || _azs_die "setsid (util-linux) is needed"
 _azs_setup_root
 trap _azs_cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
+
+# ---- the backend: SQLite (default) or PostgreSQL ------------------------------
+# AZS_BACKEND=postgresql runs the case against a real PostgreSQL server of
+# its own (tests/lib_pg.sh, a unix socket under the ServerRoot): htauthz
+# connects as the superuser (as an administrator's init would), httpd as
+# "httpd", a member of authz_status_reader (SELECT only).
+AZS_BACKEND=${AZS_BACKEND:-sqlite}
+if [ "$AZS_BACKEND" = postgresql ]; then
+    # shellcheck source=../lib_pg.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/../lib_pg.sh"
+    pg_need || { printf '1..0 # SKIP PostgreSQL is not installed\n'; exit 77; }
+    PG_NO_TRAP=1 pg_start "$AZS_ROOT/pg" >/dev/null \
+        || _azs_die "PostgreSQL does not start"
+    trap '_azs_cleanup; pg_stop' EXIT
+    pg_sql postgres "CREATE DATABASE authz" >/dev/null \
+        || _azs_die "cannot create the PostgreSQL database"
+    AZS_DB=$(pg_url authz)
+    AZS_SERVER_DB=$(pg_url authz httpd)
+    TAP_PREFIX="${AZS_CASE}[$AZS_MPM,pg]: "
+fi
+
+# azs_need_sqlite - the case is about the SQLite file itself: skipped on
+# another backend.
+azs_need_sqlite() {
+    if [ "$AZS_BACKEND" != sqlite ]; then
+        printf '1..0 # SKIP the case is about the SQLite file\n'
+        exit 77
+    fi
+}
 
 # ---- one child ---------------------------------------------------------------
 

@@ -203,8 +203,52 @@ static void every_server_directive_merges_both_ways(void **state)
     assert_non_null(azs_cmd_memo(&fx->cmd, NULL, ""));
     assert_non_null(azs_cmd_hash_limit(&fx->cmd, NULL, "0"));
     assert_non_null(azs_cmd_hash_priority(&fx->cmd, NULL, "high"));
+    fx->cmd.path = NULL;
+    assert_int_equal(main->max_stale_ms, AZS_UNSET);
+    assert_null(azs_cmd_max_stale(&fx->cmd, NULL, "2s"));
+    assert_int_equal(main->max_stale_ms, 2000);
+    assert_int_equal(server_merge(fx, vhost, main)->max_stale_ms, 2000);
+    assert_null(azs_cmd_max_stale(&fx->cmd, NULL, "750ms"));
+    assert_int_equal(main->max_stale_ms, 750);
+    assert_null(azs_cmd_max_stale(&fx->cmd, NULL, "1m"));
+    assert_int_equal(main->max_stale_ms, 60000);
+    assert_non_null(azs_cmd_max_stale(&fx->cmd, NULL, "100ms"));
+    assert_non_null(azs_cmd_max_stale(&fx->cmd, NULL, "2h"));
+    assert_non_null(azs_cmd_max_stale(&fx->cmd, NULL, "1 s"));
+    assert_non_null(azs_cmd_max_stale(&fx->cmd, NULL, "x"));
+    assert_int_equal(main->max_stale_ms, 60000);
     fx->cmd.path = "/section";     /* server-wide only */
     assert_non_null(azs_cmd_cache(&fx->cmd, NULL, "10"));
+    assert_non_null(azs_cmd_max_stale(&fx->cmd, NULL, "1s"));
+}
+
+/* A PostgreSQL URL is kept as written (not made relative to the server
+ * root), listed for the watcher, and refused with a password in it. */
+static void postgresql_urls_are_listed_and_passwords_refused(void **state)
+{
+    fx_t *fx = *state;
+    azs_server_conf *main = fx->server_vector[0];
+    azs_dir_conf *d = azs_create_dir_conf(fx->pool, "/a");
+    const char *url = "postgresql://httpd@/authz?host=/run/postgresql";
+
+    assert_null(main->pg_urls);
+    assert_null(azs_cmd_database(&fx->cmd, d, url));
+    assert_string_equal(d->db_path, url);
+    assert_non_null(main->pg_urls);
+    assert_int_equal(main->pg_urls->nelts, 1);
+    assert_string_equal(APR_ARRAY_IDX(main->pg_urls, 0, const char *), url);
+    assert_null(azs_cmd_database(&fx->cmd, d, "postgresql:dbname=authz"));
+    assert_string_equal(d->db_path, "postgresql:dbname=authz");
+    assert_int_equal(main->pg_urls->nelts, 2);
+    assert_non_null(strstr(azs_cmd_database(&fx->cmd, d,
+                           "postgresql://httpd:secret@db/authz"),
+                           ".pgpass"));
+    assert_non_null(azs_cmd_database(&fx->cmd, d,
+                    "postgresql:dbname=authz password=secret"));
+    assert_non_null(azs_cmd_database(&fx->cmd, d,
+                    "postgres://db/authz?password=secret"));
+    assert_string_equal(d->db_path, "postgresql:dbname=authz");
+    assert_int_equal(main->pg_urls->nelts, 2);
 }
 
 /* The blocklist may be turned on in .htaccess, never off there. */
@@ -258,6 +302,7 @@ static void no_field_missing_from_create_or_merge(void **state)
 static const struct CMUnitTest tests[] = {
     TC(every_dir_directive_merges_both_ways),
     TC(every_server_directive_merges_both_ways),
+    TC(postgresql_urls_are_listed_and_passwords_refused),
     TC(htaccess_may_not_turn_the_blocklist_off),
     TC(no_field_missing_from_create_or_merge),
 };

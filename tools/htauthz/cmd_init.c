@@ -17,6 +17,9 @@ int cmd_init(cli_t *c, int argc, const char *const *argv)
     if ((code = parse_args(c, "init", argc, argv, NULL, 0, 0, &a))) {
         return code;
     }
+    if (azs_is_pg_url(c->db)) {
+        return pg_init(c);
+    }
     if ((code = db_check(c, &exists)) > 0) {
         return code;
     }

@@ -239,6 +239,72 @@ static int prepare_target(cli_t *c, PGconn *pg)
     return EX_OK;
 }
 
+/* Commits when code is EX_OK, else rolls back; closes the connection. */
+static int pq_end(cli_t *c, PGconn *pg, int code)
+{
+    if (code == EX_OK) {
+        code = pq_exec(c, pg, "COMMIT", "committing");
+    }
+    else {
+        PQclear(PQexec(pg, "ROLLBACK"));
+    }
+    PQfinish(pg);
+    return code;
+}
+
+/* htauthz init on PostgreSQL: the schema made when the database has none
+ * (in one transaction), a current one accepted as it is. */
+int pg_init(cli_t *c)
+{
+    const char *v, *why = azs_pg_url_check(c->db, c->p);
+    PGconn *pg;
+    int code, made = 0;
+
+    if (why) {
+        return usage("%s", why);
+    }
+    pg = PQconnectdb(azs_pg_conninfo(c->db));
+    if (PQstatus(pg) != CONNECTION_OK) {
+        code = pq_fail(c, pg, "cannot connect");
+        PQfinish(pg);
+        return code;
+    }
+    code = pq_exec(c, pg, "BEGIN", "beginning");
+    if (code == EX_OK) {
+        /* Two inits at once: the second waits here, then finds it made. */
+        code = pq_exec(c, pg, "SELECT pg_advisory_xact_lock(4242424242)",
+                       "locking");
+    }
+    if (code == EX_OK) {
+        v = pq_value(c, pg, "SELECT to_regclass('meta') IS NOT NULL",
+                     "reading the schema", &code);
+        if (code == EX_OK && v && !strcmp(v, "f")) {
+            code = pq_exec(c, pg, azs_schema_pg_sql, "making the schema");
+            made = code == EX_OK;
+        }
+    }
+    if (code == EX_OK) {
+        v = pq_value(c, pg, "SELECT value FROM meta WHERE key = "
+                     "'schema_version'", "reading the schema version",
+                     &code);
+        if (code == EX_OK
+            && (!v || strcmp(v, AZS_STR(AZS_SCHEMA_VERSION)) != 0)) {
+            code = fail(EX_FAIL, "the PostgreSQL database has schema "
+                        "version %s; this htauthz knows %d",
+                        v ? v : "(none)", AZS_SCHEMA_VERSION);
+        }
+    }
+    code = pq_end(c, pg, code);
+    if (code == EX_OK) {
+        printf("%s %s (schema version %d)\n", c->db,
+               made ? "created" : "is ready", AZS_SCHEMA_VERSION);
+        printf("hint: httpd connects as a role in authz_status_reader, "
+               "htauthz as one in authz_status_writer; for example: "
+               "CREATE ROLE httpd LOGIN IN ROLE authz_status_reader\n");
+    }
+    return code;
+}
+
 int cmd_migrate(cli_t *c, int argc, const char *const *argv)
 {
     args_t a;
@@ -256,10 +322,13 @@ int cmd_migrate(cli_t *c, int argc, const char *const *argv)
     if ((code = check_url(c, url)) != EX_OK) {
         return code;
     }
+    if (azs_is_pg_url(c->db)) {
+        return usage("migrate: FILE is a SQLite database, not %s", c->db);
+    }
     if ((code = begin_read(c)) != EX_OK) {
         return finish(c, code);
     }
-    pg = PQconnectdb(url);
+    pg = PQconnectdb(azs_pg_conninfo(url));
     if (PQstatus(pg) != CONNECTION_OK) {
         code = pq_fail(c, pg, "cannot connect");
         PQfinish(pg);
@@ -273,13 +342,7 @@ int cmd_migrate(cli_t *c, int argc, const char *const *argv)
     for (t = 0; code == EX_OK && t < NCOPIES; t++) {
         code = copy_table(c, pg, (int)t, &n[t]);
     }
-    if (code == EX_OK) {
-        code = pq_exec(c, pg, "COMMIT", "committing");
-    }
-    else {
-        PQclear(PQexec(pg, "ROLLBACK"));
-    }
-    PQfinish(pg);
+    code = pq_end(c, pg, code);
     if (code == EX_OK) {
         printf("migrated %ld users, %ld roles, %ld permissions, %ld "
                "tokens, %ld blocklist entries\n", n[0], n[1], n[2], n[6],
@@ -289,6 +352,12 @@ int cmd_migrate(cli_t *c, int argc, const char *const *argv)
 }
 
 #else
+
+int pg_init(cli_t *c)
+{
+    return fail(EX_FAIL, "this htauthz was built without PostgreSQL "
+                "support (libpq): rebuild it with libpq-dev installed");
+}
 
 int cmd_migrate(cli_t *c, int argc, const char *const *argv)
 {

@@ -137,6 +137,8 @@ int begin_list(cli_t *c, const char *cmd, int argc, const char *const *argv,
  * and flushes the output; returns the exit status. */
 int finish(cli_t *c, int code);
 int db_error(cli_t *c);
+/* htauthz init on a PostgreSQL database (cmd_migrate.c). */
+int pg_init(cli_t *c);
 /* Reports an azs_rc that is not AZS_RC_OK; what names the object. */
 int rc_fail(cli_t *c, azs_rc r, const char *what);
 const char *user_what(cli_t *c, const char *name);

@@ -25,10 +25,31 @@ int writer_lock(cli_t *c, int exists)
     return EX_OK;
 }
 
+/* PostgreSQL: no file to check or lock; writers take turns on a row
+ * (azs_store_begin), and the connection's password comes from ~/.pgpass
+ * or PGPASSFILE, never from the URL. */
+static int pg_store_open(cli_t *c, int readonly)
+{
+    const char *err = azs_pg_url_check(c->db, c->p);
+
+    if (err) {
+        return usage("%s", err);
+    }
+    if (azs_store_open(&c->st, c->db, readonly, CLI_BUSY_MS, c->p, &err)
+        != AZS_RC_OK) {
+        return fail(EX_FAIL, "%s", err ? err : "cannot open the database");
+    }
+    return EX_OK;
+}
+
 static int store_open(cli_t *c, int readonly)
 {
     const char *err = NULL;
     int code, exists;
+
+    if (azs_is_pg_url(c->db)) {
+        return pg_store_open(c, readonly);
+    }
 
     code = db_check(c, &exists);
     if (code < 0 && errno != ENOENT) {
