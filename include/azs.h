@@ -712,6 +712,8 @@ void azs_pg_bind_int64(azs_pg_stmt_t *s, int i, apr_int64_t v);
 void azs_pg_bind_text(azs_pg_stmt_t *s, int i, const char *v);
 void azs_pg_bind_blob(azs_pg_stmt_t *s, int i, const void *v, int len);
 int azs_pg_step(azs_pg_stmt_t *s);
+/* 1 between a step that ran the statement and its reset. */
+int azs_pg_stepping(azs_pg_stmt_t *s);
 void azs_pg_reset(azs_pg_stmt_t *s);
 void azs_pg_clear(azs_pg_stmt_t *s);
 int azs_pg_col_null(azs_pg_stmt_t *s, int i);

@@ -488,6 +488,11 @@ void azs_pg_clear(azs_pg_stmt_t *s)
     memset(s->vals, 0, sizeof(s->vals));
 }
 
+int azs_pg_stepping(azs_pg_stmt_t *s)
+{
+    return s->res != NULL;
+}
+
 int azs_pg_step(azs_pg_stmt_t *s)
 {
     azs_pg_t *c = s->c;
@@ -658,6 +663,7 @@ void azs_pg_bind_blob(azs_pg_stmt_t *s, int i, const void *v, int len)
 void azs_pg_reset(azs_pg_stmt_t *s) { (void)s; }
 void azs_pg_clear(azs_pg_stmt_t *s) { (void)s; }
 int azs_pg_step(azs_pg_stmt_t *s) { (void)s; return AZS_STEP_ERROR; }
+int azs_pg_stepping(azs_pg_stmt_t *s) { (void)s; return 0; }
 int azs_pg_col_null(azs_pg_stmt_t *s, int i) { (void)s, (void)i; return 1; }
 apr_int64_t azs_pg_col_int64(azs_pg_stmt_t *s, int i)
 { (void)s, (void)i; return 0; }

@@ -63,6 +63,7 @@ static const char *const queries[Q_COUNT] = {
 
 struct azs_stmt {
     azs_store_t *st;
+    int insert;              /* an INSERT: may meet a unique key */
     sqlite3_stmt *lite;      /* SQLite, or */
     azs_pg_stmt_t *pg;       /* PostgreSQL */
 };
@@ -375,6 +376,7 @@ azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
     if (st->pg) {
         /* Prepared on the server at its first run. */
         n->pg = azs_pg_stmt_make(st->pg, sql, st->pool);
+        n->insert = strncmp(sql, "INSERT", 6) == 0;
     }
     else {
         rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
@@ -424,9 +426,27 @@ int azs_step(azs_stmt_t *s)
     int rc;
 
     if (s->pg) {
+        /* A failed statement aborts a PostgreSQL transaction, where
+         * SQLite's goes on: a writer that meets a unique key and carries
+         * on (import updates a user it could not add) rolls back to just
+         * before the statement. */
+        int guard = s->insert && azs_pg_in_txn(s->st->pg)
+                    && !azs_pg_stepping(s->pg);
+
+        if (guard && azs_pg_exec(s->st->pg, "SAVEPOINT azs_stmt")
+                     != AZS_RC_OK) {
+            db_fail(s->st, AZS_STEP_ERROR);
+            return AZS_STEP_ERROR;
+        }
         rc = azs_pg_step(s->pg);
         if (rc != AZS_STEP_ROW && rc != AZS_STEP_DONE) {
             db_fail(s->st, rc);
+            if (guard) {
+                azs_pg_exec(s->st->pg, "ROLLBACK TO SAVEPOINT azs_stmt");
+            }
+        }
+        else if (guard) {
+            azs_pg_exec(s->st->pg, "RELEASE SAVEPOINT azs_stmt");
         }
         return rc;
     }

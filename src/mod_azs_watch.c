@@ -25,6 +25,7 @@
 #include "apr_strings.h"
 #include "apr_thread_proc.h"
 #include "mpm_common.h"
+#include "ap_mpm.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -78,6 +79,8 @@ static void watch_main(azs_watcher *wr, pid_t parent)
     apr_signal(SIGWINCH, SIG_IGN);
     apr_signal(SIGPIPE, SIG_IGN);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* What ps and top show: not one of the children that serve. */
+    prctl(PR_SET_NAME, "azs-watch");
     if (getppid() != parent) {
         _exit(0);
     }
@@ -175,11 +178,19 @@ static void watch_maintenance(int reason, void *data, apr_wait_t status)
 {
     azs_watcher *wr = data;
 
+    int state = AP_MPMQ_RUNNING;
+
     switch (reason) {
     case APR_OC_REASON_DEATH:
     case APR_OC_REASON_LOST:
         apr_proc_other_child_unregister(wr);
         wr->running = 0;
+        /* The server is stopping (prefork signals its whole process
+         * group): no successor. */
+        if (ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS
+            && state == AP_MPMQ_STOPPING) {
+            break;
+        }
         wr->w->restarts++;
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, wr->s, "AZS0613: the "
                      "watcher of %s (pid %" APR_PID_T_FMT ") ended "
@@ -207,7 +218,8 @@ static apr_status_t watch_stop(void *data)
         if (!wr->running) {
             continue;
         }
-        apr_proc_other_child_unregister(wr);
+        /* Not unregistered here: the registration's own cleanup (made
+         * after this one, so run before it) has done that. */
         kill(wr->proc.pid, SIGTERM);
         for (i = 0; i < 100; i++) {
             if (waitpid(wr->proc.pid, NULL, WNOHANG) != 0) {

@@ -640,12 +640,28 @@ EOF2
 
 # azs_child_pids - print the process ids of httpd's children, on one line,
 # in increasing order (nothing when httpd is not running).
+# azs_watcher_pids - the PostgreSQL watchers of the case's httpd.
+azs_watcher_pids() {
+    local f stat ppid pids=()
+    [ -n "$AZS_PID" ] || return 0
+    for f in /proc/[0-9]*/stat; do
+        stat=$(cat "$f" 2>/dev/null) || continue
+        case $stat in *"(azs-watch)"*) ;; *) continue ;; esac
+        read -r _ ppid _ <<<"${stat##*) }"
+        [ "$ppid" = "$AZS_PID" ] && pids+=("${f//[^0-9]/}")
+    done
+    [ ${#pids[@]} -gt 0 ] && printf '%s\n' "${pids[@]}" | sort -n | paste -sd ' '
+    return 0
+}
+
 azs_child_pids() {
     local f stat state ppid pids=()
     [ -n "$AZS_PID" ] || return 0
     for f in /proc/[0-9]*/stat; do
         stat=$(cat "$f" 2>/dev/null) || continue
         read -r state ppid _ <<<"${stat##*) }"
+        # The PostgreSQL watcher (azs-watch) is no child that serves.
+        case $stat in *"(azs-watch)"*) continue ;; esac
         [ "$ppid" = "$AZS_PID" ] && [ "$state" != Z ] && pids+=("${f//[^0-9]/}")
     done
     [ ${#pids[@]} -gt 0 ] && printf '%s\n' "${pids[@]}" | sort -n | paste -sd ' '

@@ -155,6 +155,10 @@ class Db:
         p = subprocess.run([self.htauthz, "-d", self.path] + list(args),
                            input=stdin, capture_output=True, text=True)
         self.fixperms()
+        if SETTLE:
+            # PostgreSQL: a node hears of a change within its propagation
+            # time (milliseconds), not by the very next request.
+            time.sleep(SETTLE)
         return p.returncode, p.stdout, p.stderr
 
     def must(self, *args, stdin=None):
@@ -163,6 +167,9 @@ class Db:
             raise RuntimeError("htauthz %s: exit %d: %s" % (
                 " ".join(args)[:200], rc, err.strip()))
         return out
+
+
+SETTLE = float(os.environ.get("AZS_MODEL_SETTLE_MS", "0")) / 1000.0
 
 
 def record_secret(*values):

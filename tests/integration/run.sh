@@ -87,9 +87,11 @@ for mpm in $mpms; do
     t_mpm=$SECONDS
     for c in "${cases[@]}"; do
         name=$(basename "$c" .sh)
-        # The reliability cases (load, restarts, churn) are the heaviest:
-        # under the first MPM only, unless asked for all.
-        if [ "${name#rel_}" != "$name" ] && [ "$mpm" != "${mpms%% *}" ] \
+        # The reliability and fleet cases (load, restarts, churn, several
+        # servers) are the heaviest: under the first MPM only, unless
+        # asked for all.
+        if { [ "${name#rel_}" != "$name" ] || [ "${name#fleet_}" != "$name" ]; } \
+           && [ "$mpm" != "${mpms%% *}" ] \
            && [ -z "${AZS_REL_ALL_MPMS:-}" ]; then
             continue
         fi

@@ -202,8 +202,14 @@ expect_header X-User '^dan$' "dan's token -> REMOTE_USER dan"
 # ---- no token anywhere ----
 expect_no_secret "no token (nor its base64) in the logs" "${TOKENS[@]}"
 expect_no_log "${q_tok#*_}" "the query-string token is not in the error log" 0
-dump=$(sqlite3 "$AZS_DB" .dump 2>/dev/null)
-expect_true "sqlite3 .dump works" test -n "$dump"
+if [ "$AZS_BACKEND" = postgresql ]; then
+    dump=$(_pg_as "$PG_BIN/pg_dump" -h "$PG_SOCK" -p "$PG_PORT" -U postgres \
+           authz 2>/dev/null)
+    expect_true "pg_dump works" test -n "$dump"
+else
+    dump=$(sqlite3 "$AZS_DB" .dump 2>/dev/null)
+    expect_true "sqlite3 .dump works" test -n "$dump"
+fi
 leaked=0
 for t in "${TOKENS[@]}"; do
     case $dump in *"$t"*) leaked=$((leaked + 1)) ;; esac
