@@ -696,8 +696,9 @@ const char *azs_pg_conninfo(const char *url);
 const char *azs_pg_url_check(const char *url, apr_pool_t *p);
 /* Connects within deadline_ms (0: no bound; every later call then has
  * none either).  Closed with p or azs_pg_close. */
-azs_rc azs_pg_open(azs_pg_t **c, const char *url, int deadline_ms,
-                   apr_pool_t *p, const char **err);
+azs_rc azs_pg_open(azs_pg_t **c, const char *url, const char *app,
+                   int deadline_ms, apr_int64_t at_ms, apr_pool_t *p,
+                   const char **err);
 void azs_pg_close(azs_pg_t *c);
 int azs_pg_ok(azs_pg_t *c);
 int azs_pg_socket(azs_pg_t *c);
@@ -754,6 +755,10 @@ int azs_watch_read(const azs_watch_t *w, apr_int64_t *gen,
  * ago; each call to the database waits at most deadline_ms. */
 void azs_store_watch(azs_store_t *st, const azs_watch_t *w,
                      int max_stale_ms, int deadline_ms);
+/* PostgreSQL: no call on this handle ends after at_ms (CLOCK_MONOTONIC;
+ * 0: only each call's own bound). */
+void azs_store_deadline(azs_store_t *st, apr_int64_t at_ms);
+void azs_pg_deadline_at(azs_pg_t *c, apr_int64_t at_ms);
 
 /* ==== end of the htauthz section ======================================= */
 

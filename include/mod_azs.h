@@ -95,6 +95,8 @@ typedef struct {
     int user_found;
     azs_user_t u;
     azs_access_t *access;    /* the user's roles, held by the request */
+    apr_int64_t deadline;    /* PostgreSQL: the request's calls end by
+                              * then (CLOCK_MONOTONIC, ms; 0: not set) */
 } azs_req_store_state;
 
 /* mod_azs_authn.c: the Basic admission, before mod_auth_basic runs. */

@@ -113,6 +113,7 @@ const char *azs_pg_url_check(const char *url, apr_pool_t *p)
 struct azs_pg {
     PGconn *conn;
     int deadline_ms;         /* per call; 0: none */
+    apr_int64_t deadline_at; /* and no call past this (0: none) */
     int nstmt;               /* statements prepared (their names) */
     apr_int64_t changes;     /* rows the last command changed */
     char err[256];
@@ -237,16 +238,48 @@ static int wait_for(azs_pg_t *c, short events, apr_int64_t deadline)
     }
 }
 
-azs_rc azs_pg_open(azs_pg_t **out, const char *url, int deadline_ms,
-                   apr_pool_t *p, const char **err)
+void azs_pg_deadline_at(azs_pg_t *c, apr_int64_t at_ms)
+{
+    c->deadline_at = at_ms;
+}
+
+/* The sooner of the call's own bound and the caller's. */
+static apr_int64_t call_deadline(azs_pg_t *c)
+{
+    apr_int64_t d = c->deadline_ms ? mono_ms() + c->deadline_ms : 0;
+
+    if (c->deadline_at && (!d || c->deadline_at < d)) {
+        d = c->deadline_at;
+    }
+    return d;
+}
+
+static void notice_drop(void *arg, const char *message)
+{
+    (void)arg, (void)message;
+}
+
+azs_rc azs_pg_open(azs_pg_t **out, const char *url, const char *app,
+                   int deadline_ms, apr_int64_t at_ms, apr_pool_t *p,
+                   const char **err)
 {
     azs_pg_t *c = apr_pcalloc(p, sizeof(*c));
-    apr_int64_t deadline = deadline_ms ? mono_ms() + deadline_ms : 0;
+    apr_int64_t deadline;
     PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+    /* What pg_stat_activity shows, unless the URL or PGAPPNAME says. */
+    const char *keys[] = {"dbname", "fallback_application_name", NULL};
+    const char *vals[] = {azs_pg_conninfo(url), app, NULL};
 
     *out = NULL;
     c->deadline_ms = deadline_ms;
-    c->conn = PQconnectStart(azs_pg_conninfo(url));
+    c->deadline_at = at_ms;
+    deadline = call_deadline(c);
+    if (deadline && deadline <= mono_ms()) {
+        *err = "cannot connect to PostgreSQL: no time left before the "
+               "deadline";
+        return AZS_RC_DBERR;
+    }
+    c->conn = PQconnectStartParams(keys, vals, 1);
     if (!c->conn) {
         *err = "cannot connect to PostgreSQL: out of memory";
         return AZS_RC_DBERR;
@@ -270,6 +303,9 @@ azs_rc azs_pg_open(azs_pg_t **out, const char *url, int deadline_ms,
         drop(c);
         return AZS_RC_DBERR;
     }
+    /* The server's notices (a FATAL as it shuts down) would go to
+     * stderr, which is httpd's error log: the caller says what failed. */
+    PQsetNoticeProcessor(c->conn, notice_drop, NULL);
     if (PQsetnonblocking(c->conn, 1) != 0
         || PQclientEncoding(c->conn) < 0) {
         set_err(c, NULL, NULL);
@@ -286,7 +322,7 @@ azs_rc azs_pg_open(azs_pg_t **out, const char *url, int deadline_ms,
  * last one is returned (NULL: failed, c->err says why). */
 static PGresult *collect(azs_pg_t *c)
 {
-    apr_int64_t deadline = c->deadline_ms ? mono_ms() + c->deadline_ms : 0;
+    apr_int64_t deadline = call_deadline(c);
     PGresult *last = NULL, *res;
     int f;
 
@@ -629,10 +665,11 @@ const char *azs_pg_url_check(const char *url, apr_pool_t *p)
     return "this build has no PostgreSQL support (configure found no libpq)";
 }
 
-azs_rc azs_pg_open(azs_pg_t **out, const char *url, int deadline_ms,
-                   apr_pool_t *p, const char **err)
+azs_rc azs_pg_open(azs_pg_t **out, const char *url, const char *app,
+                   int deadline_ms, apr_int64_t at_ms, apr_pool_t *p,
+                   const char **err)
 {
-    (void)url, (void)deadline_ms, (void)p;
+    (void)url, (void)app, (void)deadline_ms, (void)at_ms, (void)p;
     *out = NULL;
     *err = "this build has no PostgreSQL support (configure found no libpq)";
     return AZS_RC_DBERR;
@@ -664,6 +701,8 @@ void azs_pg_reset(azs_pg_stmt_t *s) { (void)s; }
 void azs_pg_clear(azs_pg_stmt_t *s) { (void)s; }
 int azs_pg_step(azs_pg_stmt_t *s) { (void)s; return AZS_STEP_ERROR; }
 int azs_pg_stepping(azs_pg_stmt_t *s) { (void)s; return 0; }
+void azs_pg_deadline_at(azs_pg_t *c, apr_int64_t at_ms)
+{ (void)c, (void)at_ms; }
 int azs_pg_col_null(azs_pg_stmt_t *s, int i) { (void)s, (void)i; return 1; }
 apr_int64_t azs_pg_col_int64(azs_pg_stmt_t *s, int i)
 { (void)s, (void)i; return 0; }

@@ -70,7 +70,9 @@ struct azs_stmt {
 
 struct azs_store {
     sqlite3 *db;             /* SQLite, or */
-    azs_pg_t *pg;            /* PostgreSQL */
+    azs_pg_t *pg;            /* PostgreSQL (NULL until first used) */
+    int is_pg, pg_used, readonly, timeout_ms;
+    apr_int64_t deadline_at;   /* see azs_store_deadline */
     const azs_watch_t *watch;  /* PostgreSQL: what the node heard */
     int max_stale_ms;
     const char *path;
@@ -119,7 +121,7 @@ const char *azs_store_error(azs_store_t *st)
 
 int azs_store_is_pg(azs_store_t *st)
 {
-    return st->pg != NULL;
+    return st->is_pg;
 }
 
 void azs_store_set_error(azs_store_t *st, const char *msg)
@@ -129,8 +131,10 @@ void azs_store_set_error(azs_store_t *st, const char *msg)
 
 static azs_rc db_fail(azs_store_t *st, int rc)
 {
-    if (st->pg) {
-        apr_cpystrn(st->err, azs_pg_error(st->pg), sizeof(st->err));
+    if (st->is_pg) {
+        if (st->pg) {
+            apr_cpystrn(st->err, azs_pg_error(st->pg), sizeof(st->err));
+        }
     }
     else {
         apr_snprintf(st->err, sizeof(st->err), "%s (sqlite %d)",
@@ -188,9 +192,9 @@ int azs_store_stale(azs_store_t *st)
 {
     struct stat sb;
 
-    if (st->pg) {
+    if (st->is_pg) {
         /* A connection that failed or missed a deadline is gone. */
-        return !azs_pg_ok(st->pg);
+        return st->pg_used && !azs_pg_ok(st->pg);
     }
     /* A new mode or owner is checked too: a handle opened before a chmod
      * 000 would go on reading what httpd may no longer read.  So are size
@@ -227,48 +231,81 @@ int azs_sqlite_int(sqlite3 *db, const char *sql, int *value)
     return rc;
 }
 
-/* A connection's identity for caches: the URL without a password (a
- * password in it is refused anyway, see azs_pg_open's callers). */
-static azs_rc pg_open(azs_store_t **out, azs_store_t *st, int readonly,
-                      int timeout_ms, apr_pool_t *p, const char **err)
+/* PostgreSQL: connects on first use, so a request answered from memory
+ * opens no connection.  httpd (read-only) bounds every call by
+ * timeout_ms; htauthz waits as long as the server takes, but no more than
+ * timeout_ms for another writer's row lock.  A connection that failed
+ * makes the handle stale (azs_store_stale): the next request opens
+ * another. */
+static azs_rc pg_connect(azs_store_t *st)
 {
     azs_stmt_t *s;
+    const char *err = NULL;
     azs_rc r;
     int rc;
 
-    /* httpd (read-only) bounds every call; htauthz waits as long as the
-     * server takes, but no more than timeout_ms for another writer's
-     * row lock. */
-    if (azs_pg_open(&st->pg, st->path, readonly ? timeout_ms : 0, p, err)
-        != AZS_RC_OK) {
+    if (st->pg) {
+        if (azs_pg_ok(st->pg)) {
+            return AZS_RC_OK;
+        }
+        azs_store_set_error(st, azs_pg_error(st->pg));
         return AZS_RC_DBERR;
     }
-    apr_pool_cleanup_register(p, st, store_cleanup, apr_pool_cleanup_null);
-    st->id = st->path;
-    if (!readonly
-        && azs_pg_exec(st->pg, apr_psprintf(p, "SET lock_timeout = %d",
-                                            timeout_ms)) != AZS_RC_OK) {
-        *err = apr_psprintf(p, "cannot use %s: %s", st->path,
-                            azs_pg_error(st->pg));
-        store_cleanup(st);
+    st->pg_used = 1;
+    if (azs_pg_open(&st->pg, st->path, "mod_authz_status",
+                    st->readonly ? st->timeout_ms : 0, st->deadline_at,
+                    st->pool, &err)
+        != AZS_RC_OK) {
+        azs_store_set_error(st, err);
         return AZS_RC_DBERR;
+    }
+    if (!st->readonly
+        && azs_pg_exec(st->pg, apr_psprintf(st->pool, "SET lock_timeout = %d",
+                                            st->timeout_ms)) != AZS_RC_OK) {
+        return db_fail(st, 0);
     }
     r = azs_store_prepare(st, "SELECT value FROM meta"
                           " WHERE key = 'schema_version'", &s);
     rc = r == AZS_RC_OK ? azs_step(s) : AZS_STEP_ERROR;
     if (rc != AZS_STEP_ROW
         || azs_col_int64(s, 0) != AZS_SCHEMA_VERSION) {
-        *err = rc == AZS_STEP_ROW
-               ? apr_psprintf(p, "the database has schema version %"
-                              APR_INT64_T_FMT ", this build knows %d",
-                              azs_col_int64(s, 0), AZS_SCHEMA_VERSION)
-               : apr_psprintf(p, "cannot read the schema version (not "
-                              "initialized? run htauthz init): %s",
-                              azs_store_error(st));
-        store_cleanup(st);
+        char msg[256];
+
+        if (rc == AZS_STEP_ROW) {
+            apr_snprintf(msg, sizeof(msg), "the database has schema version"
+                         " %" APR_INT64_T_FMT ", this build knows %d",
+                         azs_col_int64(s, 0), AZS_SCHEMA_VERSION);
+        }
+        else {
+            apr_snprintf(msg, sizeof(msg), "cannot read the schema version "
+                         "(not initialized? run htauthz init): %s",
+                         azs_store_error(st));
+        }
+        if (r == AZS_RC_OK) {
+            azs_reset(s);
+        }
+        azs_pg_close(st->pg);     /* stale from now on */
+        azs_store_set_error(st, msg);
         return AZS_RC_DBERR;
     }
     azs_reset(s);
+    return AZS_RC_OK;
+}
+
+static azs_rc pg_open(azs_store_t **out, azs_store_t *st, int readonly,
+                      int timeout_ms, apr_pool_t *p, const char **err)
+{
+    st->is_pg = 1;
+    st->readonly = readonly;
+    st->timeout_ms = timeout_ms;
+    st->id = st->path;
+    apr_pool_cleanup_register(p, st, store_cleanup, apr_pool_cleanup_null);
+    /* htauthz wants to know at once. */
+    if (!readonly && pg_connect(st) != AZS_RC_OK) {
+        *err = apr_psprintf(p, "%s", azs_store_error(st));
+        store_cleanup(st);
+        return AZS_RC_DBERR;
+    }
     *out = st;
     return AZS_RC_OK;
 }
@@ -370,6 +407,9 @@ azs_rc azs_store_prepare(azs_store_t *st, const char *sql,
     *s = apr_hash_get(st->prepared, &sql, sizeof(sql));
     if (*s) {
         return AZS_RC_OK;
+    }
+    if (st->is_pg && pg_connect(st) != AZS_RC_OK) {
+        return AZS_RC_DBERR;
     }
     n = apr_pcalloc(st->pool, sizeof(*n));
     n->st = st;
@@ -501,7 +541,10 @@ const void *azs_col_blob(azs_stmt_t *s, int i, int *len)
 
 apr_int64_t azs_store_changes(azs_store_t *st)
 {
-    return st->pg ? azs_pg_changes(st->pg) : sqlite3_changes(st->db);
+    if (st->is_pg) {
+        return st->pg ? azs_pg_changes(st->pg) : 0;
+    }
+    return sqlite3_changes(st->db);
 }
 
 int azs_step_unique(int rc)
@@ -519,7 +562,10 @@ static azs_rc exec_simple(azs_store_t *st, const char *sql)
 {
     int rc;
 
-    if (st->pg) {
+    if (st->is_pg) {
+        if (pg_connect(st) != AZS_RC_OK) {
+            return AZS_RC_DBERR;
+        }
         return azs_pg_exec(st->pg, sql) == AZS_RC_OK ? AZS_RC_OK
                                                      : db_fail(st, 0);
     }
@@ -534,7 +580,7 @@ azs_rc azs_store_begin(azs_store_t *st)
     int rc;
 
     st->err[0] = '\0';
-    if (!st->pg) {
+    if (!st->is_pg) {
         return exec_simple(st, "BEGIN IMMEDIATE");
     }
     /* Writers take turns on the generation's row (what flock is to a
@@ -570,8 +616,8 @@ azs_rc azs_store_commit(azs_store_t *st)
 
 void azs_store_rollback(azs_store_t *st)
 {
-    if (st->pg) {
-        if (azs_pg_in_txn(st->pg)) {
+    if (st->is_pg) {
+        if (st->pg && azs_pg_in_txn(st->pg)) {
             azs_pg_exec(st->pg, "ROLLBACK");
         }
         return;
@@ -641,9 +687,9 @@ int azs_store_read_begin(azs_store_t *st)
     azs_stmt_t *s;
     int rc;
 
-    if (st->pg) {
+    if (st->is_pg) {
         /* One snapshot for the request's reads, as with SQLite. */
-        return !azs_pg_in_txn(st->pg)
+        return pg_connect(st) == AZS_RC_OK && !azs_pg_in_txn(st->pg)
                && azs_pg_exec(st->pg, "BEGIN ISOLATION LEVEL REPEATABLE"
                               " READ READ ONLY") == AZS_RC_OK;
     }
@@ -669,8 +715,8 @@ void azs_store_read_end(azs_store_t *st)
     int rc = SQLITE_ERROR;
 
     st->pending_ok = 0;
-    if (st->pg) {
-        if (azs_pg_in_txn(st->pg)
+    if (st->is_pg) {
+        if (st->pg && azs_pg_in_txn(st->pg)
             && azs_pg_exec(st->pg, "COMMIT") != AZS_RC_OK) {
             azs_pg_exec(st->pg, "ROLLBACK");
         }
@@ -690,8 +736,8 @@ void azs_store_read_end(azs_store_t *st)
 
 int azs_store_in_read(azs_store_t *st)
 {
-    if (st->pg) {
-        return azs_pg_in_txn(st->pg);
+    if (st->is_pg) {
+        return st->pg && azs_pg_in_txn(st->pg);
     }
     return st->db && !sqlite3_get_autocommit(st->db);
 }
@@ -733,12 +779,7 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
         st->hdr_ok = st->pending_ok = 0;
         return r;
     }
-    if (st->pg) {
-        /* What this handle read, for azs_store_unchanged to compare with
-         * what the node's watcher hears. */
-        st->hdr_gen = *gen;
-        st->hdr_pos = st->pos;
-        st->hdr_ok = 1;
+    if (st->is_pg) {
         return r;
     }
     if (st->pending_ok && !sqlite3_get_autocommit(st->db)) {
@@ -758,21 +799,19 @@ int azs_store_unchanged(azs_store_t *st, apr_int64_t *gen)
 {
     unsigned char now[AZS_WAL_HDR];
 
-    if (st->pg) {
-        apr_int64_t wgen, heard;
+    if (st->is_pg) {
+        apr_int64_t heard;
         azs_feed_pos_t wpos;
 
-        /* Nothing changed since this handle read the generation, as far
-         * as the node heard, and it heard within the lease. */
-        if (!st->hdr_ok || !st->watch
-            || !azs_watch_read(st->watch, &wgen, &wpos, &heard)
-            || azs_mono_ms() - heard > st->max_stale_ms
-            || wgen != st->hdr_gen || wpos.seq != st->hdr_pos.seq
-            || wpos.tag != st->hdr_pos.tag) {
+        /* The generation and feed place the node's watcher read last,
+         * while it heard within the lease: what the child remembers at
+         * that place answers without asking the database (a miss reads
+         * a snapshot at least as new, and the memo catches up to it). */
+        if (!st->watch || !azs_watch_read(st->watch, gen, &wpos, &heard)
+            || azs_mono_ms() - heard > st->max_stale_ms) {
             return 0;
         }
-        *gen = st->hdr_gen;
-        st->pos = st->hdr_pos;
+        st->pos = wpos;
         return 1;
     }
 
@@ -823,7 +862,7 @@ azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
     if (r != AZS_RC_OK) {
         return r;
     }
-    if (st->pg && !azs_utf8_valid(name)) {
+    if (st->is_pg && !azs_utf8_valid(name)) {
         return AZS_RC_NOTFOUND;     /* PostgreSQL holds UTF-8 only */
     }
     azs_bind_text(s, 1, name);
@@ -1221,4 +1260,12 @@ void azs_store_watch(azs_store_t *st, const azs_watch_t *w,
     st->watch = w;
     st->max_stale_ms = max_stale_ms;
     (void)deadline_ms;
+}
+
+void azs_store_deadline(azs_store_t *st, apr_int64_t at_ms)
+{
+    st->deadline_at = at_ms;
+    if (st->pg) {
+        azs_pg_deadline_at(st->pg, at_ms);
+    }
 }

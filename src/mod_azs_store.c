@@ -83,12 +83,32 @@ struct azs_handle {
     azs_store_t *st;
     apr_pool_t *pool;        /* its own allocator: freed by any thread */
     volatile apr_uint32_t refs;
+    struct azs_pgpool *from; /* PostgreSQL: the child's pool it goes back
+                              * to (NULL: SQLite, the thread's) */
+    int broken;              /* a fault was seen: never reused */
 };
+
+/*
+ * PostgreSQL connections are the child's, not each thread's: a request
+ * takes one from the child's pool for its own use and gives it back when
+ * it ends (at most AZS_PG_IDLE kept; more are opened when more requests
+ * read at once, and closed when they give them back).  A handle connects
+ * at its first statement, so a request answered from memory opens none.
+ * Handles are made after fork, and never cross it.
+ */
+#define AZS_PG_IDLE 4
+struct azs_pgpool {
+    apr_thread_mutex_t *lock;
+    azs_handle *idle[AZS_PG_IDLE];
+    int nidle;
+};
+typedef struct azs_pgpool azs_pgpool;
 
 typedef struct {
     apr_pool_t *pool;        /* unmanaged: lives as long as the thread */
     apr_hash_t *stores;      /* path -> azs_handle * */
     apr_hash_t *memos;       /* path -> azs_memo_t * (the child's) */
+    apr_hash_t *pgpools;     /* url -> azs_pgpool * (the child's) */
     azs_memo_set *memo;      /* the current set, or NULL */
 } azs_thread;
 
@@ -101,6 +121,11 @@ static apr_thread_mutex_t *memo_lock;
 static apr_pool_t *memo_pool;
 static apr_hash_t *memo_table;
 static apr_size_t memo_budget;
+/* The child's PostgreSQL pools, one per URL, made on first use under
+ * pool_lock (each thread keeps what it found in its own table). */
+static apr_thread_mutex_t *pool_lock;
+static apr_pool_t *pool_pool;
+static apr_hash_t *pool_table;
 
 #ifdef AZS_MEMO_POISON
 /* Overwrites what a request could still point to, so that a use after
@@ -211,6 +236,22 @@ static apr_status_t memos_destroy(void *data)
     return APR_SUCCESS;
 }
 
+/* The child ends: its idle connections close. */
+static apr_status_t pgpools_destroy(void *data)
+{
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(NULL, pool_table); hi; hi = apr_hash_next(hi)) {
+        azs_pgpool *pp = apr_hash_this_val(hi);
+
+        while (pp->nidle > 0) {
+            handle_release(pp->idle[--pp->nidle]);
+        }
+    }
+    pool_table = NULL;
+    return APR_SUCCESS;
+}
+
 void azs_store_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv = apr_threadkey_private_create(&thread_key,
@@ -218,6 +259,20 @@ void azs_store_child_init(apr_pool_t *pchild, server_rec *s)
 
     memo_budget = azs_proc_memo_bytes();
     memo_table = NULL;
+    pool_table = NULL;
+    if (apr_pool_create(&pool_pool, pchild) != APR_SUCCESS
+        || apr_thread_mutex_create(&pool_lock, APR_THREAD_MUTEX_DEFAULT,
+                                   pool_pool) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "AZS0608: cannot "
+                     "create the pool of PostgreSQL connections; requests "
+                     "on PostgreSQL will fail");
+        pool_lock = NULL;
+    }
+    else {
+        pool_table = apr_hash_make(pool_pool);
+        apr_pool_cleanup_register(pool_pool, NULL, pgpools_destroy,
+                                  apr_pool_cleanup_null);
+    }
     if (memo_budget > 0) {
         if (apr_pool_create(&memo_pool, pchild) != APR_SUCCESS
             || apr_thread_mutex_create(&memo_lock, APR_THREAD_MUTEX_DEFAULT,
@@ -262,6 +317,7 @@ static azs_thread *thread_get(void)
     t->pool = pool;
     t->stores = apr_hash_make(pool);
     t->memos = apr_hash_make(pool);
+    t->pgpools = apr_hash_make(pool);
     if (apr_threadkey_private_set(t, thread_key) != APR_SUCCESS) {
         apr_pool_destroy(pool);
         return NULL;
@@ -300,16 +356,110 @@ static azs_handle *store_open(request_rec *r, azs_thread *t,
         apr_pool_destroy(sp);
         return NULL;
     }
-    if (azs_store_is_pg(st)) {
-        /* Trusted while the node's watcher vouches for it. */
-        azs_store_watch(st, azs_watch_find(path), azs_proc_max_stale_ms(),
-                        AZS_BUSY_TIMEOUT_MS);
-    }
     h = apr_pcalloc(sp, sizeof(*h));
     h->st = st;
     h->pool = sp;
     h->refs = 1;             /* the thread's table */
     apr_hash_set(t->stores, apr_pstrdup(sp, path), APR_HASH_KEY_STRING, h);
+    return h;
+}
+
+/* The child's pool for a PostgreSQL URL (NULL: none could be made). */
+static azs_pgpool *child_pgpool(azs_thread *t, const char *url)
+{
+    azs_pgpool *pp = apr_hash_get(t->pgpools, url, APR_HASH_KEY_STRING);
+
+    if (pp || !pool_table) {
+        return pp;
+    }
+    apr_thread_mutex_lock(pool_lock);
+    pp = apr_hash_get(pool_table, url, APR_HASH_KEY_STRING);
+    if (!pp) {
+        pp = apr_pcalloc(pool_pool, sizeof(*pp));
+        pp->lock = pool_lock;
+        apr_hash_set(pool_table, apr_pstrdup(pool_pool, url),
+                     APR_HASH_KEY_STRING, pp);
+    }
+    apr_thread_mutex_unlock(pool_lock);
+    apr_hash_set(t->pgpools, apr_pstrdup(t->pool, url), APR_HASH_KEY_STRING,
+                 pp);
+    return pp;
+}
+
+/* The request is done with its connection: back to the child's pool,
+ * unless it failed or the pool has enough; a read transaction still open
+ * (its request ended on another thread) is ended first. */
+static apr_status_t pg_return(void *data)
+{
+    azs_handle *h = data;
+    azs_pgpool *pp = h->from;
+
+    azs_store_deadline(h->st, azs_mono_ms() + AZS_BUSY_TIMEOUT_MS);
+    if (azs_store_in_read(h->st)) {
+        azs_store_read_end(h->st);
+    }
+    if (!h->broken && !azs_store_stale(h->st)) {
+        apr_thread_mutex_lock(pp->lock);
+        if (pp->nidle < AZS_PG_IDLE) {
+            pp->idle[pp->nidle++] = h;
+            h = NULL;
+        }
+        apr_thread_mutex_unlock(pp->lock);
+    }
+    handle_release(h);
+    return APR_SUCCESS;
+}
+
+/* A connection from the child's pool for this request alone. */
+static azs_handle *pg_take(request_rec *r, azs_req *q, azs_thread *t,
+                           const char *url, const char **err)
+{
+    azs_pgpool *pp = child_pgpool(t, url);
+    azs_handle *h = NULL;
+
+    if (!pp) {
+        *err = "no pool of PostgreSQL connections";
+        return NULL;
+    }
+    apr_thread_mutex_lock(pp->lock);
+    if (pp->nidle > 0) {
+        h = pp->idle[--pp->nidle];
+    }
+    apr_thread_mutex_unlock(pp->lock);
+    if (h && azs_store_stale(h->st)) {
+        handle_release(h);          /* its connection failed since */
+        h = NULL;
+    }
+    if (!h) {
+        apr_pool_t *sp;
+        azs_store_t *st;
+
+        if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
+            *err = "out of memory";
+            return NULL;
+        }
+        apr_pool_tag(sp, "authz_status_pg");
+        if (azs_store_open(&st, url, 1, AZS_BUSY_TIMEOUT_MS, sp, err)
+            != AZS_RC_OK) {
+            *err = apr_pstrdup(r->pool, *err);
+            apr_pool_destroy(sp);
+            return NULL;
+        }
+        azs_store_watch(st, azs_watch_find(url), azs_proc_max_stale_ms(),
+                        AZS_BUSY_TIMEOUT_MS);
+        h = apr_pcalloc(sp, sizeof(*h));
+        h->st = st;
+        h->pool = sp;
+        h->refs = 1;                /* the request's (then the pool's) */
+        h->from = pp;
+    }
+    /* Every call this request makes ends by its deadline, however many
+     * it makes. */
+    if (!q->store.deadline) {
+        q->store.deadline = azs_mono_ms() + AZS_BUSY_TIMEOUT_MS;
+    }
+    azs_store_deadline(h->st, q->store.deadline);
+    apr_pool_cleanup_register(r->pool, h, pg_return, apr_pool_cleanup_null);
     return h;
 }
 
@@ -329,6 +479,17 @@ azs_store_t *azs_req_store(request_rec *r)
                        r->user ? r->user : q->login.basic_user,
                        "no thread-local storage");
         return NULL;
+    }
+    if (azs_is_pg_url(path)) {
+        if (!(h = pg_take(r, q, t, path, &err))) {
+            azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR,
+                           AZS_REASON_DB_ERROR,
+                           r->user ? r->user : q->login.basic_user, err);
+            return NULL;
+        }
+        q->store.h = h;
+        q->store.path = path;
+        return h->st;
     }
     h = apr_hash_get(t->stores, path, APR_HASH_KEY_STRING);
     if (h && !r->main && !r->prev && q->store.txn != h
@@ -381,8 +542,11 @@ void azs_db_fault(request_rec *r, const char *what)
         q->store.txn = NULL;
     }
     /* The next request opens the file again; this one's hold closes the
-     * handle when it ends. */
-    if (q->store.h && t) {
+     * handle when it ends (a PostgreSQL connection is not given back). */
+    if (q->store.h && q->store.h->from) {
+        q->store.h->broken = 1;
+    }
+    else if (q->store.h && t) {
         store_drop(t, q->store.path, q->store.h);
     }
     q->store.h = NULL;

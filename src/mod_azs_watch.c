@@ -100,7 +100,8 @@ static void watch_main(azs_watcher *wr, pid_t parent)
         if (getppid() != parent) {
             _exit(0);
         }
-        if (azs_pg_open(&c, wr->url, max_stale_ms, p, &err) != AZS_RC_OK
+        if (azs_pg_open(&c, wr->url, "azs-watch", max_stale_ms, 0, p, &err)
+            != AZS_RC_OK
             || azs_pg_exec(c, "LISTEN authz_status") != AZS_RC_OK) {
             if (!down) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, wr->s, "AZS0610: "

@@ -97,14 +97,16 @@ for mpm in $mpms; do
         fi
         echo "# --- $name ($mpm)"
         before=$(grep -c '^not ok' "$results")
-        AZS_MPM=$mpm timeout -k 5 "$case_timeout" bash "$c"
+        # A case may ask for more time: a line "# azs: timeout SECONDS".
+        t_case=$(sed -n 's/^# azs: timeout \([0-9]*\)$/\1/p' "$c" | head -n 1)
+        AZS_MPM=$mpm timeout -k 5 "${t_case:-$case_timeout}" bash "$c"
         rc=$?
         nrun=$((nrun + 1))
         case $rc in
             0) ;;
             77) echo "# ${name}[$mpm]: skipped"; nskip=$((nskip + 1)) ;;
             124|137)
-                fail_line "${name}[$mpm]: timed out after ${case_timeout}s"
+                fail_line "${name}[$mpm]: timed out after ${t_case:-$case_timeout}s"
                 failed+=("${name}[$mpm]")
                 # A case killed in the middle cannot stop its httpd: stop
                 # it here (TERM: its parent removes its semaphore).

@@ -185,6 +185,8 @@ int main(int argc, const char *const *argv)
     c.lock_fd = -1;
     c.dir_fd = -1;
     apr_pool_create(&c.p, NULL);
+    /* PostgreSQL: what pg_stat_activity shows for this connection. */
+    setenv("PGAPPNAME", "htauthz", 0);
     code = vfs_install();
     if (code == EX_OK) {
         code = run(&c, argc, argv);
