@@ -55,6 +55,31 @@ build_fixture() {
     echo "$want" > "$d/.stamp"
 }
 
+# ---- PostgreSQL (configuration azs-pg) ------------------------------------------
+# One server for the run (tests/lib_pg.sh: a unix socket under RUNDIR), a
+# database per fixture, filled from its azs_bcrypt.db by htauthz migrate;
+# httpd connects as "httpd", a member of authz_status_reader.
+pg_bench_db() { echo "azs_$(basename "$1" | tr -c 'a-z0-9\n' '_')"; }
+pg_bench_url() { pg_url "$(pg_bench_db "$1")" httpd; }
+pg_bench_prepare() {
+    local fx=$1 db t0
+    if [ -z "${PG_DIR:-}" ]; then
+        # shellcheck source=../tests/lib_pg.sh
+        . "$top/tests/lib_pg.sh"
+        pg_need || { log "PostgreSQL is not installed: azs-pg not measured"; return 1; }
+        PG_NO_TRAP=1 pg_start "$RUNDIR/pg" >/dev/null || return 1
+    fi
+    db=$(pg_bench_db "$fx")
+    pg_sql postgres "CREATE DATABASE $db" >/dev/null || return 1
+    t0=$(now_ms)
+    "$HTAUTHZ" migrate "$fx/azs_bcrypt.db" "$(pg_url "$db")" >&2 || return 1
+    log "PostgreSQL: $db filled in $(( $(now_ms) - t0 )) ms"
+    pg_sql "$db" "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles
+        WHERE rolname = 'httpd') THEN CREATE ROLE httpd LOGIN
+        IN ROLE authz_status_reader; END IF; END \$\$" >/dev/null
+    pg_sql "$db" "ANALYZE" >/dev/null
+}
+
 # ---- servers ----------------------------------------------------------------
 
 free_port() {
@@ -174,6 +199,20 @@ $([ "$name" = azs-sha-nocache ] && echo "AuthzStatusCache Off")
     AuthName "bench"
     AuthBasicProvider authz_status
     AuthzStatusDatabase "$fx/$db"
+    AuthzStatusBlocklist On
+    Require permission $FX_PERM
+</Location>
+EOF
+        ;;
+    azs-pg)
+        cat <<EOF
+# (9) (5) on PostgreSQL: the same data, copied by htauthz migrate
+LoadModule authz_status_module $MODULE
+<Location "/p/">
+    AuthType Basic
+    AuthName "bench"
+    AuthBasicProvider authz_status
+    AuthzStatusDatabase "$(pg_bench_url "$fx")"
     AuthzStatusBlocklist On
     Require permission $FX_PERM
 </Location>

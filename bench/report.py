@@ -15,6 +15,7 @@ LABELS = [
     ("azs-sha-nocache", "(6) ours, {SHA}, AuthzStatusCache Off"),
     ("azs-bearer", "(7) ours, AuthType Bearer"),
     ("azs-blocked", "(8) ours, client blocklisted (403)"),
+    ("azs-pg", "(9) (5) on PostgreSQL (same data, migrated)"),
 ]
 
 
@@ -300,6 +301,11 @@ def main():
     target_ratio("2.", "Bearer token", "azs-bearer", 0.90)
     target_ratio("3.", "blocklisted client (403)", "azs-blocked", 0.95)
     target_ratio("4.", "no cache, {SHA}", "azs-sha-nocache", 0.90)
+    pg, lite = med.get(("azs-pg", big)), med.get(("azs-bcrypt", big))
+    if pg and lite:
+        rel = pg[0] / lite[0]
+        p("  9. %-58s %s  %.2f of (5) on SQLite (>= 0.95)" % (
+            "cached answers on PostgreSQL", verdict(rel >= 0.95), rel))
     a = med.get(("azs-sha-nocache", big))
     b = med.get(("dbd", big))
     if a and b:

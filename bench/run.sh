@@ -13,7 +13,8 @@
 #   --rounds N         interleaved rounds               BENCH_ROUNDS
 #   --conns N          wrk connections (default 16)     BENCH_CONNS
 #   --configs "..."    subset of: floor file dbd socache azs-bcrypt azs-sha-nocache
-#                      azs-bearer azs-blocked          BENCH_CONFIGS
+#                      azs-bearer azs-blocked azs-pg   BENCH_CONFIGS
+#                      (azs-pg: (5) on PostgreSQL, when installed)
 #   --many             also cycle through many users    BENCH_MANY=1
 #                      (on by default with --full)
 #   --many-users N     how many (default 1,000)         BENCH_MANY_USERS
@@ -52,7 +53,7 @@ DURATION=${BENCH_DURATION:-}
 ROUNDS=${BENCH_ROUNDS:-}
 CONNS=${BENCH_CONNS:-16}
 THREADS=${BENCH_THREADS:-1}
-CONFIGS=${BENCH_CONFIGS:-"floor file dbd socache azs-bcrypt azs-sha-nocache azs-bearer azs-blocked"}
+CONFIGS=${BENCH_CONFIGS:-"floor file dbd socache azs-bcrypt azs-sha-nocache azs-bearer azs-blocked azs-pg"}
 MANY=${BENCH_MANY:-}
 EXTRAS=${BENCH_EXTRAS:-1}
 FRESH=${BENCH_FRESH:-0}
@@ -178,6 +179,9 @@ cleanup() {
     for p in "${PIDFILES[@]}"; do
         stop_httpd "$p"
     done
+    if declare -F pg_stop >/dev/null; then
+        pg_stop
+    fi
     if [ "$KEEP" = 1 ]; then
         echo "server roots kept in $RUNDIR"
     else
@@ -236,6 +240,10 @@ for n in $USERS; do
     . "$(fixture_dir "$n")/fixture.env"
     for c in $CONFIGS; do
         key=s${i}_${c//-/_}
+        if [ "$c" = azs-pg ] && ! pg_bench_prepare "$(fixture_dir "$n")"; then
+            raw check "$n" "$c" fail "no PostgreSQL"
+            continue
+        fi
         if ! start_server "$key" "$c" "$(fixture_dir "$n")"; then
             raw check "$n" "$c" fail "httpd did not start"
             CHECK_FAILS=$(( CHECK_FAILS + 1 ))

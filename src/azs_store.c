@@ -780,6 +780,20 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
         return r;
     }
     if (st->is_pg) {
+        apr_int64_t wgen, heard;
+        azs_feed_pos_t wpos;
+
+        /* Never older than what the node already heard: a connection
+         * that reached a lagging standby (target_session_attrs other
+         * than read-write) would bring back what was revoked. */
+        if (st->watch && azs_watch_read(st->watch, &wgen, &wpos, &heard)
+            && wpos.seq > st->pos.seq) {
+            azs_store_set_error(st, "the database answered with an older "
+                                "state than this node has heard of (a "
+                                "standby that lags? connect with "
+                                "target_session_attrs=read-write)");
+            return AZS_RC_DBERR;
+        }
         return r;
     }
     if (st->pending_ok && !sqlite3_get_autocommit(st->db)) {

@@ -107,17 +107,27 @@ CREATE TABLE changes (
 );
 INSERT INTO changes (tag, kind, key) VALUES (azs_random(), 0, '');
 
--- One feed row, a new generation, and a notification (folded into one
--- per transaction by PostgreSQL).
+-- A new generation and a notification, once per transaction (a command
+-- that changes 100,000 rows updates the generation's row once, not
+-- 100,000 times).  The generation's row is taken first: held to the
+-- commit, it makes writers take turns, so feed rows are numbered in commit
+-- order (a reader that has seen row N has seen every row before it).
+CREATE FUNCTION azs_bump() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(current_setting('azs.bumped', true), '')
+       <> txid_current()::text THEN
+        UPDATE meta SET value = azs_random() WHERE key = 'generation';
+        PERFORM set_config('azs.bumped', txid_current()::text, true);
+        PERFORM pg_notify('authz_status', '');
+    END IF;
+END $$;
+
+-- One feed row, in a transaction with a new generation.
 CREATE FUNCTION azs_feed(k integer, keytext text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
-    -- The generation's row first: held to the commit, it makes writers
-    -- take turns, so feed rows are numbered in commit order (a reader
-    -- that has seen row N has seen every row before it).
-    UPDATE meta SET value = azs_random() WHERE key = 'generation';
+    PERFORM azs_bump();
     INSERT INTO changes (tag, kind, key) VALUES (azs_random(), k, keytext);
-    PERFORM pg_notify('authz_status', '');
 END $$;
 
 CREATE FUNCTION azs_changes_trim() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -203,7 +213,7 @@ CREATE TRIGGER role_permissions_feed
 CREATE FUNCTION azs_permissions_feed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        UPDATE meta SET value = azs_random() WHERE key = 'generation';
+        PERFORM azs_bump();
     ELSE
         PERFORM azs_feed(3, '');
     END IF;

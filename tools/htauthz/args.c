@@ -118,10 +118,20 @@ int parse_expires(cli_t *c, const char *cmd, const args_t *a,
     return when ? parse_when(c, cmd, when, expires) : EX_OK;
 }
 
+/* PostgreSQL holds UTF-8 text only. */
+static const char *pg_name_invalid(cli_t *c, const char *name)
+{
+    return azs_is_pg_url(c->db) && !azs_utf8_valid(name)
+           ? "not UTF-8 (PostgreSQL holds UTF-8 names only)" : NULL;
+}
+
 int check_user_name(cli_t *c, const char *name)
 {
     const char *why = azs_user_name_invalid(name);
 
+    if (!why) {
+        why = pg_name_invalid(c, name);
+    }
     if (why) {
         return fail(EX_FAIL, "invalid user name %s: %s", show(c->p, name),
                     why);
@@ -133,6 +143,9 @@ int check_role_name(cli_t *c, const char *what, const char *name)
 {
     const char *why = azs_role_name_invalid(name);
 
+    if (!why) {
+        why = pg_name_invalid(c, name);
+    }
     if (why) {
         return fail(EX_FAIL, "invalid %s name %s: %s", what,
                     show(c->p, name), why);

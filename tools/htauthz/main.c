@@ -11,9 +11,11 @@
 #include "htauthz.h"
 
 const char usage_text[] =
-"usage: htauthz [-d FILE] COMMAND ...\n"
+"usage: htauthz [-d FILE|URL] COMMAND ...\n"
 "\n"
 "The database is FILE, else $HTAUTHZ_DB, else " AZS_DEFAULT_DB ".\n"
+"A PostgreSQL database is a URL: postgresql://USER@HOST/DB?..., or\n"
+"postgresql:KEY=VALUE...; its password comes from ~/.pgpass (PGPASSFILE).\n"
 "\n"
 "  init                                  create or upgrade the database\n"
 "  user add NAME [--password-stdin] [--expires WHEN] [--disabled]\n"

@@ -56,7 +56,7 @@ done
 grep '^imp_md5:' "$T/htpasswd" | head -1 >"$T/verify"
 check "imported \$apr1\$ verifies with htpasswd -v" \
     verify imp_md5 pw-md5
-check "imported users absent when refused" test "$(sqlite3 "$DB" \
+check "imported users absent when refused" test "$(db_sql \
     "SELECT count(*) FROM users WHERE name LIKE 'imp_p%' \
      OR name LIKE 'imp_c%'")" = 0
 

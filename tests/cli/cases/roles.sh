@@ -88,7 +88,7 @@ run user show bob --json
 check "role del cascades (bob keeps admin only)" test "$(json_get \
     'sorted(r["role"] for r in d["effective_roles"])' <"$T/out")" = \
     "['admin']"
-check "no dangling inheritance rows" test "$(sqlite3 "$DB" \
+check "no dangling inheritance rows" test "$(db_sql \
     'SELECT count(*) FROM role_inherits')" = 0
 unchanged "role del: unknown" 1 role del editor
 
@@ -101,7 +101,7 @@ expect 0 "role add b" role add rb
 expect 0 "role add c" role add rc
 expect 0 "ra > rb" role inherit ra rb
 unchanged "inherit list with a cycle in it" 1 role inherit rb rc ra
-check "rb does not inherit rc" test "$(sqlite3 "$DB" "SELECT count(*) \
+check "rb does not inherit rc" test "$(db_sql "SELECT count(*) \
     FROM role_inherits JOIN roles ON roles.id = role_id \
     WHERE roles.name = 'rb'")" = 0
 
