@@ -61,8 +61,8 @@ build_fixture() {
 # httpd connects as "httpd", a member of authz_status_reader.
 pg_bench_db() { echo "azs_$(basename "$1" | tr -c 'a-z0-9\n' '_')"; }
 pg_bench_url() { pg_url "$(pg_bench_db "$1")" httpd; }
-pg_bench_prepare() {
-    local fx=$1 db t0
+pg_bench_prepare() {   # pg_bench_prepare FIXTURE_DIR [SQLITE_FILE]
+    local fx=$1 file=${2:-azs_bcrypt.db} db t0
     if [ -z "${PG_DIR:-}" ]; then
         # shellcheck source=../tests/lib_pg.sh
         . "$top/tests/lib_pg.sh"
@@ -72,7 +72,7 @@ pg_bench_prepare() {
     db=$(pg_bench_db "$fx")
     pg_sql postgres "CREATE DATABASE $db" >/dev/null || return 1
     t0=$(now_ms)
-    "$HTAUTHZ" migrate "$fx/azs_bcrypt.db" "$(pg_url "$db")" >&2 || return 1
+    "$HTAUTHZ" migrate "$fx/$file" "$(pg_url "$db")" >&2 || return 1
     log "PostgreSQL: $db filled in $(( $(now_ms) - t0 )) ms"
     pg_sql "$db" "DO \$\$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles
         WHERE rolname = 'httpd') THEN CREATE ROLE httpd LOGIN

@@ -54,17 +54,19 @@ def crowd_table(p, rows, warm, ceil_cpu):
     size = rows[0][0]["size"]
     p("Crowd and churn: returning users in rotation on (5), bcrypt 10 + "
       "Require + blocklist, %s users in the database" % fmt_n(int(size)))
-    for n, k, secs, ok, other in warm:
-        p("  the crowd (%s users) verified once before measuring: %.0f s, "
-          "%s answered 200, %s other" % (fmt_n(k), secs, fmt_n(ok),
-                                         fmt_n(other)))
+    for n, k, secs, ok, other, back in warm:
+        p("  the crowd (%s users) verified once before measuring%s: %.0f s, "
+          "%s answered 200, %s other" % (
+              fmt_n(k), " (PostgreSQL)" if back == "postgresql" else "",
+              secs, fmt_n(ok), fmt_n(other)))
     head = "%-40s%16s%10s%10s%8s%20s%9s" % (
         "Scenario", "ratio (req/s)", "answers", "non-200", "503",
         "writes (failed), ms", "CPU us")
     p(head)
     p("-" * len(head))
     for x, ratio, c in rows:
-        what = "%s users" % fmt_n(c["k"])
+        what = ("PostgreSQL: " if c["backend"] == "postgresql" else "") \
+            + "%s users" % fmt_n(c["k"])
         what += (", first pass" if c["mode"] == "first" else
                  ", no writes" if c["rate"] == 0 else
                  ", %d %s/s for %d s" % (
@@ -96,7 +98,7 @@ def main():
     meta, runs, checks, rss, startup, cli, alarms, fixtures = \
         {}, [], [], [], [], [], [], []
     t5 = None
-    crowd, warm = {}, []
+    crowd, warm, propagation = {}, [], []
     with open(sys.argv[1]) as f:
         for line in f:
             r = line.rstrip("\n").split("\t")
@@ -130,10 +132,15 @@ def main():
                                         writes=int(r[6]), wfail=int(r[7]),
                                         wms=int(r[8]), secs=int(r[9]),
                                         mode=r[10] if len(r) > 10
-                                        else "mixed")
+                                        else "mixed",
+                                        backend=r[11] if len(r) > 11
+                                        else "sqlite")
+            elif kind == "propagation":
+                propagation.append((int(r[1]), r[2], int(r[3]), r[4], r[5],
+                                    r[6], r[7]))
             elif kind == "warm":
                 warm.append((int(r[1]), int(r[2]), float(r[3]), int(r[4]),
-                             int(r[5])))
+                             int(r[5]), r[6] if len(r) > 6 else "sqlite"))
             elif kind == "fixture":
                 fixtures.append((int(r[1]), int(r[2]),
                                  r[3] if len(r) > 3 else ""))
@@ -270,6 +277,15 @@ def main():
             p("  %s, %s users: %s" % (label(c[1]), c[0], c[3]))
     for a in alarms:
         p("  ALARM in %s error log: %s line(s), e.g. %s" % (a[0], a[1], a[2]))
+    if propagation:
+        p("")
+        p("Propagation: htauthz's return to the first request answered as "
+          "after the change (a user disabled, then enabled; keep-alive "
+          "client), ms")
+        for n, cfg, count, p50, p99, mx, missed in propagation:
+            p("  %-58s p50 %s, p99 %s, max %s (%d changes, %s missed)" % (
+                "%s, %s users" % (label(cfg), fmt_n(n)), p50, p99, mx, count,
+                missed))
     if crowd_rows:
         crowd_table(p, crowd_rows, warm, cpu.get(("ceiling", "-")))
 

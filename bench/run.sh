@@ -26,6 +26,10 @@
 #   --grant-churn "R ..."  those crowds while htauthz   BENCH_GRANT_CHURN
 #                      grants R new permissions a second to the role every
 #                      crowd user inherits (role00001)
+#   --propagation N    changes timed from htauthz to    BENCH_PROPAGATION
+#                      the first changed answer, on (5) and (9) (default 50)
+#   --crowd-pg         the crowd and churn runs again   BENCH_CROWD_PG=1
+#                      on PostgreSQL (the same data, migrated)
 #   --no-extras        skip targets 5, 6 and 7          BENCH_EXTRAS=0
 #   --pin              httpd on CPU 0, wrk on CPU 1     BENCH_PIN=1
 #                      (steadier ratios on a shared machine)
@@ -69,6 +73,8 @@ CROWD=${BENCH_CROWD:-}
 CHURN=${BENCH_CHURN:-}
 GRANT_CHURN=${BENCH_GRANT_CHURN:-}
 CHURN_CROWDS=${BENCH_CHURN_CROWDS:-50}
+CROWD_PG=${BENCH_CROWD_PG:-}
+PROPAGATION=${BENCH_PROPAGATION:-50}
 CHURN_DURATION=${BENCH_CHURN_DURATION:-}
 WARM_CONNS=${BENCH_WARM_CONNS:-8}
 
@@ -94,6 +100,8 @@ while [ $# -gt 0 ]; do
     --churn-crowds) CHURN_CROWDS=$2; shift ;;
     --grant-churn) GRANT_CHURN=$2; shift ;;
     --no-extras) EXTRAS=0 ;;
+    --crowd-pg) CROWD_PG=1 ;;
+    --propagation) PROPAGATION=$2; shift ;;
     --fresh) FRESH=1 ;;
     --keep) KEEP=1 ;;
     --pin) PIN=1 ;;
@@ -304,6 +312,27 @@ for round in $(seq 1 "$ROUNDS"); do
     done
 done
 
+# ---- propagation: htauthz's return to the first changed answer ---------------
+# (5) on SQLite and (9) on PostgreSQL, PROPAGATION changes each (a user
+# disabled, then enabled again), on a keep-alive connection.
+for a in "${ACTIVE[@]}"; do
+    IFS=: read -r n c key <<< "$a"
+    case $c in azs-bcrypt|azs-pg) ;; *) continue ;; esac
+    [ "$PROPAGATION" -gt 0 ] || break
+    . "$(fixture_dir "$n")/fixture.env"
+    port=PORT_$key
+    if [ "$c" = azs-pg ]; then
+        pdb=$(pg_url "$(pg_bench_db "$(fixture_dir "$n")")")
+    else
+        pdb=$(fixture_dir "$n")/azs_bcrypt.db
+    fi
+    # shellcheck disable=SC2046
+    set -- $(python3 "$bench/propagate.py" "$HTAUTHZ" "$pdb" "${!port}" \
+        "$FX_VALID" "$FX_PASSWORD" "$PROPAGATION")
+    raw propagation "$n" "$c" "$PROPAGATION" "$@"
+    log "propagation ($c, $n users): p50 $1 ms, p99 $2 ms, max $3 ms, missed $4 of $PROPAGATION"
+done
+
 largest=0
 for n in $USERS; do [ "$n" -gt "$largest" ] && largest=$n; done
 li=0 i=0
@@ -338,16 +367,30 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
     done
     python3 "$bench/crowd.py" pick "$(fixture_dir "$largest")/authorized.txt" \
         "$crowd_max" "$cfx/names"
-    start_server crowd azs-crowd "$cfx" || exit 1
-    check_config "$largest" azs-crowd crowd \
-        || { log "the crowd server answers wrongly: $RUNDIR/crowd/logs/error.log"; exit 1; }
-    log "crowd: verifying $crowd_max users once ($WARM_CONNS requests at once)"
-    warm=$(python3 "$bench/crowd.py" warm "$PORT_crowd" /p/file.txt "$cfx/names" \
+  # The same runs on SQLite, then (--crowd-pg) on PostgreSQL holding the
+  # same data: CKEY the server, CDB what htauthz writes to.
+  for CBACK in sqlite ${CROWD_PG:+postgresql}; do
+    if [ "$CBACK" = postgresql ]; then
+        pg_bench_prepare "$cfx" azs_crowd.db || break
+        CKEY=crowdpg CDB=$(pg_url "$(pg_bench_db "$cfx")")
+        start_server crowdpg azs-pg "$cfx" || exit 1
+        check_config "$largest" azs-pg crowdpg \
+            || { log "the crowd server (PostgreSQL) answers wrongly: $RUNDIR/crowdpg/logs/error.log"; exit 1; }
+    else
+        CKEY=crowd CDB=$cfx/azs_crowd.db
+        start_server crowd azs-crowd "$cfx" || exit 1
+        check_config "$largest" azs-crowd crowd \
+            || { log "the crowd server answers wrongly: $RUNDIR/crowd/logs/error.log"; exit 1; }
+    fi
+    CPORT=PORT_$CKEY CROOT=ROOT_$CKEY
+    CPORT=${!CPORT} CROOT=${!CROOT}
+    log "crowd ($CBACK): verifying $crowd_max users once ($WARM_CONNS requests at once)"
+    warm=$(python3 "$bench/crowd.py" warm "$CPORT" /p/file.txt "$cfx/names" \
         "$crowd_max" "$FX_PASSWORD" "$WARM_CONNS")
     # shellcheck disable=SC2086
-    raw warm "$largest" "$crowd_max" $warm
+    raw warm "$largest" "$crowd_max" $warm "$CBACK"
     log "crowd: $crowd_max users verified in $(cut -d' ' -f1 <<< "$warm") s (200: $(cut -d' ' -f2 <<< "$warm"), other: $(cut -d' ' -f3 <<< "$warm"))"
-    wait_idle "$ROOT_crowd"
+    wait_idle "$CROOT"
 
     # churn_loop RATE SECONDS LOG TAG MODE: RATE writes a second for
     # SECONDS, one line each in LOG ("kind exit-status ms"), on wrk's CPU
@@ -355,7 +398,7 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
     # new.  MODE mixed: the four unrelated writes in turn; grant: a new
     # permission granted to role00001, which every crowd user inherits.
     churn_loop() {
-        local rate=$1 secs=$2 logf=$3 tag=$4 mode=$5 db=$cfx/azs_crowd.db i=0 t0 now next d rc kind w0
+        local rate=$1 secs=$2 logf=$3 tag=$4 mode=$5 db=$CDB i=0 t0 now next d rc kind w0
         [ "$PIN" = 0 ] || taskset -pc 1 "$BASHPID" >/dev/null 2>&1 || true
         : > "$logf"
         t0=$(date +%s%N)
@@ -399,21 +442,21 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
         [ "$rate" = 0 ] || cfg=churn-$k-$rate
         [ "$mode" = mixed ] || cfg=$mode-$k-$rate
         [ -f "$s" ] || python3 "$bench/crowd.py" lua "$cfx/names" "$k" "$FX_PASSWORD" > "$s"
-        t0=$(server_ticks "$ROOT_crowd")
+        t0=$(server_ticks "$CROOT")
         if [ "$rate" != 0 ]; then
             churn_loop "$rate" "$secs" "$clog" $(( SEQ + 1 )) "$mode" &
             cpid=$!
             BGPIDS+=("$cpid")
         fi
         o=$("${CLI_PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"${secs}s" --timeout 30s \
-            -s "$s" "http://127.0.0.1:$PORT_crowd/p/file.txt" 2>&1) || true
+            -s "$s" "http://127.0.0.1:$CPORT/p/file.txt" 2>&1) || true
         if [ -n "$cpid" ]; then
             wait "$cpid" || true
             read -r writes wfail wms < <(awk '{n++; if ($2 != 0) f++; t += $3}
                 END {printf "%d %d %d\n", n, f, n ? t / n : 0}' "$clog")
         fi
-        wait_idle "$ROOT_crowd"
-        t1=$(server_ticks "$ROOT_crowd")
+        wait_idle "$CROOT"
+        t1=$(server_ticks "$CROOT")
         res=$(awk '
             /^Requests\/sec:/ { rps = $2 }
             / requests in / { total = $1 }
@@ -428,7 +471,7 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
         # shellcheck disable=SC2086
         raw run "$SEQ" 1 "$largest" "$cfg" $(cut -d' ' -f1-4 <<< "$res") "$cpu"
         # shellcheck disable=SC2086
-        raw crowd "$SEQ" "$k" "$rate" $(cut -d' ' -f5-6 <<< "$res") "$writes" "$wfail" "$wms" "$secs" "$mode"
+        raw crowd "$SEQ" "$k" "$rate" $(cut -d' ' -f5-6 <<< "$res") "$writes" "$wfail" "$wms" "$secs" "$mode" "$CBACK"
         log "$(printf '%-18s' "$cfg") $(awk '{printf "%10.1f req/s  (non-200 %d, of which 503 %d, errors %d)", $1, $6, $5, $4}' <<< "$res")  writes $writes (failed $wfail)  $cpu us CPU/request"
     }
 
@@ -454,6 +497,8 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
             measure 1 - ceiling ceil "${CEIL_ARGS[@]}"
         done
     done
+    stop_httpd "$CROOT/httpd.pid"
+  done
 fi
 
 if [ "$EXTRAS" = 1 ]; then
