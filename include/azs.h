@@ -321,6 +321,7 @@ typedef struct {
 #define AZS_FEED_ROLES  3       /* every role */
 #define AZS_FEED_TOKEN  4       /* key: a token id */
 #define AZS_FEED_BLOCK  5       /* key: a range */
+#define AZS_FEED_ALL    6       /* everything (PostgreSQL: a TRUNCATE) */
 
 /* The feed's newest row as of the last azs_store_generation (or
  * azs_store_unchanged that answered 1). */
@@ -734,19 +735,20 @@ int azs_utf8_valid(const char *s);
  * under a sequence count: odd while written.
  */
 typedef struct {
-    volatile apr_uint32_t count;
-    volatile apr_int64_t gen;
-    volatile apr_int64_t seq;
-    volatile apr_int64_t tag;
-    volatile apr_int64_t heard_ms;   /* 0: never */
+    apr_uint32_t count;
+    apr_int64_t gen;
+    apr_int64_t seq;
+    apr_int64_t tag;
+    apr_int64_t heard_ms;            /* 0: never */
     volatile apr_uint32_t pid;       /* the watcher's */
     volatile apr_uint32_t restarts;
 } azs_watch_t;
 
 apr_int64_t azs_mono_ms(void);
-/* Called by the one writer of w. */
+/* Called by the one writer of w; asked_ms: when the query that read gen
+ * and pos was sent (the lease counts from then). */
 void azs_watch_publish(azs_watch_t *w, apr_int64_t gen,
-                       const azs_feed_pos_t *pos);
+                       const azs_feed_pos_t *pos, apr_int64_t asked_ms);
 /* A consistent copy; 0 when nothing was heard yet. */
 int azs_watch_read(const azs_watch_t *w, apr_int64_t *gen,
                    azs_feed_pos_t *pos, apr_int64_t *heard_ms);

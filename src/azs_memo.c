@@ -378,6 +378,13 @@ static void feed_apply(azs_memo_t *m, const feed_item *it)
             }
         }
     }
+    else if (it->kind == AZS_FEED_ALL) {
+        for (e = m->list.next; e != &m->list; e = next) {
+            next = e->next;
+            unlink_entry(m, e);
+            m->stats.forgotten++;
+        }
+    }
     /* Tokens and blocks are not remembered here. */
 }
 

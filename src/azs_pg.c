@@ -266,9 +266,12 @@ azs_rc azs_pg_open(azs_pg_t **out, const char *url, const char *app,
     azs_pg_t *c = apr_pcalloc(p, sizeof(*c));
     apr_int64_t deadline;
     PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
-    /* What pg_stat_activity shows, unless the URL or PGAPPNAME says. */
-    const char *keys[] = {"dbname", "fallback_application_name", NULL};
-    const char *vals[] = {azs_pg_conninfo(url), app, NULL};
+    /* What pg_stat_activity shows, unless the URL or PGAPPNAME says; and
+     * the primary only, whatever the URL says: a standby may lag behind
+     * what the node already heard (a revoked token valid again). */
+    const char *keys[] = {"dbname", "fallback_application_name",
+                          "target_session_attrs", NULL};
+    const char *vals[] = {azs_pg_conninfo(url), app, "read-write", NULL};
 
     *out = NULL;
     c->deadline_ms = deadline_ms;

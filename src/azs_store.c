@@ -482,7 +482,10 @@ int azs_step(azs_stmt_t *s)
         if (rc != AZS_STEP_ROW && rc != AZS_STEP_DONE) {
             db_fail(s->st, rc);
             if (guard) {
+                /* Rolled back to, then released: a failed INSERT must not
+                 * leave a subtransaction open (an import meets thousands). */
                 azs_pg_exec(s->st->pg, "ROLLBACK TO SAVEPOINT azs_stmt");
+                azs_pg_exec(s->st->pg, "RELEASE SAVEPOINT azs_stmt");
             }
         }
         else if (guard) {
@@ -753,10 +756,17 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
 {
     azs_stmt_t *s;
     azs_rc r = stmt_get(st, Q_GENERATION, &s);
-    int rc;
+    apr_int64_t wgen, heard;
+    azs_feed_pos_t wpos;
+    int rc, heard_ok = 0;
 
     if (r != AZS_RC_OK) {
         return r;
+    }
+    /* What the node heard, before the snapshot: the snapshot is then at
+     * least as new, unless the database went back in time. */
+    if (st->is_pg && st->watch) {
+        heard_ok = azs_watch_read(st->watch, &wgen, &wpos, &heard);
     }
     rc = azs_step(s);
     if (rc == AZS_STEP_ROW && !azs_col_null(s, 0)) {
@@ -780,14 +790,10 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
         return r;
     }
     if (st->is_pg) {
-        apr_int64_t wgen, heard;
-        azs_feed_pos_t wpos;
-
         /* Never older than what the node already heard: a connection
-         * that reached a lagging standby (target_session_attrs other
-         * than read-write) would bring back what was revoked. */
-        if (st->watch && azs_watch_read(st->watch, &wgen, &wpos, &heard)
-            && wpos.seq > st->pos.seq) {
+         * that reached a lagging standby would bring back what was
+         * revoked. */
+        if (heard_ok && wpos.seq > st->pos.seq) {
             azs_store_set_error(st, "the database answered with an older "
                                 "state than this node has heard of (a "
                                 "standby that lags? connect with "
@@ -1234,13 +1240,15 @@ apr_int64_t azs_mono_ms(void)
 }
 
 void azs_watch_publish(azs_watch_t *w, apr_int64_t gen,
-                       const azs_feed_pos_t *pos)
+                       const azs_feed_pos_t *pos, apr_int64_t asked_ms)
 {
     __atomic_add_fetch(&w->count, 1, __ATOMIC_SEQ_CST);     /* odd */
-    w->gen = gen;
-    w->seq = pos->seq;
-    w->tag = pos->tag;
-    w->heard_ms = azs_mono_ms();
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&w->gen, gen, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->seq, pos->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->tag, pos->tag, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->heard_ms, asked_ms, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_add_fetch(&w->count, 1, __ATOMIC_SEQ_CST);     /* even */
 }
 
@@ -1255,11 +1263,12 @@ int azs_watch_read(const azs_watch_t *w, apr_int64_t *gen,
         if (before & 1) {
             continue;
         }
-        *gen = w->gen;
-        pos->seq = w->seq;
-        pos->tag = w->tag;
-        *heard_ms = w->heard_ms;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        *gen = __atomic_load_n(&w->gen, __ATOMIC_RELAXED);
+        pos->seq = __atomic_load_n(&w->seq, __ATOMIC_RELAXED);
+        pos->tag = __atomic_load_n(&w->tag, __ATOMIC_RELAXED);
+        *heard_ms = __atomic_load_n(&w->heard_ms, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
         after = __atomic_load_n(&w->count, __ATOMIC_SEQ_CST);
         if (before == after) {
             return *heard_ms != 0;

@@ -386,14 +386,25 @@ static azs_pgpool *child_pgpool(azs_thread *t, const char *url)
     return pp;
 }
 
+typedef struct {
+    azs_handle *h;
+    azs_req *q;
+} azs_pg_hold;
+
 /* The request is done with its connection: back to the child's pool,
  * unless it failed or the pool has enough; a read transaction still open
- * (its request ended on another thread) is ended first. */
+ * (its request ended on another thread, or it moved to another database)
+ * is ended first, and the request forgets it, so that its own read_end
+ * (which may run after this) never touches the handle again. */
 static apr_status_t pg_return(void *data)
 {
-    azs_handle *h = data;
+    azs_pg_hold *hold = data;
+    azs_handle *h = hold->h;
     azs_pgpool *pp = h->from;
 
+    if (hold->q->store.txn == h) {
+        hold->q->store.txn = NULL;
+    }
     azs_store_deadline(h->st, azs_mono_ms() + AZS_BUSY_TIMEOUT_MS);
     if (azs_store_in_read(h->st)) {
         azs_store_read_end(h->st);
@@ -410,12 +421,30 @@ static apr_status_t pg_return(void *data)
     return APR_SUCCESS;
 }
 
+/* When every PostgreSQL call of this request, and of the request it
+ * belongs to (a subrequest's main, a redirect's first), has to end. */
+static apr_int64_t req_deadline(request_rec *r)
+{
+    request_rec *root = r;
+    azs_req *q;
+
+    while (root->main || root->prev) {
+        root = root->main ? root->main : root->prev;
+    }
+    q = azs_req_get(root);
+    if (!q->store.deadline) {
+        q->store.deadline = azs_mono_ms() + AZS_BUSY_TIMEOUT_MS;
+    }
+    return q->store.deadline;
+}
+
 /* A connection from the child's pool for this request alone. */
 static azs_handle *pg_take(request_rec *r, azs_req *q, azs_thread *t,
                            const char *url, const char **err)
 {
     azs_pgpool *pp = child_pgpool(t, url);
     azs_handle *h = NULL;
+    azs_pg_hold *hold;
 
     if (!pp) {
         *err = "no pool of PostgreSQL connections";
@@ -454,12 +483,14 @@ static azs_handle *pg_take(request_rec *r, azs_req *q, azs_thread *t,
         h->from = pp;
     }
     /* Every call this request makes ends by its deadline, however many
-     * it makes. */
-    if (!q->store.deadline) {
-        q->store.deadline = azs_mono_ms() + AZS_BUSY_TIMEOUT_MS;
-    }
-    azs_store_deadline(h->st, q->store.deadline);
-    apr_pool_cleanup_register(r->pool, h, pg_return, apr_pool_cleanup_null);
+     * it makes: the one of the request that began it all (subrequests
+     * and internal redirects share it). */
+    azs_store_deadline(h->st, req_deadline(r));
+    hold = apr_palloc(r->pool, sizeof(*hold));
+    hold->h = h;
+    hold->q = q;
+    apr_pool_cleanup_register(r->pool, hold, pg_return,
+                              apr_pool_cleanup_null);
     return h;
 }
 
@@ -608,6 +639,29 @@ static apr_status_t req_read_gen(request_rec *r, azs_req *q, azs_handle *h)
     q->store.gen_read = 1;
     q->store.gen_h = h;
     azs_store_feed_pos(h->st, &q->store.pos);
+    return APR_SUCCESS;
+}
+
+/* PostgreSQL: a lookup the thread does not remember reads in the
+ * request's snapshot, whose generation was read there and checked against
+ * what the node heard (never older).  SQLite: nothing to do (the request
+ * read its generation in its own transaction, or nothing changed). */
+static apr_status_t pg_snapshot(request_rec *r, azs_store_t *st)
+{
+    azs_req *q = azs_req_get(r);
+    azs_handle *h = q->store.h;
+
+    if (!azs_store_is_pg(st) || !h || h->st != st
+        || (q->store.txn == h && azs_store_in_read(st))) {
+        return APR_SUCCESS;
+    }
+    if (req_read_gen(r, q, h) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    if (!azs_store_in_read(st)) {
+        azs_store_set_error(st, "cannot begin a read transaction");
+        return APR_EGENERAL;
+    }
     return APR_SUCCESS;
 }
 
@@ -764,6 +818,15 @@ apr_status_t azs_req_user(request_rec *r, const char *user)
     if (req_user_known(&q->store, user)) {
         return APR_SUCCESS;
     }
+    if (azs_store_is_pg(st) && !azs_utf8_valid(user)) {
+        /* PostgreSQL holds UTF-8 names only: unknown, without a query. */
+        q->store.access = NULL;
+        q->store.user_found = 0;
+        memset(&q->store.u, 0, sizeof(q->store.u));
+        q->store.user = apr_pstrdup(r->pool, user);
+        q->store.user_h = q->store.h;
+        return APR_SUCCESS;
+    }
     /* Held until the request's pool is gone: what it points into (the
      * user's row, the roles' names) cannot be freed under it, whatever the
      * memo forgets meanwhile. */
@@ -820,6 +883,10 @@ apr_status_t azs_req_block(request_rec *r, const char *ip,
         m = NULL;
     }
     if (!m) {
+        if (pg_snapshot(r, st) != APR_SUCCESS) {
+            azs_db_fault(r, "reading the blocklist");
+            return APR_EGENERAL;
+        }
         m = apr_pcalloc(set->pool, sizeof(*m));
         rc = azs_block_match(st, addr->net, now, &m->b, set->pool);
         if (rc != AZS_RC_OK && rc != AZS_RC_NOTFOUND) {
@@ -854,6 +921,10 @@ apr_status_t azs_req_token(request_rec *r, const unsigned char hash[32],
      * set. */
     m = apr_hash_get(set->tokens, hash, AZS_SHA256_LEN);
     if (!m) {
+        if (pg_snapshot(r, st) != APR_SUCCESS) {
+            azs_db_fault(r, "looking up the token");
+            return APR_EGENERAL;
+        }
         m = apr_pcalloc(set->pool, sizeof(*m));
         rc = azs_token_get(st, hash, &m->t, set->pool);
         if (rc == AZS_RC_OK) {

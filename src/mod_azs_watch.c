@@ -122,7 +122,7 @@ static void watch_main(azs_watcher *wr, pid_t parent)
         st = azs_pg_stmt_make(c, generation_sql, p);
         for (;;) {
             azs_feed_pos_t pos;
-            apr_int64_t gen;
+            apr_int64_t gen, asked = azs_mono_ms();
 
             rc = azs_pg_step(st);
             if (rc != AZS_STEP_ROW || azs_pg_col_null(st, 0)) {
@@ -132,7 +132,7 @@ static void watch_main(azs_watcher *wr, pid_t parent)
             pos.seq = azs_pg_col_int64(st, 1);
             pos.tag = azs_pg_col_int64(st, 2);
             azs_pg_reset(st);
-            azs_watch_publish(wr->w, gen, &pos);
+            azs_watch_publish(wr->w, gen, &pos, asked);
             if (azs_pg_notified(c, beat) < 0 || getppid() != parent) {
                 break;
             }
@@ -155,7 +155,14 @@ static void watch_maintenance(int reason, void *data, apr_wait_t status);
 static apr_status_t watch_start(azs_watcher *wr)
 {
     pid_t parent = getpid();
-    apr_status_t rv = apr_proc_fork(&wr->proc, wr->pool);
+    apr_status_t rv;
+
+    /* One killed in the middle of a publish left the count odd: even
+     * again before the next writer starts (none runs now). */
+    if (__atomic_load_n(&wr->w->count, __ATOMIC_SEQ_CST) & 1) {
+        __atomic_add_fetch(&wr->w->count, 1, __ATOMIC_SEQ_CST);
+    }
+    rv = apr_proc_fork(&wr->proc, wr->pool);
 
     if (rv == APR_INCHILD) {
         watch_main(wr, parent);

@@ -98,7 +98,8 @@ CREATE TABLE blocklist (
 
 -- The change feed, as in sql/schema.sql: kind 1 a user (key: the name),
 -- 2 a role (key: its id), 3 every role, 4 a token (key: its id), 5 the
--- blocklist (key: the range).  The last 65,536 rows are kept.
+-- blocklist (key: the range), 6 everything (a TRUNCATE; key: the
+-- table).  The last 65,536 rows are kept.
 CREATE TABLE changes (
     seq  bigserial PRIMARY KEY,
     tag  bigint NOT NULL,
@@ -247,6 +248,31 @@ BEGIN
 END $$;
 CREATE TRIGGER blocklist_feed AFTER INSERT OR UPDATE OR DELETE ON blocklist
     FOR EACH ROW EXECUTE FUNCTION azs_block_feed();
+
+-- A table emptied at once (TRUNCATE fires no row trigger): everything.
+CREATE FUNCTION azs_truncate_feed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM azs_feed(6, TG_TABLE_NAME);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER users_truncate AFTER TRUNCATE ON users
+    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
+CREATE TRIGGER roles_truncate AFTER TRUNCATE ON roles
+    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
+CREATE TRIGGER role_inherits_truncate AFTER TRUNCATE ON role_inherits
+    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
+CREATE TRIGGER permissions_truncate AFTER TRUNCATE ON permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
+CREATE TRIGGER role_permissions_truncate AFTER TRUNCATE ON role_permissions
+    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
+CREATE TRIGGER user_roles_truncate AFTER TRUNCATE ON user_roles
+    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
+CREATE TRIGGER tokens_truncate AFTER TRUNCATE ON tokens
+    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
+CREATE TRIGGER token_scopes_truncate AFTER TRUNCATE ON token_scopes
+    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
+CREATE TRIGGER blocklist_truncate AFTER TRUNCATE ON blocklist
+    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
 
 -- The two roles (cluster-wide: made once, granted in every database).
 DO $$

@@ -26,6 +26,10 @@ hz user grant alice admin
 hz user grant bob admin
 azs_loc_admin | azs_conf
 azs_allow_log 'AZS0103: 401 account-disabled: user "bob"'
+azs_allow_log 'AZS0301: 403 missing-role: user "alice"'
+azs_allow_log 'AH01631: user alice: authorization failure'
+azs_allow_log 'AZS0101: 401 unknown-user: user "lat'
+azs_allow_log 'AH01618: user lat' 
 azs_allow_log 'AZS0501: 500 db-error: '
 azs_allow_log 'AZS0610: (cannot hear from|lost) '
 azs_allow_log 'AZS0611: hearing from '
@@ -110,6 +114,8 @@ pg_sql authz "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
 mark=$(wc -c < "$PG_DIR/server.log")
 probe "$A" 3 0 > "$AZS_ROOT/hits.txt"
+# A name PostgreSQL cannot hold (not UTF-8): unknown-user, no query.
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Basic $(printf 'lat\xe9:Outage-alice-pw-2k' | base64)" "$AZS_URL/admin/")
 sleep 0.3
 tail -c +"$((mark + 1))" "$PG_DIR/server.log" > "$AZS_ROOT/pg-statements.txt"
 pg_sql authz "ALTER SYSTEM RESET log_statement" >/dev/null
@@ -126,6 +132,10 @@ expect_true "... not one statement from the module's connections ($n_mod)" \
     test "$n_mod" = 0
 expect_true "... the watcher's heartbeats only ($n_watch in 3.3 s)" \
     test "$n_watch" -ge 6 -a "$n_watch" -le 40
+expect_true "a user name that is not UTF-8: 401 ($code), without a query" \
+    test "$code" = 401
+expect_log 'AZS0101: 401 unknown-user: user "lat\\\\xe9"' \
+    "... logged as unknown-user" 0
 printf '# figure: %d cached answers in 3 s; statements: module %d, watcher %d\n' \
     "$n_hits" "$n_mod" "$n_watch"
 
@@ -217,6 +227,20 @@ outage stopped \
         -o "-c listen_addresses='"''"' -k $PG_SOCK -p $PG_PORT -c fsync=off \
         -c max_connections=200" start >/dev/null'
 outage frozen 'kill -STOP $(pg_pids)' 'kill -CONT $(pg_pids)'
+
+# ---- TRUNCATE (no row trigger fires): every node forgets everything ---------
+http_req -u alice:Outage-alice-pw-2k /admin/
+expect_status 200 "alice, before the TRUNCATE"
+pg_sql authz "TRUNCATE user_roles" >/dev/null
+got=
+for _ in $(seq 1 50); do
+    got=$(curl -s -o /dev/null -w '%{http_code}' -u alice:Outage-alice-pw-2k \
+          "$AZS_URL/admin/")
+    [ "$got" = 403 ] && break
+    sleep 0.02
+done
+expect_true "TRUNCATE user_roles: alice's remembered role is gone within a second ($got)" \
+    test "$got" = 403
 
 expect_log 'AZS0610: (lost|cannot hear from) ' \
     "the watcher said it lost the database" 0
