@@ -29,6 +29,7 @@ enum {
     Q_BLOCK_PROBE,
     Q_ROLE_NAME,
     Q_FEED,
+    Q_PREFETCH,
     Q_COUNT
 };
 
@@ -56,8 +57,45 @@ static const char *const queries[Q_COUNT] = {
     " WHERE bits = ?1 AND net = ?2 AND (expires = 0 OR expires > ?3)",
     "SELECT name FROM roles WHERE id = ?1",
     "SELECT seq, tag, kind, key FROM changes"
-    " WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3"
+    " WHERE seq >= ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3",
+    /* PostgreSQL: a user, its roles and every role they reach, in one
+     * round trip (see pg_prefetch).  k 0: the user; 1: a direct role;
+     * 2: a role's name; 3: a role's permission; 4: a role's parent (in
+     * the expires column). */
+    "WITH RECURSIVE u AS (SELECT id, name, hash, disabled, expires, created,"
+    " updated, cred FROM users WHERE name = ?1),"
+    " d AS (SELECT role_id FROM user_roles"
+    " WHERE user_id = (SELECT id FROM u)),"
+    " up(id) AS (SELECT role_id FROM d UNION SELECT ri.parent_id"
+    " FROM role_inherits ri JOIN up ON ri.role_id = up.id)"
+    " SELECT 0, id, name, hash, disabled, expires, created, updated, cred"
+    " FROM u"
+    " UNION ALL SELECT 1, role_id, NULL, NULL, 0, 0, 0, 0, 0 FROM d"
+    " UNION ALL SELECT 2, r.id, r.name, NULL, 0, 0, 0, 0, 0"
+    " FROM roles r JOIN up ON r.id = up.id"
+    " UNION ALL SELECT 3, rp.role_id, p.name, NULL, 0, 0, 0, 0, 0"
+    " FROM role_permissions rp JOIN permissions p ON p.id = rp.perm_id"
+    " JOIN up ON rp.role_id = up.id"
+    " UNION ALL SELECT 4, ri.role_id, NULL, NULL, 0, ri.parent_id, 0, 0, 0"
+    " FROM role_inherits ri JOIN up ON ri.role_id = up.id"
 };
+
+/* PostgreSQL: what one round trip read of a user and the roles it
+ * reaches, in the read transaction it was read in (forgotten when that
+ * ends): azs_user_role_ids and azs_role_node answer from it. */
+typedef struct {
+    const char *name;
+    apr_array_header_t *perms;     /* const char * */
+    apr_array_header_t *parents;   /* apr_int64_t */
+} pf_role;
+
+typedef struct {
+    apr_pool_t *pool;
+    int valid;
+    apr_int64_t user_id;
+    apr_array_header_t *role_ids;  /* apr_int64_t */
+    apr_hash_t *roles;             /* apr_int64_t -> pf_role * */
+} pf_state;
 
 #define AZS_WAL_HDR 48
 
@@ -73,6 +111,7 @@ struct azs_store {
     azs_pg_t *pg;            /* PostgreSQL (NULL until first used) */
     int is_pg, pg_used, readonly, timeout_ms;
     apr_int64_t deadline_at;   /* see azs_store_deadline */
+    pf_state pf;               /* PostgreSQL: see pg_prefetch */
     const azs_watch_t *watch;  /* PostgreSQL: what the node heard */
     int max_stale_ms;
     const char *path;
@@ -109,6 +148,14 @@ struct azs_store {
     azs_feed_pos_t hdr_pos;
     azs_feed_pos_t pos;      /* the feed's newest row, as last read */
 };
+
+static void pf_forget(azs_store_t *st)
+{
+    st->pf.valid = 0;
+    if (st->pf.pool) {
+        apr_pool_clear(st->pf.pool);
+    }
+}
 
 const char *azs_store_error(azs_store_t *st)
 {
@@ -692,6 +739,7 @@ int azs_store_read_begin(azs_store_t *st)
 
     if (st->is_pg) {
         /* One snapshot for the request's reads, as with SQLite. */
+        pf_forget(st);
         return pg_connect(st) == AZS_RC_OK && !azs_pg_in_txn(st->pg)
                && azs_pg_exec(st->pg, "BEGIN ISOLATION LEVEL REPEATABLE"
                               " READ READ ONLY") == AZS_RC_OK;
@@ -719,6 +767,7 @@ void azs_store_read_end(azs_store_t *st)
 
     st->pending_ok = 0;
     if (st->is_pg) {
+        pf_forget(st);
         if (st->pg && azs_pg_in_txn(st->pg)
             && azs_pg_exec(st->pg, "COMMIT") != AZS_RC_OK) {
             azs_pg_exec(st->pg, "ROLLBACK");
@@ -872,18 +921,99 @@ azs_rc azs_store_feed(azs_store_t *st, apr_int64_t from, apr_int64_t to,
     return rc == AZS_STEP_DONE ? AZS_RC_OK : db_fail(st, rc);
 }
 
+/* PostgreSQL, in a read transaction: the user, its direct roles and every
+ * role they reach (names, permissions, parents) in one round trip, where
+ * the role walk would take three a role.  What the walk asks next
+ * (azs_user_role_ids, azs_role_node) is then answered from it. */
+static azs_rc pg_prefetch(azs_store_t *st, const char *name, azs_user_t *u,
+                          apr_pool_t *p)
+{
+    azs_stmt_t *s;
+    azs_rc r;
+    int rc, found = 0;
+    pf_state *pf = &st->pf;
+
+    pf_forget(st);
+    if (!pf->pool && apr_pool_create(&pf->pool, st->pool) != APR_SUCCESS) {
+        azs_store_set_error(st, "out of memory");
+        return AZS_RC_DBERR;
+    }
+    if ((r = stmt_get(st, Q_PREFETCH, &s)) != AZS_RC_OK) {
+        return r;
+    }
+    pf->role_ids = apr_array_make(pf->pool, 4, sizeof(apr_int64_t));
+    pf->roles = apr_hash_make(pf->pool);
+    azs_bind_text(s, 1, name);
+    while ((rc = azs_step(s)) == AZS_STEP_ROW) {
+        int k = (int)azs_col_int64(s, 0);
+        apr_int64_t id = azs_col_int64(s, 1);
+        pf_role *role = NULL;
+
+        if (k == 0) {
+            found = 1;
+            u->id = id;
+            u->name = col_text(p, s, 2);
+            u->hash = col_text(p, s, 3);
+            u->disabled = azs_col_int64(s, 4) != 0;
+            u->expires = azs_col_int64(s, 5);
+            u->created = azs_col_int64(s, 6);
+            u->updated = azs_col_int64(s, 7);
+            u->cred = azs_col_int64(s, 8);
+            pf->user_id = id;
+            continue;
+        }
+        if (k == 1) {
+            APR_ARRAY_PUSH(pf->role_ids, apr_int64_t) = id;
+            continue;
+        }
+        role = apr_hash_get(pf->roles, &id, sizeof(id));
+        if (!role) {
+            apr_int64_t *key = apr_pmemdup(pf->pool, &id, sizeof(id));
+
+            role = apr_pcalloc(pf->pool, sizeof(*role));
+            role->perms = apr_array_make(pf->pool, 4, sizeof(const char *));
+            role->parents = apr_array_make(pf->pool, 2, sizeof(apr_int64_t));
+            apr_hash_set(pf->roles, key, sizeof(*key), role);
+        }
+        if (k == 2) {
+            role->name = col_text(pf->pool, s, 2);
+        }
+        else if (k == 3) {
+            APR_ARRAY_PUSH(role->perms, const char *) =
+                col_text(pf->pool, s, 2);
+        }
+        else if (k == 4) {
+            APR_ARRAY_PUSH(role->parents, apr_int64_t) = azs_col_int64(s, 5);
+        }
+    }
+    azs_reset(s);
+    if (rc != AZS_STEP_DONE) {
+        pf_forget(st);
+        return db_fail(st, rc);
+    }
+    if (!found) {
+        pf_forget(st);
+        return AZS_RC_NOTFOUND;
+    }
+    pf->valid = 1;
+    return AZS_RC_OK;
+}
+
 azs_rc azs_user_get(azs_store_t *st, const char *name, azs_user_t *u,
                     apr_pool_t *p)
 {
     azs_stmt_t *s;
-    azs_rc r = stmt_get(st, Q_USER, &s);
+    azs_rc r;
     int rc;
 
-    if (r != AZS_RC_OK) {
-        return r;
-    }
     if (st->is_pg && !azs_utf8_valid(name)) {
         return AZS_RC_NOTFOUND;     /* PostgreSQL holds UTF-8 only */
+    }
+    if (st->is_pg && azs_store_in_read(st)) {
+        return pg_prefetch(st, name, u, p);
+    }
+    if ((r = stmt_get(st, Q_USER, &s)) != AZS_RC_OK) {
+        return r;
     }
     azs_bind_text(s, 1, name);
     rc = azs_step(s);
@@ -1028,9 +1158,17 @@ azs_rc azs_user_effective(azs_store_t *st, apr_int64_t user_id,
 azs_rc azs_user_role_ids(azs_store_t *st, apr_int64_t user_id,
                          apr_pool_t *p, apr_array_header_t **ids)
 {
-    apr_array_header_t *queue = apr_array_make(p, 4, sizeof(role_item));
-    azs_rc r = direct_roles(st, user_id, p, queue, NULL);
+    apr_array_header_t *queue;
+    azs_rc r;
     int i;
+
+    if (st->pf.valid && st->pf.user_id == user_id
+        && azs_store_in_read(st)) {
+        *ids = apr_array_copy(p, st->pf.role_ids);
+        return AZS_RC_OK;
+    }
+    queue = apr_array_make(p, 4, sizeof(role_item));
+    r = direct_roles(st, user_id, p, queue, NULL);
 
     if (r != AZS_RC_OK) {
         return r;
@@ -1077,6 +1215,23 @@ azs_rc azs_role_node(azs_store_t *st, apr_int64_t role_id, apr_pool_t *p,
     int rc;
 
     *name = NULL;
+    if (st->pf.valid && azs_store_in_read(st)) {
+        pf_role *role = apr_hash_get(st->pf.roles, &role_id,
+                                     sizeof(role_id));
+        int i;
+
+        if (role && role->name) {
+            *name = apr_pstrdup(p, role->name);
+            *perms = apr_array_make(p, role->perms->nelts,
+                                    sizeof(const char *));
+            for (i = 0; i < role->perms->nelts; i++) {
+                APR_ARRAY_PUSH(*perms, const char *) = apr_pstrdup(p,
+                    APR_ARRAY_IDX(role->perms, i, const char *));
+            }
+            *parents = apr_array_copy(p, role->parents);
+            return AZS_RC_OK;
+        }
+    }
     *perms = apr_array_make(p, 4, sizeof(const char *));
     *parents = apr_array_make(p, 2, sizeof(apr_int64_t));
     if ((r = stmt_get(st, Q_ROLE_NAME, &s)) != AZS_RC_OK) {

@@ -255,24 +255,17 @@ BEGIN
     PERFORM azs_feed(6, TG_TABLE_NAME);
     RETURN NULL;
 END $$;
-CREATE TRIGGER users_truncate AFTER TRUNCATE ON users
-    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
-CREATE TRIGGER roles_truncate AFTER TRUNCATE ON roles
-    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
-CREATE TRIGGER role_inherits_truncate AFTER TRUNCATE ON role_inherits
-    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
-CREATE TRIGGER permissions_truncate AFTER TRUNCATE ON permissions
-    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
-CREATE TRIGGER role_permissions_truncate AFTER TRUNCATE ON role_permissions
-    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
-CREATE TRIGGER user_roles_truncate AFTER TRUNCATE ON user_roles
-    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
-CREATE TRIGGER tokens_truncate AFTER TRUNCATE ON tokens
-    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
-CREATE TRIGGER token_scopes_truncate AFTER TRUNCATE ON token_scopes
-    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
-CREATE TRIGGER blocklist_truncate AFTER TRUNCATE ON blocklist
-    FOR EACH STATEMENT EXECUTE FUNCTION azs_truncate_feed();
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['users', 'roles', 'role_inherits', 'permissions',
+                             'role_permissions', 'user_roles', 'tokens',
+                             'token_scopes', 'blocklist'] LOOP
+        EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %I FOR EACH '
+                       'STATEMENT EXECUTE FUNCTION azs_truncate_feed()',
+                       t || '_truncate', t);
+    END LOOP;
+END $$;
 
 -- The two roles (cluster-wide: made once, granted in every database).
 DO $$

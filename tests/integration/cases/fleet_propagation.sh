@@ -1,9 +1,10 @@
 #!/bin/bash
 # A fleet: three httpd servers sharing one PostgreSQL database (a real
 # server, started by the case).  For each kind of change (disable, password,
-# role revoke, token revoke, block), $FLEET_CHANGES changes (200) are made
-# with htauthz while a keep-alive client per node loops; per node, the time
-# from htauthz's return to the first request answered as after the change.
+# role revoke, token revoke, block), $FLEET_CHANGES revocations (200) are made
+# with htauthz (the changes undoing them, enable, grant, unblock, made
+# between, untimed) while a keep-alive client per node loops; per node, the
+# time from htauthz's return to the first request answered as after it.
 # Pass: every node changes within AuthzStatusMaxStale (1 s) every time.
 # Figures: p50, p99 and max per kind (the aim: p99 under 100 ms).
 
@@ -79,7 +80,7 @@ while IFS='|' read -r kind node count missed wrong p50 p99 max; do
     expect_true "$kind, node $node: within the lease (max ${max} ms < 1000)" \
         awk -v m="$max" 'BEGIN { exit !(m >= 0 && m < 1000) }'
     expect_true "$kind, node $node: no unexpected answer" test "$wrong" = 0
-    printf '# figure: %s, node %s: p50 %s ms, p99 %s ms, max %s ms (%s changes)\n' \
+    printf '# figure: %s, node %s: p50 %s ms, p99 %s ms, max %s ms (%s revocations)\n' \
         "$kind" "$node" "$p50" "$p99" "$max" "$count"
 done <<< "$report"
 expect_true "five kinds on three nodes reported" \
