@@ -112,6 +112,10 @@ struct azs_store {
     int is_pg, pg_used, readonly, timeout_ms;
     apr_int64_t deadline_at;   /* see azs_store_deadline */
     pf_state pf;               /* PostgreSQL: see pg_prefetch */
+    /* PostgreSQL: what the node had heard before the read transaction
+     * began (its snapshot is at least as new). */
+    int begin_ok;
+    azs_feed_pos_t begin_pos;
     const azs_watch_t *watch;  /* PostgreSQL: what the node heard */
     int max_stale_ms;
     const char *path;
@@ -738,8 +742,12 @@ int azs_store_read_begin(azs_store_t *st)
     int rc;
 
     if (st->is_pg) {
+        apr_int64_t wgen, heard;
+
         /* One snapshot for the request's reads, as with SQLite. */
         pf_forget(st);
+        st->begin_ok = st->watch && azs_watch_read(st->watch, &wgen,
+                                                    &st->begin_pos, &heard);
         return pg_connect(st) == AZS_RC_OK && !azs_pg_in_txn(st->pg)
                && azs_pg_exec(st->pg, "BEGIN ISOLATION LEVEL REPEATABLE"
                               " READ READ ONLY") == AZS_RC_OK;
@@ -812,9 +820,15 @@ azs_rc azs_store_generation(azs_store_t *st, apr_int64_t *gen)
     if (r != AZS_RC_OK) {
         return r;
     }
-    /* What the node heard, before the snapshot: the snapshot is then at
-     * least as new, unless the database went back in time. */
-    if (st->is_pg && st->watch) {
+    /* What the node heard before the snapshot was taken (when the read
+     * transaction began, or now for a read alone): the snapshot is then
+     * at least as new, unless the database went back in time.  (What it
+     * heard later may well be newer than a snapshot taken before.) */
+    if (st->is_pg && azs_store_in_read(st)) {
+        heard_ok = st->begin_ok;
+        wpos = st->begin_pos;
+    }
+    else if (st->is_pg && st->watch) {
         heard_ok = azs_watch_read(st->watch, &wgen, &wpos, &heard);
     }
     rc = azs_step(s);

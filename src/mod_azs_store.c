@@ -91,12 +91,12 @@ struct azs_handle {
 /*
  * PostgreSQL connections are the child's, not each thread's: a request
  * takes one from the child's pool for its own use and gives it back when
- * it ends (at most AZS_PG_IDLE kept; more are opened when more requests
+ * it ends (at most AZS_PG_IDLE, 8, kept; more are opened when more requests
  * read at once, and closed when they give them back).  A handle connects
  * at its first statement, so a request answered from memory opens none.
  * Handles are made after fork, and never cross it.
  */
-#define AZS_PG_IDLE 4
+#define AZS_PG_IDLE 8
 struct azs_pgpool {
     apr_thread_mutex_t *lock;
     azs_handle *idle[AZS_PG_IDLE];

@@ -209,11 +209,11 @@ PY
     fd1=$(fds) c1=$(conns)
     nch=$(azs_child_pids | wc -w)
     # ~100 requests failed: a descriptor kept by each would show; a
-    # child may have opened up to its pool's 4 connections since.
+    # child may have opened up to its pool's 8 connections since.
     expect_true "$name: no descriptor left behind (most in a child: $fd0 -> $fd1)" \
-        test "$fd1" -le "$((fd0 + 4))"
-    expect_true "$name: no database connection left behind ($c0 -> $c1, at most 4 per child and the watcher: $((nch * 4 + 1)))" \
-        test "$c1" -le "$((c0 + 1))" -a "$c1" -le "$((nch * 4 + 1))"
+        test "$fd1" -le "$((fd0 + 8))"
+    expect_true "$name: no database connection left behind ($c0 -> $c1, at most 8 per child and the watcher: $((nch * 8 + 1)))" \
+        test "$c1" -le "$((c0 + 1))" -a "$c1" -le "$((nch * 8 + 1))"
 }
 
 pg_pids() {
