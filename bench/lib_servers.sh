@@ -182,13 +182,15 @@ EOF
 </Location>
 EOF
         ;;
-    azs-bcrypt|azs-sha-nocache|azs-blocked|azs-crowd)
-        local db=azs_bcrypt.db label="(5) mod_authz_status, bcrypt cost 10, cache on"
-        [ "$name" = azs-crowd ] && db=azs_crowd.db \
+    azs-bcrypt|azs-sha-nocache|azs-blocked|azs-crowd|azs-pg)
+        local db=$fx/azs_bcrypt.db label="(5) mod_authz_status, bcrypt cost 10, cache on"
+        [ "$name" = azs-pg ] && db=$(pg_bench_url "$fx") \
+            label="(9) (5) on PostgreSQL: the same data, copied by htauthz migrate"
+        [ "$name" = azs-crowd ] && db=$fx/azs_crowd.db \
             label="(5) on a copy of its database, for the crowd and churn runs"
-        [ "$name" = azs-sha-nocache ] && db=azs_sha.db \
+        [ "$name" = azs-sha-nocache ] && db=$fx/azs_sha.db \
             label="(6) mod_authz_status, {SHA}, AuthzStatusCache Off"
-        [ "$name" = azs-blocked ] && db=azs_blocked.db \
+        [ "$name" = azs-blocked ] && db=$fx/azs_blocked.db \
             label="(8) mod_authz_status, client on the blocklist"
         cat <<EOF
 # $label
@@ -198,21 +200,7 @@ $([ "$name" = azs-sha-nocache ] && echo "AuthzStatusCache Off")
     AuthType Basic
     AuthName "bench"
     AuthBasicProvider authz_status
-    AuthzStatusDatabase "$fx/$db"
-    AuthzStatusBlocklist On
-    Require permission $FX_PERM
-</Location>
-EOF
-        ;;
-    azs-pg)
-        cat <<EOF
-# (9) (5) on PostgreSQL: the same data, copied by htauthz migrate
-LoadModule authz_status_module $MODULE
-<Location "/p/">
-    AuthType Basic
-    AuthName "bench"
-    AuthBasicProvider authz_status
-    AuthzStatusDatabase "$(pg_bench_url "$fx")"
+    AuthzStatusDatabase "$db"
     AuthzStatusBlocklist On
     Require permission $FX_PERM
 </Location>

@@ -702,7 +702,6 @@ azs_rc azs_pg_open(azs_pg_t **c, const char *url, const char *app,
                    const char **err);
 void azs_pg_close(azs_pg_t *c);
 int azs_pg_ok(azs_pg_t *c);
-int azs_pg_socket(azs_pg_t *c);
 const char *azs_pg_error(azs_pg_t *c);
 /* One command, no parameters (BEGIN, COMMIT, LISTEN). */
 azs_rc azs_pg_exec(azs_pg_t *c, const char *sql);
@@ -752,11 +751,10 @@ void azs_watch_publish(azs_watch_t *w, apr_int64_t gen,
 /* A consistent copy; 0 when nothing was heard yet. */
 int azs_watch_read(const azs_watch_t *w, apr_int64_t *gen,
                    azs_feed_pos_t *pos, apr_int64_t *heard_ms);
-/* The handle (PostgreSQL) trusts what it read while w says nothing changed
- * since, and only while w heard from the database less than max_stale_ms
- * ago; each call to the database waits at most deadline_ms. */
+/* The handle (PostgreSQL) answers from the generation and feed place w
+ * published, while w heard from the database less than max_stale_ms ago. */
 void azs_store_watch(azs_store_t *st, const azs_watch_t *w,
-                     int max_stale_ms, int deadline_ms);
+                     int max_stale_ms);
 /* PostgreSQL: no call on this handle ends after at_ms (CLOCK_MONOTONIC;
  * 0: only each call's own bound). */
 void azs_store_deadline(azs_store_t *st, apr_int64_t at_ms);

@@ -192,11 +192,6 @@ int azs_pg_ok(azs_pg_t *c)
     return c && c->conn && PQstatus(c->conn) == CONNECTION_OK;
 }
 
-int azs_pg_socket(azs_pg_t *c)
-{
-    return c && c->conn ? PQsocket(c->conn) : -1;
-}
-
 /* Waits until the socket is ready (events) or the deadline; 0 ready,
  * -1 past the deadline or failed (the connection is dropped). */
 static int wait_for(azs_pg_t *c, short events, apr_int64_t deadline)
@@ -680,7 +675,6 @@ azs_rc azs_pg_open(azs_pg_t **out, const char *url, const char *app,
 
 void azs_pg_close(azs_pg_t *c) { (void)c; }
 int azs_pg_ok(azs_pg_t *c) { (void)c; return 0; }
-int azs_pg_socket(azs_pg_t *c) { (void)c; return -1; }
 const char *azs_pg_error(azs_pg_t *c) { (void)c; return "no PostgreSQL"; }
 azs_rc azs_pg_exec(azs_pg_t *c, const char *sql)
 {

@@ -1447,11 +1447,10 @@ int azs_watch_read(const azs_watch_t *w, apr_int64_t *gen,
 }
 
 void azs_store_watch(azs_store_t *st, const azs_watch_t *w,
-                     int max_stale_ms, int deadline_ms)
+                     int max_stale_ms)
 {
     st->watch = w;
     st->max_stale_ms = max_stale_ms;
-    (void)deadline_ms;
 }
 
 void azs_store_deadline(azs_store_t *st, apr_int64_t at_ms)

@@ -335,16 +335,17 @@ static void store_drop(azs_thread *t, const char *path, azs_handle *h)
     }
 }
 
-static azs_handle *store_open(request_rec *r, azs_thread *t,
-                              const char *path, const char **err)
+/* A new read-only handle, with one reference (its first holder's).  A
+ * pool and allocator of its own: closing it frees it all (a handle
+ * reopened once per request must not grow the child), from whichever
+ * thread lets go of it last. */
+static azs_handle *handle_open(request_rec *r, const char *path,
+                               const char **err)
 {
     apr_pool_t *sp;
     azs_handle *h;
     azs_store_t *st;
 
-    /* A pool and allocator of its own: closing it frees it all (a handle
-     * reopened once per request must not grow the child), from whichever
-     * thread lets go of it last. */
     if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
         *err = "out of memory";
         return NULL;
@@ -359,8 +360,20 @@ static azs_handle *store_open(request_rec *r, azs_thread *t,
     h = apr_pcalloc(sp, sizeof(*h));
     h->st = st;
     h->pool = sp;
-    h->refs = 1;             /* the thread's table */
-    apr_hash_set(t->stores, apr_pstrdup(sp, path), APR_HASH_KEY_STRING, h);
+    h->refs = 1;
+    return h;
+}
+
+/* A SQLite file's handle, kept in the thread's table (its reference). */
+static azs_handle *store_open(request_rec *r, azs_thread *t,
+                              const char *path, const char **err)
+{
+    azs_handle *h = handle_open(r, path, err);
+
+    if (h) {
+        apr_hash_set(t->stores, apr_pstrdup(h->pool, path),
+                     APR_HASH_KEY_STRING, h);
+    }
     return h;
 }
 
@@ -460,26 +473,11 @@ static azs_handle *pg_take(request_rec *r, azs_req *q, azs_thread *t,
         h = NULL;
     }
     if (!h) {
-        apr_pool_t *sp;
-        azs_store_t *st;
-
-        if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
-            *err = "out of memory";
+        /* Its reference is the request's, then the pool's. */
+        if (!(h = handle_open(r, url, err))) {
             return NULL;
         }
-        apr_pool_tag(sp, "authz_status_pg");
-        if (azs_store_open(&st, url, 1, AZS_BUSY_TIMEOUT_MS, sp, err)
-            != AZS_RC_OK) {
-            *err = apr_pstrdup(r->pool, *err);
-            apr_pool_destroy(sp);
-            return NULL;
-        }
-        azs_store_watch(st, azs_watch_find(url), azs_proc_max_stale_ms(),
-                        AZS_BUSY_TIMEOUT_MS);
-        h = apr_pcalloc(sp, sizeof(*h));
-        h->st = st;
-        h->pool = sp;
-        h->refs = 1;                /* the request's (then the pool's) */
+        azs_store_watch(h->st, azs_watch_find(url), azs_proc_max_stale_ms());
         h->from = pp;
     }
     /* Every call this request makes ends by its deadline, however many
