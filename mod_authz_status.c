@@ -42,6 +42,14 @@ static const command_rec azs_cmds[] = {
                   RSRC_CONF,
                   "idle (default): costly hashes run at idle CPU priority; "
                   "normal: at the priority of the request"),
+    AP_INIT_TAKE12("AuthzStatusThrottle", azs_cmd_throttle, NULL, RSRC_CONF,
+                   "N/WINDOW [BAN]: after N failed logins from one address "
+                   "within WINDOW, answer it 429 for BAN (default: WINDOW)"),
+    AP_INIT_TAKE1("AuthzStatusThrottleCache", azs_cmd_throttle_cache, NULL,
+                  RSRC_CONF,
+                  "the socache provider that keeps the throttle's counts "
+                  "(default shmcb; redis:HOST:PORT or memcache:HOST:PORT "
+                  "for a fleet)"),
     {NULL}
 };
 
@@ -55,6 +63,14 @@ static void azs_register_hooks(apr_pool_t *p)
                          AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_check_access_ex(azs_block_check, NULL, NULL, APR_HOOK_FIRST,
                             AP_AUTH_INTERNAL_PER_CONF);
+    /* A throttled address is answered 429 before any credential is read
+     * (the blocklist's 403 came first, in the access hooks). */
+    ap_hook_check_authn(azs_throttle_check, NULL, NULL, APR_HOOK_FIRST - 1,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_handler(azs_throttle_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_insert_error_filter(azs_throttle_insert_error, NULL, NULL,
+                                APR_HOOK_FIRST);
+    ap_hook_pre_config(azs_throttle_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Before mod_auth_basic: httpd's own Basic decoder is lenient, ours
      * answers 400 to what it would let through. */
     ap_hook_check_authn(azs_check_basic_syntax, NULL, NULL, APR_HOOK_FIRST,
@@ -83,6 +99,7 @@ static void azs_register_hooks(apr_pool_t *p)
     ap_hook_child_init(azs_store_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(azs_hashlimit_child_init, NULL, NULL,
                        APR_HOOK_MIDDLE);
+    ap_hook_child_init(azs_throttle_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 
     ap_register_auth_provider(p, AUTHN_PROVIDER_GROUP, "authz_status",
                               AUTHN_PROVIDER_VERSION, &azs_authn_provider,

@@ -62,6 +62,7 @@ typedef enum {
     AZS_REASON_IP_BLOCKED,
     AZS_REASON_DB_ERROR,
     AZS_REASON_BUSY,           /* 503: no place under AuthzStatusHashLimit */
+    AZS_REASON_THROTTLED,      /* 429: AuthzStatusThrottle */
     AZS_REASON_COUNT           /* not a reason: the size of the table */
 } azs_reason;
 
@@ -120,6 +121,8 @@ const char *azs_cidr_parse(const char *text, azs_cidr_t *out);
 const char *azs_addr_parse(const char *text, azs_cidr_t *out);
 /* Canonical text: "192.0.2.0/24", "2001:db8::/32", "192.0.2.7". */
 const char *azs_cidr_format(apr_pool_t *p, const azs_cidr_t *c);
+/* Is it an IPv4 address or range (kept IPv4-mapped)? */
+int azs_cidr_is_v4(const azs_cidr_t *c);
 /* Does the range contain the address (a /128)? */
 int azs_cidr_contains(const azs_cidr_t *range, const unsigned char addr[16]);
 /* The network of addr at prefix length bits (host bits cleared). */
@@ -598,6 +601,60 @@ azs_rc azs_block_del(azs_store_t *st, const azs_cidr_t *range);
 /* azs_block_t elements. */
 azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
                       apr_array_header_t **entries);
+
+/* ---- throttling failed logins (azs_throttle.c) ----------------------- */
+
+#define AZS_THROTTLE_MAX_N 1000
+#define AZS_THROTTLE_REC_MAX (24 + 4 * AZS_THROTTLE_MAX_N)
+
+/* AuthzStatusThrottle N/WINDOW [BAN]. */
+typedef struct {
+    int n;                     /* failures ... */
+    apr_int64_t window_ms;     /* ... within this long ban ... */
+    apr_int64_t ban_ms;        /* ... for this long (default: the window) */
+} azs_throttle_policy_t;
+
+/* Parses "20/1m" and an optional "15m"; NULL, or what is wrong. */
+const char *azs_throttle_parse(const char *limit, const char *ban,
+                               azs_throttle_policy_t *out);
+/* The key a client address is counted under: the IPv4 address, or the
+ * IPv6 /64 ("2001:db8:1:2::/64"); NULL when ip is not an address. */
+const char *azs_throttle_key(apr_pool_t *p, const char *ip);
+
+/* Is this a failed login (a 401 with credentials, or a 400)? */
+int azs_reason_is_failed_login(azs_reason reason);
+
+/* What counting one failure found. */
+typedef struct {
+    apr_uint32_t failures;     /* within the window, this one included */
+    apr_int64_t ban_until;     /* ms since the epoch; 0: not banned */
+    int banned;                /* the address is banned now ... */
+    int new_ban;               /* ... by this failure */
+} azs_throttle_state_t;
+
+/* Counts a failure at now_ms into the record rec (len bytes, NULL: none;
+ * anything unreadable is none): writes the new record to out (at least
+ * AZS_THROTTLE_REC_MAX bytes) and returns its length.  Pure: the caller
+ * reads and stores the record (httpd's socache). */
+apr_size_t azs_throttle_count(const azs_throttle_policy_t *pol,
+                              const unsigned char *rec, apr_size_t len,
+                              apr_int64_t now_ms, unsigned char *out,
+                              azs_throttle_state_t *st);
+/* The end of the ban a record holds (ms; 0: none). */
+apr_int64_t azs_throttle_record_ban(const unsigned char *rec, apr_size_t len);
+
+/* The bans a server knows, in shared memory made before its children are
+ * forked: read lock-free before any credential.  Set-associative, keyed;
+ * a full bucket gives up the ban that ends first. */
+typedef struct azs_bans azs_bans_t;
+azs_rc azs_bans_create(azs_bans_t **out, apr_size_t slots, apr_pool_t *p);
+/* The end of key's ban (ms) when it is banned at now_ms, else 0; with
+ * *failures (may be NULL) what banned it, and *first (may be NULL) set
+ * for exactly one caller per ban. */
+apr_int64_t azs_bans_get(azs_bans_t *b, const char *key, apr_int64_t now_ms,
+                         apr_uint32_t *failures, int *first);
+void azs_bans_put(azs_bans_t *b, const char *key, apr_int64_t until,
+                  apr_uint32_t failures, apr_int64_t now_ms);
 
 /* ==== added for htauthz: its files, its lock, the files it imports ===== */
 

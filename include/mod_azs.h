@@ -37,6 +37,9 @@ typedef struct {
     int forbidden;           /* AuthzStatusForbiddenOnFailure */
 } azs_dir_conf;
 
+/* AuthzStatusThrottle and AuthzStatusThrottleCache (mod_azs_throttle.c). */
+typedef struct azs_throttle_conf azs_throttle_conf;
+
 /* Per-server configuration: process-wide settings, read from the main
  * server when a child starts. */
 typedef struct {
@@ -47,6 +50,7 @@ typedef struct {
     apr_int64_t max_stale_ms;  /* AuthzStatusMaxStale; AZS_UNSET: default */
     apr_array_header_t *pg_urls;  /* PostgreSQL databases named in this
                                    * server's sections */
+    azs_throttle_conf *throttle;  /* main server only; NULL: not set */
 } azs_server_conf;
 
 #define AZS_CACHE_DEFAULT    65536
@@ -127,6 +131,10 @@ typedef struct {
                               * once decided: 0 not yet, else DECLINED or
                               * a status */
     azs_pending pending;     /* mod_azs_log.c */
+    const char *throttle_key;   /* mod_azs_throttle.c: the address as
+                                 * counted ("": not counted) */
+    int throttle_counted;    /* this request's failure is counted */
+    int throttled;           /* answered 429 */
 } azs_req;
 
 /* mod_azs_req.c: the request's state, made on first use. */
@@ -233,6 +241,32 @@ extern const authz_provider azs_authz_permission_provider;
 int azs_bearer_authn(request_rec *r);
 int azs_bearer_note_failure(request_rec *r, const char *auth_type);
 void azs_insert_error(request_rec *r);
+
+/* mod_azs_throttle.c: AuthzStatusThrottle. */
+const char *azs_cmd_throttle(cmd_parms *cmd, void *dummy, const char *limit,
+                             const char *ban);
+const char *azs_cmd_throttle_cache(cmd_parms *cmd, void *dummy,
+                                   const char *arg);
+int azs_throttle_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp);
+int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                             server_rec *s);
+void azs_throttle_child_init(apr_pool_t *pchild, server_rec *s);
+/* check_authn, first: 429 to a banned address where the module
+ * authenticates, before any credential is read; DECLINED otherwise. */
+int azs_throttle_check(request_rec *r);
+/* The same for mod_auth_form's form-login-handler. */
+int azs_throttle_handler(request_rec *r);
+/* Before a password hash: a fleet's ban made elsewhere (one socache
+ * read); 429 or DECLINED. */
+int azs_throttle_before_hash(request_rec *r);
+/* After waiting for a hash place: banned meanwhile?  429 or DECLINED. */
+int azs_throttle_recheck(request_rec *r);
+/* Counts a failed login (reasons azs_reason_is_failed_login), once per
+ * request. */
+void azs_throttle_failure(request_rec *r, azs_reason reason);
+/* An error answer is made: a pending 401 is counted before it is sent. */
+void azs_throttle_insert_error(request_rec *r);
 
 /* mod_azs_block.c */
 int azs_block_check(request_rec *r);

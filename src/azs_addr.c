@@ -24,6 +24,11 @@ static int is_v4mapped(const unsigned char a[16])
     return memcmp(a, v4mapped, sizeof(v4mapped)) == 0;
 }
 
+int azs_cidr_is_v4(const azs_cidr_t *c)
+{
+    return is_v4mapped(c->net);
+}
+
 /* The address alone; *v4 tells which notation it was written in.  No
  * whitespace, zone or prefix: inet_pton refuses all of them, and also
  * refuses octets with leading zeros (glibc), which some tools would read

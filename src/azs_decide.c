@@ -24,6 +24,7 @@ static const azs_reason_info_t reasons[] = {
     [AZS_REASON_IP_BLOCKED]         = {"ip-blocked",            403, "AZS0401"},
     [AZS_REASON_DB_ERROR]           = {"db-error",              500, "AZS0501"},
     [AZS_REASON_BUSY]               = {"busy",                  503, "AZS0110"},
+    [AZS_REASON_THROTTLED]          = {"throttled",             429, "AZS0402"},
 };
 
 typedef char azs_reasons_complete[
@@ -37,6 +38,23 @@ const azs_reason_info_t *azs_reason_info(azs_reason reason)
         return &no_reason;
     }
     return &reasons[reason];
+}
+
+int azs_reason_is_failed_login(azs_reason reason)
+{
+    switch (reason) {
+    case AZS_REASON_UNKNOWN_USER:
+    case AZS_REASON_BAD_PASSWORD:
+    case AZS_REASON_ACCOUNT_DISABLED:
+    case AZS_REASON_ACCOUNT_EXPIRED:
+    case AZS_REASON_TOKEN_UNKNOWN:
+    case AZS_REASON_TOKEN_EXPIRED:
+    case AZS_REASON_TOKEN_REVOKED:
+    case AZS_REASON_MALFORMED:
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 const char *azs_reason_name(azs_reason reason)

@@ -166,6 +166,7 @@ static int basic_admit(request_rec *r, const char *user,
 {
     azs_req *q = azs_req_get(r);
     azs_store_t *st;
+    int rc;
 
     q->login.basic_user = user;
     if (!(st = azs_req_store(r))) {
@@ -182,14 +183,24 @@ static int basic_admit(request_rec *r, const char *user,
         q->login.cache_hit = 1;
         return DECLINED;
     }
+    if ((rc = azs_throttle_before_hash(r)) != DECLINED) {
+        return rc;
+    }
     if (azs_login_needs_place(q->store.user_found, &q->store.u, password,
-                              apr_time_sec(r->request_time))
-        && !azs_hashlimit_take(r)) {
-        azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_REASON_BUSY, user,
-                       "every password-hash place is taken");
-        apr_table_setn(r->err_headers_out, "Retry-After", "1");
-        r->connection->keepalive = AP_CONN_CLOSE;
-        return HTTP_SERVICE_UNAVAILABLE;
+                              apr_time_sec(r->request_time))) {
+        if (!azs_hashlimit_take(r)) {
+            azs_log_denial(r, HTTP_SERVICE_UNAVAILABLE, AZS_REASON_BUSY, user,
+                           "every password-hash place is taken");
+            apr_table_setn(r->err_headers_out, "Retry-After", "1");
+            r->connection->keepalive = AP_CONN_CLOSE;
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
+        /* Banned while it waited (a flood fills the queue before its
+         * failures are counted): no hash for it. */
+        if ((rc = azs_throttle_recheck(r)) != DECLINED) {
+            azs_hashlimit_release(r);
+            return rc;
+        }
     }
     return DECLINED;
 }

@@ -57,6 +57,7 @@ void *azs_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     /* post_config walks every server and starts one watcher per
      * distinct URL. */
     c->pg_urls = add->pg_urls ? add->pg_urls : base->pg_urls;
+    c->throttle = add->throttle ? add->throttle : base->throttle;
     return c;
 }
 

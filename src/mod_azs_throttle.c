@@ -1,0 +1,487 @@
+/*
+ * mod_azs_throttle.c - AuthzStatusThrottle: an address that failed N
+ * logins within WINDOW gets 429 for BAN, before any credential is read.
+ *
+ * Two places hold what is known:
+ *  - the counts, in one of httpd's socache providers (AuthzStatusThrottleCache:
+ *    shmcb, one table for the children of this server; redis or memcache,
+ *    one for a fleet).  Only a failed login touches it: one read and one
+ *    write, under a global mutex when the provider is not safe across
+ *    processes (shmcb);
+ *  - the bans, in a small table in this server's shared memory
+ *    (azs_bans_t), read lock-free by every request before anything else,
+ *    so a login the verified-login cache knows costs no socache call.
+ * A ban made on another node of a fleet is in the shared record: this
+ * node learns it when the address next needs a password hash here (one
+ * socache read before the hash) or fails here.
+ *
+ * A socache that fails turns the throttle off, never authentication: the
+ * request goes on as if the throttle were not configured (logged, at most
+ * once per AZS_THROTTLE_LOG_SEC per process).
+ */
+#include "mod_azs.h"
+
+#include "ap_socache.h"
+#include "apr_atomic.h"
+#include "apr_strings.h"
+#include "util_mutex.h"
+
+#define AZS_THROTTLE_MUTEX "authz-status-throttle"
+#define AZS_THROTTLE_NS    "azs-throttle"   /* socache namespace: <= 14 */
+#define AZS_BAN_SLOTS      16384
+#define AZS_THROTTLE_LOG_SEC 10
+
+struct azs_throttle_conf {
+    azs_throttle_policy_t pol;
+    const char *cache_spec;                /* as written, for the log */
+    ap_socache_provider_t *provider;
+    ap_socache_instance_t *inst;
+    int shared;                            /* the cache is not this server's
+                                            * alone (a fleet's) */
+};
+
+/* Set in post_config, in the parent, before the children are forked;
+ * read-only after. */
+static const azs_throttle_conf *tc;
+static apr_global_mutex_t *tmutex;
+static azs_bans_t *bans;
+static module *form_module;
+
+/* The failure lines of a socache that fails (approximate across threads,
+ * as a rate limit may be). */
+static volatile apr_uint32_t fault_log_second;
+
+static azs_throttle_conf *conf_of(cmd_parms *cmd)
+{
+    azs_server_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                               &authz_status_module);
+
+    if (!sc->throttle) {
+        sc->throttle = apr_pcalloc(cmd->pool, sizeof(*sc->throttle));
+    }
+    return sc->throttle;
+}
+
+const char *azs_cmd_throttle(cmd_parms *cmd, void *dummy, const char *limit,
+                             const char *ban)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    azs_throttle_policy_t pol;
+
+    if (err) {
+        return err;
+    }
+    if ((err = azs_throttle_parse(limit, ban, &pol)) != NULL) {
+        return apr_pstrcat(cmd->pool, "AuthzStatusThrottle: ", err, NULL);
+    }
+    conf_of(cmd)->pol = pol;
+    return NULL;
+}
+
+/* PROVIDER[:ARGS], as AuthnCacheSOCache and SSLSessionCache take it; the
+ * provider's module must be loaded first. */
+const char *azs_cmd_throttle_cache(cmd_parms *cmd, void *dummy,
+                                   const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    azs_throttle_conf *c;
+    const char *sep = ap_strchr_c(arg, ':');
+    const char *name = sep ? apr_pstrmemdup(cmd->pool, arg, sep - arg) : arg;
+
+    if (err) {
+        return err;
+    }
+    c = conf_of(cmd);
+    c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                                     AP_SOCACHE_PROVIDER_VERSION);
+    if (!c->provider) {
+        return apr_psprintf(cmd->pool, "AuthzStatusThrottleCache: unknown "
+                            "socache provider '%s' (load mod_socache_%s "
+                            "before this line)", name, name);
+    }
+    c->inst = NULL;
+    err = c->provider->create(&c->inst, sep ? sep + 1 : NULL,
+                              cmd->temp_pool, cmd->pool);
+    if (err) {
+        return apr_pstrcat(cmd->pool, "AuthzStatusThrottleCache: ", err,
+                           NULL);
+    }
+    c->cache_spec = arg;
+    /* shmcb and dbm are this server's; anything else (redis, memcache)
+     * may be shared by a fleet. */
+    c->shared = strcmp(name, "shmcb") != 0 && strcmp(name, "dbm") != 0;
+    return NULL;
+}
+
+int azs_throttle_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp)
+{
+    /* The Mutex directive may name it. */
+    return ap_mutex_register(pconf, AZS_THROTTLE_MUTEX, NULL,
+                             APR_LOCK_DEFAULT, 0) == APR_SUCCESS
+           ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static apr_status_t throttle_gone(void *data)
+{
+    server_rec *s = data;
+
+    if (tc && tc->inst) {
+        tc->provider->destroy(tc->inst, s);
+    }
+    tc = NULL;
+    tmutex = NULL;
+    bans = NULL;
+    return APR_SUCCESS;
+}
+
+int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
+                             server_rec *s)
+{
+    azs_server_conf *sc = ap_get_module_config(s->module_config,
+                                               &authz_status_module);
+    azs_throttle_conf *c = sc->throttle;
+    static struct ap_socache_hints hints = {24, 64, 60000000};
+    const char *err;
+    apr_status_t rv;
+
+    tc = NULL;
+    tmutex = NULL;
+    bans = NULL;
+    form_module = ap_find_linked_module("mod_auth_form.c");
+    if (!c || !c->pol.n) {
+        if (c && c->provider) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AZS0406: "
+                         "AuthzStatusThrottleCache without "
+                         "AuthzStatusThrottle: nothing is throttled");
+        }
+        return OK;
+    }
+    if (!c->provider) {
+        c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
+                                         AP_SOCACHE_PROVIDER_VERSION);
+        if (!c->provider) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: "
+                         "AuthzStatusThrottle keeps its counts in a socache: "
+                         "load mod_socache_shmcb, or name another with "
+                         "AuthzStatusThrottleCache");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        c->cache_spec = "shmcb";
+        if ((err = c->provider->create(&c->inst, NULL, ptemp, pconf))) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot "
+                         "create the throttle's shmcb cache: %s", err);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
+        rv = ap_global_mutex_create(&tmutex, NULL, AZS_THROTTLE_MUTEX, NULL,
+                                    s, pconf, 0);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0405: cannot "
+                         "create the throttle's mutex");
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+    rv = c->provider->init(c->inst, AZS_THROTTLE_NS, &hints, s, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0405: cannot "
+                     "initialise the throttle's cache %s", c->cache_spec);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (azs_bans_create(&bans, AZS_BAN_SLOTS, pconf) != AZS_RC_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot create "
+                     "the throttle's table of bans");
+        c->provider->destroy(c->inst, s);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    tc = c;
+    apr_pool_cleanup_register(pconf, s, throttle_gone, apr_pool_cleanup_null);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0407: throttle: %d "
+                 "failed logins within %" APR_INT64_T_FMT " ms ban an "
+                 "address for %" APR_INT64_T_FMT " ms; counts in %s",
+                 c->pol.n, c->pol.window_ms, c->pol.ban_ms, c->cache_spec);
+    return OK;
+}
+
+void azs_throttle_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (!tmutex) {
+        return;
+    }
+    rv = apr_global_mutex_child_init(&tmutex,
+                                     apr_global_mutex_lockfile(tmutex),
+                                     pchild);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0405: cannot attach "
+                     "to the throttle's mutex; throttling is off in this "
+                     "process");
+        tmutex = NULL;
+        tc = NULL;
+    }
+}
+
+static apr_int64_t now_ms(void)
+{
+    return apr_time_as_msec(apr_time_now());
+}
+
+/* Does the module read this request's credentials?  AuthType Bearer is
+ * its own; Basic and form when their provider list names it. */
+static int authenticates(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    if (!type) {
+        return 0;
+    }
+    if (ap_cstr_casecmp(type, "Bearer") == 0) {
+        return 1;
+    }
+    if (ap_cstr_casecmp(type, "Basic") == 0) {
+        return azs_compat_basic_lists(r, azs_proc_basic_module(),
+                                      &azs_authn_provider);
+    }
+    if (ap_cstr_casecmp(type, "form") == 0) {
+        return azs_compat_basic_lists(r, form_module, &azs_authn_provider);
+    }
+    return 0;
+}
+
+/* The request's key, made once. */
+static const char *req_key(request_rec *r)
+{
+    azs_req *q = azs_req_get(r);
+
+    if (!q->throttle_key) {
+        q->throttle_key = azs_throttle_key(r->pool, r->useragent_ip);
+        if (!q->throttle_key) {
+            q->throttle_key = "";   /* not an address: not counted */
+        }
+    }
+    return q->throttle_key;
+}
+
+static int answer_429(request_rec *r, const char *key, apr_int64_t until,
+                      apr_uint32_t failures, int first, apr_int64_t now)
+{
+    apr_int64_t left = (until - now + 999) / 1000;
+    const char *detail;
+
+    detail = apr_psprintf(r->pool, "address %s%s%s: %u failed logins within "
+                          "%" APR_INT64_T_FMT "s; refused for %"
+                          APR_INT64_T_FMT "s, %" APR_INT64_T_FMT "s left",
+                          azs_escape(r->pool, r->useragent_ip, 64),
+                          strchr(key, '/') ? " counted as " : "",
+                          strchr(key, '/') ? key : "", failures,
+                          tc->pol.window_ms / 1000, tc->pol.ban_ms / 1000,
+                          left);
+    if (first) {
+        azs_log_denial(r, HTTP_TOO_MANY_REQUESTS, AZS_REASON_THROTTLED, NULL,
+                       detail);
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0402: 429 "
+                      "throttled: for \"%s\" (%s)",
+                      azs_escape(r->pool, r->uri, 256), detail);
+    }
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                left > 0 ? left : 1));
+    azs_req_get(r)->throttled = 1;
+    return HTTP_TOO_MANY_REQUESTS;
+}
+
+/* 429 if the address is banned here, else DECLINED.  No socache call. */
+static int gate(request_rec *r)
+{
+    const char *key = req_key(r);
+    apr_int64_t now = now_ms(), until;
+    apr_uint32_t failures = 0;
+    int first = 0;
+
+    if (!*key) {
+        return DECLINED;
+    }
+    until = azs_bans_get(bans, key, now, &failures, &first);
+    if (!until) {
+        return DECLINED;
+    }
+    return answer_429(r, key, until, failures, first, now);
+}
+
+int azs_throttle_check(request_rec *r)
+{
+    if (!tc || !authenticates(r)) {
+        return DECLINED;
+    }
+    return gate(r);
+}
+
+int azs_throttle_handler(request_rec *r)
+{
+    /* mod_auth_form's login handler reads the form and checks it with
+     * the provider in its handler, where no Require (and so no
+     * check_authn hook) runs: refused here before it reads the body. */
+    if (!tc || !r->handler || strcmp(r->handler, "form-login-handler") != 0
+        || !authenticates(r)) {
+        return DECLINED;
+    }
+    return gate(r);
+}
+
+int azs_throttle_recheck(request_rec *r)
+{
+    return tc ? gate(r) : DECLINED;
+}
+
+static void cache_fault(request_rec *r, apr_status_t rv, const char *what)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
+    apr_uint32_t then = apr_atomic_read32(&fault_log_second);
+
+    if (now - then < AZS_THROTTLE_LOG_SEC
+        || apr_atomic_cas32(&fault_log_second, now, then) != then) {
+        return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "AZS0403: throttle cache "
+                  "%s: %s failed; failed logins are not counted while it "
+                  "fails (authentication goes on; at most one line per %ds "
+                  "per process)", tc->cache_spec, what, AZS_THROTTLE_LOG_SEC);
+}
+
+static int lock(request_rec *r)
+{
+    apr_status_t rv;
+
+    if (tmutex && (rv = apr_global_mutex_lock(tmutex)) != APR_SUCCESS) {
+        cache_fault(r, rv, "locking its mutex");
+        return 0;
+    }
+    return 1;
+}
+
+static void unlock(void)
+{
+    if (tmutex) {
+        apr_global_mutex_unlock(tmutex);
+    }
+}
+
+/* The socache's record of key into buf; its length, 0 when none, -1 when
+ * the cache failed. */
+static long retrieve(request_rec *r, const char *key, unsigned char *buf)
+{
+    unsigned int len = AZS_THROTTLE_REC_MAX;
+    apr_status_t rv;
+
+    rv = tc->provider->retrieve(tc->inst, r->server,
+                                (const unsigned char *)key,
+                                (unsigned int)strlen(key), buf, &len,
+                                r->pool);
+    if (rv == APR_NOTFOUND) {
+        return 0;
+    }
+    if (rv != APR_SUCCESS) {
+        cache_fault(r, rv, "reading a count");
+        return -1;
+    }
+    return (long)len;
+}
+
+int azs_throttle_before_hash(request_rec *r)
+{
+    const char *key;
+    unsigned char rec[AZS_THROTTLE_REC_MAX];
+    apr_int64_t now, until;
+    long len;
+
+    /* On one server the table of bans knows every ban (the gate asked
+     * it); a fleet's may have been made on another node. */
+    if (!tc || !tc->shared || !*(key = req_key(r))) {
+        return DECLINED;
+    }
+    if (!lock(r)) {
+        return DECLINED;
+    }
+    len = retrieve(r, key, rec);
+    unlock();
+    now = now_ms();
+    if (len <= 0 || (until = azs_throttle_record_ban(rec, len)) <= now) {
+        return DECLINED;
+    }
+    azs_bans_put(bans, key, until, (apr_uint32_t)tc->pol.n, now);
+    return gate(r);
+}
+
+void azs_throttle_insert_error(request_rec *r)
+{
+    azs_req *q = azs_req_peek(r);
+
+    /* A provider's 401 is logged when the request ends (another provider
+     * may still accept): counted here, as the error answer is made, so
+     * the client's next request already finds it. */
+    if (tc && q && q->pending.status == HTTP_UNAUTHORIZED
+        && r->status >= 300) {
+        azs_throttle_failure(r, q->pending.reason);
+    }
+}
+
+void azs_throttle_failure(request_rec *r, azs_reason reason)
+{
+    const char *key;
+    unsigned char rec[AZS_THROTTLE_REC_MAX], out[AZS_THROTTLE_REC_MAX];
+    azs_throttle_state_t st;
+    apr_int64_t now;
+    apr_size_t n;
+    apr_status_t rv;
+    long len;
+    azs_req *q;
+
+    if (!tc || !azs_reason_is_failed_login(reason) || !*(key = req_key(r))) {
+        return;
+    }
+    /* Once per request: a failure is logged once, but a subrequest's may
+     * be its main request's as well. */
+    q = azs_req_get(r->main ? r->main : r);
+    if (q->throttle_counted) {
+        return;
+    }
+    q->throttle_counted = 1;
+    if (!lock(r)) {
+        return;
+    }
+    len = retrieve(r, key, rec);
+    if (len < 0) {
+        unlock();
+        return;
+    }
+    now = now_ms();
+    n = azs_throttle_count(&tc->pol, len ? rec : NULL, (apr_size_t)len, now,
+                           out, &st);
+    /* Kept while it can still matter: to the ban's end, or the window's
+     * for the newest failure. */
+    rv = tc->provider->store(tc->inst, r->server, (const unsigned char *)key,
+                             (unsigned int)strlen(key),
+                             apr_time_from_msec(st.banned
+                                                ? st.ban_until
+                                                : now + tc->pol.window_ms)
+                             + apr_time_from_sec(1),
+                             out, (unsigned int)n, r->pool);
+    unlock();
+    if (rv != APR_SUCCESS) {
+        cache_fault(r, rv, "storing a count");
+        return;
+    }
+    if (st.banned) {
+        azs_bans_put(bans, key, st.ban_until,
+                     st.new_ban ? st.failures : (apr_uint32_t)tc->pol.n, now);
+    }
+    if (st.new_ban) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0408: address %s "
+                      "banned until %" APR_INT64_T_FMT " ms after %u failed "
+                      "logins", key, st.ban_until, st.failures);
+    }
+}
