@@ -265,6 +265,8 @@ int azs_throttle_recheck(request_rec *r);
 /* Counts a failed login (reasons azs_reason_is_failed_login), once per
  * request. */
 void azs_throttle_failure(request_rec *r, azs_reason reason);
+/* A password hash said no: counted now when no other provider follows. */
+void azs_throttle_wrong_password(request_rec *r);
 /* An error answer is made: a pending 401 is counted before it is sent. */
 void azs_throttle_insert_error(request_rec *r);
 

@@ -5,9 +5,10 @@
  * case (tests/integration/cases/compat_httpd.sh) that fails if a new
  * httpd changes it, naming the reliance.
  *
- * 1. mod_auth_basic's per-directory configuration begins with its
- *    provider list (authn_provider_list *): read to know whether the
- *    strict Basic check and the admission apply to a request.
+ * 1. mod_auth_basic's and mod_auth_form's per-directory configurations
+ *    begin with their provider list (authn_provider_list *): read to know
+ *    whether the strict Basic check, the admission and the throttle apply
+ *    to a request, and whether this provider's "no" is the last word.
  * 2. mod_authz_core's AuthzSendForbiddenOnFailure: its directive handler
  *    is called, at parse time and on a request's merged configuration, so
  *    that an authenticated user who fails Require gets 403 by default.
@@ -25,6 +26,9 @@
 /* 1: does mod_auth_basic (basic, NULL when not loaded) list provider? */
 int azs_compat_basic_lists(request_rec *r, module *basic,
                            const authn_provider *provider);
+/* 1: is provider the last of that list? */
+int azs_compat_last_provider(request_rec *r, module *m,
+                             const authn_provider *provider);
 /* 2: AuthzSendForbiddenOnFailure on or off in cmd's section ... */
 const char *azs_compat_set_forbidden(cmd_parms *cmd, int on);
 /* ... and off in the request's merged configuration. */

@@ -5,7 +5,7 @@ set -eu
 pkgs="build-essential autoconf automake libtool pkg-config apache2 apache2-dev
       libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libsqlite3-dev
       sqlite3 libcmocka-dev curl python3 ca-certificates openssl clang
-      libclang-rt-14-dev postgresql-15 libpq-dev"
+      libclang-rt-14-dev postgresql-15 libpq-dev redis-server"
 missing=
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \

@@ -104,12 +104,15 @@ apr_size_t azs_throttle_count(const azs_throttle_policy_t *pol,
         n = 0;
     }
     /* Keep the failures still inside the window, at most N - 1 of them
-     * (the newest): with this one, N within the window ban. */
+     * (the newest): with this one, N within the window ban.  Another
+     * node's clock may be ahead of this one: its failures "from the
+     * future" count (up to a window ahead), or a client could reset its
+     * count by taking turns between nodes. */
     for (i = 0; i < n; i++) {
         memcpy(&off, rec + REC_HEAD + 4 * i, sizeof(off));
         t = base + off;
-        if (t > from && t <= now_ms) {
-            times[kept++] = t;
+        if (t > from && t <= now_ms + pol->window_ms) {
+            times[kept++] = t;     /* in order: the record is */
         }
     }
     if (kept > (apr_uint32_t)pol->n - 1) {
@@ -117,7 +120,11 @@ apr_size_t azs_throttle_count(const azs_throttle_policy_t *pol,
                 (pol->n - 1) * sizeof(times[0]));
         kept = pol->n - 1;
     }
-    times[kept++] = now_ms;
+    for (i = kept; i > 0 && times[i - 1] > now_ms; i--) {
+        times[i] = times[i - 1];
+    }
+    times[i] = now_ms;
+    kept++;
     st->failures = kept;
     if (st->ban_until > now_ms) {
         st->banned = 1;          /* banned already: counted, not extended */
@@ -279,10 +286,12 @@ void azs_bans_put(azs_bans_t *b, const char *key, apr_int64_t until,
             pick = &s[i];
         }
     }
-    for (i = 0; i < BAN_WAYS && !pick; i++) {
-        if (slot_read(&s[i], &t, &u, &f) && (!pick || u < least)) {
-            least = u;
-            pick = &s[i];
+    if (!pick) {
+        for (i = 0; i < BAN_WAYS; i++) {
+            if (slot_read(&s[i], &t, &u, &f) && (!pick || u < least)) {
+                least = u;
+                pick = &s[i];
+            }
         }
     }
     if (!pick) {

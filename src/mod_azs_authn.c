@@ -47,6 +47,7 @@ static int verify(const char *pw, const char *hash, void *ctx)
                 return -1;
             }
             azs_hashlimit_release(r);
+            azs_throttle_wrong_password(r);
         }
         return ok;
     }
@@ -61,6 +62,11 @@ static int verify(const char *pw, const char *hash, void *ctx)
         ok = azs_password_verify(pw, hash);
     }
     azs_hashlimit_release(r);
+    if (!ok) {
+        /* Before the failure delay, not under the place (the count may
+         * wait for a remote cache). */
+        azs_throttle_wrong_password(r);
+    }
     if (azs_proc_hash_idle() && !idle) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "password hash "
                       "verified at normal priority");

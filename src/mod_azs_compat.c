@@ -9,25 +9,45 @@
 #include "apr_strings.h"
 
 /*
- * Does mod_auth_basic call this provider for this request?  Its per-dir
- * configuration starts with the provider list (authn_provider_list from
- * mod_auth.h) in every 2.4 release; nothing else of it is read.
+ * Does mod_auth_basic (or mod_auth_form: basic may be either) call this
+ * provider for this request?  Their per-dir configurations start with the
+ * provider list (authn_provider_list from mod_auth.h) in every 2.4
+ * release; nothing else of them is read.
  */
+static authn_provider_list *provider_list(request_rec *r, module *m)
+{
+    authn_provider_list **conf;
+
+    if (!m) {
+        return NULL;
+    }
+    conf = ap_get_module_config(r->per_dir_config, m);
+    return conf ? *conf : NULL;
+}
+
 int azs_compat_basic_lists(request_rec *r, module *basic,
                            const authn_provider *provider)
 {
-    authn_provider_list **conf, *p;
+    authn_provider_list *p;
 
-    if (!basic) {
-        return 0;
-    }
-    conf = ap_get_module_config(r->per_dir_config, basic);
-    for (p = conf ? *conf : NULL; p; p = p->next) {
+    for (p = provider_list(r, basic); p; p = p->next) {
         if (p->provider == provider) {
             return 1;
         }
     }
     return 0;
+}
+
+/* ... and is provider the last it calls (the one whose "no" is final)? */
+int azs_compat_last_provider(request_rec *r, module *m,
+                             const authn_provider *provider)
+{
+    authn_provider_list *p = provider_list(r, m);
+
+    while (p && p->next) {
+        p = p->next;
+    }
+    return p && p->provider == provider;
 }
 
 /*

@@ -25,6 +25,7 @@
 #include "apr_atomic.h"
 #include "apr_strings.h"
 #include "util_mutex.h"
+#include "ap_mpm.h"
 
 #define AZS_THROTTLE_MUTEX "authz-status-throttle"
 #define AZS_THROTTLE_NS    "azs-throttle"   /* socache namespace: <= 14 */
@@ -46,6 +47,7 @@ static const azs_throttle_conf *tc;
 static apr_global_mutex_t *tmutex;
 static azs_bans_t *bans;
 static module *form_module;
+static int mpm_threaded;
 
 /* The failure lines of a socache that fails (approximate across threads,
  * as a rate limit may be). */
@@ -149,6 +151,10 @@ int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     tmutex = NULL;
     bans = NULL;
     form_module = ap_find_linked_module("mod_auth_form.c");
+    if (ap_mpm_query(AP_MPMQ_IS_THREADED, &mpm_threaded) != APR_SUCCESS) {
+        mpm_threaded = 0;
+    }
+    mpm_threaded = mpm_threaded != AP_MPMQ_NOT_SUPPORTED;
     if (!c || !c->pol.n) {
         if (c && c->provider) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AZS0406: "
@@ -250,6 +256,22 @@ static int authenticates(request_rec *r)
     return 0;
 }
 
+/* Is this provider's "no" final: the last (or only) provider of the
+ * list that calls it? */
+static int last_word(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+
+    if (type && ap_cstr_casecmp(type, "Basic") == 0) {
+        return azs_compat_last_provider(r, azs_proc_basic_module(),
+                                        &azs_authn_provider);
+    }
+    if (type && ap_cstr_casecmp(type, "form") == 0) {
+        return azs_compat_last_provider(r, form_module, &azs_authn_provider);
+    }
+    return 0;
+}
+
 /* The request's key, made once. */
 static const char *req_key(request_rec *r)
 {
@@ -291,6 +313,13 @@ static int answer_429(request_rec *r, const char *key, apr_int64_t until,
                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
                                 left > 0 ? left : 1));
     azs_req_get(r)->throttled = 1;
+    /* Under prefork a connection holds a whole process while it is kept
+     * alive: a throttled client must not keep one (64 flooding
+     * connections would hold every process), so its connection closes.
+     * Threaded MPMs keep it: a reconnection costs more than the 429. */
+    if (!mpm_threaded) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
     return HTTP_TOO_MANY_REQUESTS;
 }
 
@@ -414,6 +443,16 @@ int azs_throttle_before_hash(request_rec *r)
     }
     azs_bans_put(bans, key, until, (apr_uint32_t)tc->pol.n, now);
     return gate(r);
+}
+
+void azs_throttle_wrong_password(request_rec *r)
+{
+    /* Counted as soon as the hash says no, before the failure delay:
+     * the next request that waited for the hash place then finds the ban.
+     * Only when no other provider may still accept the password. */
+    if (tc && last_word(r)) {
+        azs_throttle_failure(r, AZS_REASON_BAD_PASSWORD);
+    }
 }
 
 void azs_throttle_insert_error(request_rec *r)

@@ -47,7 +47,7 @@ fleet_start() {
             sleep 0.05
         done
     done
-    trap 'fleet_stop; _azs_cleanup; pg_stop' EXIT
+    trap 'fleet_stop; _azs_cleanup; ! declare -F pg_stop >/dev/null || pg_stop' EXIT
 }
 
 fleet_stop() {
