@@ -113,6 +113,19 @@ check_config() {
     ceiling)
         expect "$size" "$config" 200 "no authentication" "$url" || ok=1
         ;;
+    azs-throttled)
+        # One wrong password bans 127.0.0.1 (AuthzStatusThrottle 1/1h).
+        expect "$size" "$config" 401 "wrong password" \
+            -H "$(basic "$FX_VALID" "wrong-$FX_PASSWORD")" "$url" || ok=1
+        expect "$size" "$config" 429 "valid user from the throttled address" \
+            -H "$(basic "$FX_VALID" "$FX_PASSWORD")" "$url" || ok=1
+        expect "$size" "$config" 429 "no credentials from the throttled address" "$url" || ok=1
+        hdr=$(curl -s -o /dev/null -D - --max-time 10 "$url" | tr -d '\r')
+        grep -qi '^WWW-Authenticate:' <<< "$hdr" \
+            && { log "CHECK FAILED: $config: 429 carries a challenge"; ok=1; }
+        grep -qiE '^Retry-After: [0-9]+$' <<< "$hdr" \
+            || { log "CHECK FAILED: $config: 429 without Retry-After"; ok=1; }
+        ;;
     *)
         expect "$size" "$config" 401 "no credentials" "$url" || ok=1
         expect "$size" "$config" 200 "valid user" \
@@ -141,7 +154,8 @@ check_config() {
         expect "$size" "$config" 200 "next request after user enable + grant" \
             -H "$(basic "$FX_VALID" "$FX_PASSWORD")" "$url" || ok=1
     fi
-    if [ "$config" != ceiling ] && [ "$config" != azs-blocked ] && [ "$ok" = 0 ]; then
+    if [ "$config" != ceiling ] && [ "$config" != azs-blocked ] \
+       && [ "$config" != azs-throttled ] && [ "$ok" = 0 ]; then
         load_args "$size" "$config"
         body=$(curl -s --max-time 60 "${LOAD[@]}" "$url" | wc -c)
         [ "$body" = 100 ] || { log "CHECK FAILED: $config: body of $body bytes"; ok=1; }

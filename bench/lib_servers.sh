@@ -182,7 +182,7 @@ EOF
 </Location>
 EOF
         ;;
-    azs-bcrypt|azs-sha-nocache|azs-blocked|azs-crowd|azs-pg)
+    azs-bcrypt|azs-sha-nocache|azs-blocked|azs-crowd|azs-pg|azs-throttle|azs-throttled)
         local db=$fx/azs_bcrypt.db label="(5) mod_authz_status, bcrypt cost 10, cache on"
         [ "$name" = azs-pg ] && db=$(pg_bench_url "$fx") \
             label="(9) (5) on PostgreSQL: the same data, copied by htauthz migrate"
@@ -192,10 +192,19 @@ EOF
             label="(6) mod_authz_status, {SHA}, AuthzStatusCache Off"
         [ "$name" = azs-blocked ] && db=$fx/azs_blocked.db \
             label="(8) mod_authz_status, client on the blocklist"
+        local throttle=
+        [ "$name" = azs-throttle ] && throttle="AuthzStatusThrottle 20/1m 15m
+LoadModule remoteip_module $MODDIR/mod_remoteip.so
+RemoteIPHeader X-Forwarded-For
+RemoteIPInternalProxy 127.0.0.1" \
+            label="(10) (5) with AuthzStatusThrottle on, the client not throttled"
+        [ "$name" = azs-throttled ] && throttle="AuthzStatusThrottle 1/1h 1h" \
+            label="(11) (5) with the client throttled (one wrong password): every answer 429"
         cat <<EOF
 # $label
 LoadModule authz_status_module $MODULE
 $([ "$name" = azs-sha-nocache ] && echo "AuthzStatusCache Off")
+$([ -n "$throttle" ] && printf 'LoadModule socache_shmcb_module %s/mod_socache_shmcb.so\n%s\n' "$MODDIR" "$throttle")
 <Location "/p/">
     AuthType Basic
     AuthName "bench"

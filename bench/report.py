@@ -16,6 +16,8 @@ LABELS = [
     ("azs-bearer", "(7) ours, AuthType Bearer"),
     ("azs-blocked", "(8) ours, client blocklisted (403)"),
     ("azs-pg", "(9) (5) on PostgreSQL (same data, migrated)"),
+    ("azs-throttle", "(10) (5), AuthzStatusThrottle on, not throttled"),
+    ("azs-throttled", "(11) (5), client throttled (429)"),
 ]
 
 
@@ -97,7 +99,7 @@ def crowd_table(p, rows, warm, ceil_cpu):
 def main():
     meta, runs, checks, rss, startup, cli, alarms, fixtures = \
         {}, [], [], [], [], [], [], []
-    t5 = None
+    t5 = flood = None
     crowd, warm, propagation = {}, [], []
     with open(sys.argv[1]) as f:
         for line in f:
@@ -122,6 +124,11 @@ def main():
                 t5 = dict(size=int(r[1]), alone=float(r[2]),
                           alone_non=int(r[4]), loaded=float(r[6]),
                           loaded_non=int(r[8]), attack=float(r[10] or 0))
+            elif kind == "flood":
+                flood = dict(size=int(r[1]), alone=float(r[2]),
+                             alone_non=int(r[4]), loaded=float(r[6]),
+                             loaded_non=int(r[8]), attack=float(r[10] or 0),
+                             hashed=int(r[11] or 0))
             elif kind == "alarm":
                 alarms.append(r[1:])
             elif kind == "crowd":
@@ -179,7 +186,8 @@ def main():
             continue
         key = (x["cfg"], x["size"])
         cells.setdefault(key, []).append((x["rps"], ratio))
-        blocked = x["cfg"].startswith("azs-blocked")
+        # Every answer is an error here: 403 (blocklist), 429 (throttle).
+        blocked = x["cfg"].startswith(("azs-blocked", "azs-throttled"))
         bad = x["errors"] > 0 or (x["non2xx"] != x["total"] if blocked
                                   else x["non2xx"] > 0)
         if bad:
@@ -317,6 +325,13 @@ def main():
     target_ratio("2.", "Bearer token", "azs-bearer", 0.90)
     target_ratio("3.", "blocklisted client (403)", "azs-blocked", 0.95)
     target_ratio("4.", "no cache, {SHA}", "azs-sha-nocache", 0.90)
+    target_ratio("11.", "throttled client (429)", "azs-throttled", 0.95)
+    th, lite = med.get(("azs-throttle", big)), med.get(("azs-bcrypt", big))
+    if th and lite:
+        rel = th[0] / lite[0]
+        p("  10. %-57s %s  %.2f of (5) without it (>= 0.95)" % (
+            "throttle on, cached success (no socache call)",
+            verdict(rel >= 0.95), rel))
     pg, lite = med.get(("azs-pg", big)), med.get(("azs-bcrypt", big))
     if pg and lite:
         rel = pg[0] / lite[0]
@@ -343,6 +358,15 @@ def main():
               verdict(rel >= 0.5 and not t5["loaded_non"]), rel,
               fmt_rps(t5["alone"]), fmt_rps(t5["loaded"]),
               fmt_rps(t5["attack"])))
+    if flood:
+        rel = flood["loaded"] / flood["alone"] if flood["alone"] else 0.0
+        p("  12. %-57s %s  %.2f >= 0.80 (%s req/s alone, %s beside it; "
+          "the flood answered 429 at %s req/s, %d of its passwords "
+          "checked)" % (
+              "(10): the same attack, throttled (AuthzStatusThrottle 20/1m)",
+              verdict(rel >= 0.8 and not flood["loaded_non"]), rel,
+              fmt_rps(flood["alone"]), fmt_rps(flood["loaded"]),
+              fmt_rps(flood["attack"]), flood["hashed"]))
     if rss:
         p("  6. resident memory per child after load (VmRSS, MB: mean / max "
           "over children):")

@@ -13,7 +13,8 @@
 #   --rounds N         interleaved rounds               BENCH_ROUNDS
 #   --conns N          wrk connections (default 16)     BENCH_CONNS
 #   --configs "..."    subset of: floor file dbd socache azs-bcrypt azs-sha-nocache
-#                      azs-bearer azs-blocked azs-pg   BENCH_CONFIGS
+#                      azs-bearer azs-blocked azs-pg azs-throttle
+#                      azs-throttled                   BENCH_CONFIGS
 #                      (azs-pg: (5) on PostgreSQL, when installed)
 #   --many             also cycle through many users    BENCH_MANY=1
 #                      (on by default with --full)
@@ -57,7 +58,7 @@ DURATION=${BENCH_DURATION:-}
 ROUNDS=${BENCH_ROUNDS:-}
 CONNS=${BENCH_CONNS:-16}
 THREADS=${BENCH_THREADS:-1}
-CONFIGS=${BENCH_CONFIGS:-"floor file dbd socache azs-bcrypt azs-sha-nocache azs-bearer azs-blocked azs-pg"}
+CONFIGS=${BENCH_CONFIGS:-"floor file dbd socache azs-bcrypt azs-sha-nocache azs-bearer azs-blocked azs-pg azs-throttle azs-throttled"}
 MANY=${BENCH_MANY:-}
 EXTRAS=${BENCH_EXTRAS:-1}
 FRESH=${BENCH_FRESH:-0}
@@ -538,6 +539,33 @@ if [ "$EXTRAS" = 1 ]; then
         raw t5 "$largest" $alone $loaded "${attack:-0}"
         wait_idle "$RUNDIR/$key"
         log "target 5: alone $(cut -d' ' -f1 <<< "$alone") req/s, under attack $(cut -d' ' -f1 <<< "$loaded") req/s, wrong passwords answered $attack req/s"
+    fi
+
+    # ---- the throttle's flood: the same attack, throttled ----------------
+    # On (10), behind mod_remoteip: the attackers' connections name
+    # 192.0.2.66 in X-Forwarded-For, so after 20 failures they get 429;
+    # the valid client (127.0.0.1) is measured alone, then beside them.
+    key=s${li}_azs_throttle
+    port=PORT_$key
+    if [ -n "${!port:-}" ]; then
+        url="http://127.0.0.1:${!port}/p/file.txt"
+        good=$(basic "$FX_VALID" "$FX_PASSWORD")
+        bad=$(basic "$FX_VALID" "not-$FX_PASSWORD")
+        log "throttle flood: $T5_VALID_CONNS valid connection(s) alone, then beside $T5_ATTACK_CONNS sending wrong passwords from 192.0.2.66"
+        alone=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
+        wait_idle "$RUNDIR/$key"
+        "${CLI_PIN[@]}" wrk -t1 -c"$T5_ATTACK_CONNS" -d"$(( DURATION + 4 ))s" --timeout 30s \
+            -H "$bad" -H "X-Forwarded-For: 192.0.2.66" "$url" > "$RUNDIR/flood-attack.txt" 2>&1 &
+        BGPIDS+=($!)
+        sleep 2
+        loaded=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
+        wait "${BGPIDS[-1]}" || true
+        attack=$(awk '/^Requests\/sec:/ {print $2}' "$RUNDIR/flood-attack.txt")
+        hashed=$(grep -c 'AZS0102: 401 bad-password' "$RUNDIR/$key/logs/error.log" || true)
+        # shellcheck disable=SC2086
+        raw flood "$largest" $alone $loaded "${attack:-0}" "$hashed"
+        wait_idle "$RUNDIR/$key"
+        log "throttle flood: alone $(cut -d' ' -f1 <<< "$alone") req/s, beside the flood $(cut -d' ' -f1 <<< "$loaded") req/s, the flood answered $attack req/s (429), $hashed passwords checked for it"
     fi
 
     # ---- target 6: start-up with the largest database -----------------
