@@ -45,6 +45,36 @@ wrk_run() {
     ' <<< "$o"
 }
 
+# attack_beside KEY PAUSE_MS [HEADER-ARGS...] - the valid user on
+# $T5_VALID_CONNS connection(s) of server KEY alone, then beside
+# $T5_ATTACK_CONNS connections sending it with a wrong password (and
+# HEADER-ARGS), each PAUSE_MS after its answer (0: at once; wrk's Lua
+# delay()); prints the valid client's wrk_run fields alone, then beside
+# the attack, then the attack's requests/s.
+attack_beside() {
+    local key=$1 pause=$2 port url good bad alone loaded attack lua=()
+    shift 2
+    port=PORT_$key
+    url="http://127.0.0.1:${!port}/p/file.txt"
+    good=$(basic "$FX_VALID" "$FX_PASSWORD")
+    bad=$(basic "$FX_VALID" "not-$FX_PASSWORD")
+    if [ "$pause" != 0 ]; then
+        printf 'function delay()\n  return %d\nend\n' "$pause" > "$RUNDIR/pause-$pause.lua"
+        lua=(-s "$RUNDIR/pause-$pause.lua")
+    fi
+    alone=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
+    wait_idle "$RUNDIR/$key"
+    "${CLI_PIN[@]}" wrk -t1 -c"$T5_ATTACK_CONNS" -d"$(( DURATION + 4 ))s" --timeout 30s \
+        "${lua[@]}" -H "$bad" "$@" "$url" > "$RUNDIR/attack-$key.txt" 2>&1 &
+    BGPIDS+=($!)
+    sleep 2
+    loaded=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
+    wait "${BGPIDS[-1]}" || true
+    attack=$(awk '/^Requests\/sec:/ {print $2}' "$RUNDIR/attack-$key.txt")
+    wait_idle "$RUNDIR/$key"
+    echo "$alone $loaded ${attack:-0}"
+}
+
 SEQ=0
 # measure ROUND SIZE CONFIG KEY HEADER-ARGS...: one recorded run.
 # Also records the server's CPU time (all its processes, user + system)

@@ -522,50 +522,30 @@ if [ "$EXTRAS" = 1 ]; then
     key=s${li}_azs_bcrypt
     port=PORT_$key
     if [ -n "${!port:-}" ]; then
-        url="http://127.0.0.1:${!port}/p/file.txt"
-        good=$(basic "$FX_VALID" "$FX_PASSWORD")
-        bad=$(basic "$FX_VALID" "not-$FX_PASSWORD")
         log "target 5: $T5_VALID_CONNS valid connection(s) alone, then beside $T5_ATTACK_CONNS sending wrong passwords"
-        alone=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
-        wait_idle "$RUNDIR/$key"
-        "${CLI_PIN[@]}" wrk -t1 -c"$T5_ATTACK_CONNS" -d"$(( DURATION + 4 ))s" --timeout 30s \
-            -H "$bad" "$url" > "$RUNDIR/t5-attack.txt" 2>&1 &
-        BGPIDS+=($!)
-        sleep 2
-        loaded=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
-        wait "${BGPIDS[-1]}" || true
-        attack=$(awk '/^Requests\/sec:/ {print $2}' "$RUNDIR/t5-attack.txt")
+        read -r -a res <<< "$(attack_beside "$key" 0)"
         # shellcheck disable=SC2086
-        raw t5 "$largest" $alone $loaded "${attack:-0}"
-        wait_idle "$RUNDIR/$key"
-        log "target 5: alone $(cut -d' ' -f1 <<< "$alone") req/s, under attack $(cut -d' ' -f1 <<< "$loaded") req/s, wrong passwords answered $attack req/s"
+        raw t5 "$largest" "${res[@]}"
+        log "target 5: alone ${res[0]} req/s, under attack ${res[4]} req/s, wrong passwords answered ${res[8]} req/s"
     fi
 
     # ---- the throttle's flood: the same attack, throttled ----------------
     # On (10), behind mod_remoteip: the attackers' connections name
     # 192.0.2.66 in X-Forwarded-For, so after 20 failures they get 429;
-    # the valid client (127.0.0.1) is measured alone, then beside them.
+    # the valid client (127.0.0.1) is measured alone, then beside them:
+    # attackers 50 ms away (each connection sends its next request 50 ms
+    # after its answer), then as fast as answers come (a flood bounded only
+    # by what the server can answer).
     key=s${li}_azs_throttle
     port=PORT_$key
     if [ -n "${!port:-}" ]; then
-        url="http://127.0.0.1:${!port}/p/file.txt"
-        good=$(basic "$FX_VALID" "$FX_PASSWORD")
-        bad=$(basic "$FX_VALID" "not-$FX_PASSWORD")
-        log "throttle flood: $T5_VALID_CONNS valid connection(s) alone, then beside $T5_ATTACK_CONNS sending wrong passwords from 192.0.2.66"
-        alone=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
-        wait_idle "$RUNDIR/$key"
-        "${CLI_PIN[@]}" wrk -t1 -c"$T5_ATTACK_CONNS" -d"$(( DURATION + 4 ))s" --timeout 30s \
-            -H "$bad" -H "X-Forwarded-For: 192.0.2.66" "$url" > "$RUNDIR/flood-attack.txt" 2>&1 &
-        BGPIDS+=($!)
-        sleep 2
-        loaded=$(wrk_run "$url" "$DURATION" "$T5_VALID_CONNS" -H "$good")
-        wait "${BGPIDS[-1]}" || true
-        attack=$(awk '/^Requests\/sec:/ {print $2}' "$RUNDIR/flood-attack.txt")
-        hashed=$(grep -c 'AZS0102: 401 bad-password' "$RUNDIR/$key/logs/error.log" || true)
-        # shellcheck disable=SC2086
-        raw flood "$largest" $alone $loaded "${attack:-0}" "$hashed"
-        wait_idle "$RUNDIR/$key"
-        log "throttle flood: alone $(cut -d' ' -f1 <<< "$alone") req/s, beside the flood $(cut -d' ' -f1 <<< "$loaded") req/s, the flood answered $attack req/s (429), $hashed passwords checked for it"
+        for pause in 50 0; do
+            log "throttle flood: $T5_VALID_CONNS valid connection(s) alone, then beside $T5_ATTACK_CONNS sending wrong passwords from 192.0.2.66, $pause ms after each answer"
+            read -r -a res <<< "$(attack_beside "$key" "$pause" -H "X-Forwarded-For: 192.0.2.66")"
+            hashed=$(grep -c 'AZS0102: 401 bad-password' "$RUNDIR/$key/logs/error.log" || true)
+            raw flood "$largest" "${res[@]}" "$hashed" "$pause"
+            log "throttle flood: alone ${res[0]} req/s, beside the flood ${res[4]} req/s, the flood answered ${res[8]} req/s (429), $hashed passwords checked for it"
+        done
     fi
 
     # ---- target 6: start-up with the largest database -----------------
