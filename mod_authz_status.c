@@ -70,6 +70,12 @@ static void azs_register_hooks(apr_pool_t *p)
     ap_hook_handler(azs_throttle_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_insert_error_filter(azs_throttle_insert_error, NULL, NULL,
                                 APR_HOOK_FIRST);
+    ap_hook_log_transaction(azs_throttle_log_transaction, NULL, NULL,
+                            APR_HOOK_FIRST);
+    ap_hook_check_authz(azs_throttle_authn_passed, NULL, NULL,
+                        APR_HOOK_REALLY_FIRST, AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_post_config(azs_throttle_post_config, NULL, NULL,
+                        APR_HOOK_MIDDLE);
     ap_hook_pre_config(azs_throttle_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Before mod_auth_basic: httpd's own Basic decoder is lenient, ours
      * answers 400 to what it would let through. */

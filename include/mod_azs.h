@@ -133,8 +133,11 @@ typedef struct {
     azs_pending pending;     /* mod_azs_log.c */
     const char *throttle_key;   /* mod_azs_throttle.c: the address as
                                  * counted ("": not counted) */
-    int throttle_counted;    /* this request's failure is counted */
-    int throttled;           /* answered 429 */
+    int throttle_counted;    /* this request's failure is counted (on
+                              * the first request of a chain of internal
+                              * redirects and subrequests) */
+    int throttled;           /* banned: answered 429, or refused unchecked */
+    int authn_passed;        /* authentication succeeded (check_authz ran) */
 } azs_req;
 
 /* mod_azs_req.c: the request's state, made on first use. */
@@ -249,8 +252,8 @@ const char *azs_cmd_throttle_cache(cmd_parms *cmd, void *dummy,
                                    const char *arg);
 int azs_throttle_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp);
-int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
-                             server_rec *s);
+int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s);
 void azs_throttle_child_init(apr_pool_t *pchild, server_rec *s);
 /* check_authn, first: 429 to a banned address where the module
  * authenticates, before any credential is read; DECLINED otherwise. */
@@ -265,10 +268,19 @@ int azs_throttle_recheck(request_rec *r);
 /* Counts a failed login (reasons azs_reason_is_failed_login), once per
  * request. */
 void azs_throttle_failure(request_rec *r, azs_reason reason);
-/* A password hash said no: counted now when no other provider follows. */
-void azs_throttle_wrong_password(request_rec *r);
-/* An error answer is made: a pending 401 is counted before it is sent. */
+/* The provider said no (for reason): counted now when no other provider
+ * follows it. */
+void azs_throttle_provider_failure(request_rec *r, azs_reason reason);
+/* Is the client banned (this server's table only; no socache call)?
+ * Sets the request's throttled flag. */
+int azs_throttle_banned(request_rec *r);
+/* Authentication passed (check_authz, first): a provider's "no" was
+ * overruled, it is no failure. */
+int azs_throttle_authn_passed(request_rec *r);
+/* An error answer is made, or the request ends: a final 401 that
+ * presented credentials and did not authenticate is counted. */
 void azs_throttle_insert_error(request_rec *r);
+int azs_throttle_log_transaction(request_rec *r);
 
 /* mod_azs_block.c */
 int azs_block_check(request_rec *r);

@@ -30,8 +30,15 @@ const char *azs_throttle_key(apr_pool_t *p, const char *ip)
     }
     /* IPv4 (kept as ::ffff:a.b.c.d) per address; IPv6 per /64, the
      * smallest network a site is given: one host has the whole /64 to
-     * choose from. */
-    if (a.bits == 128 && !azs_cidr_is_v4(&a)) {
+     * choose from.  Behind a NAT64/SIIT translator (64:ff9b::/96), each
+     * IPv4 client is the address it embeds. */
+    static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+
+    if (memcmp(a.net, nat64, sizeof(nat64)) == 0) {
+        memset(a.net, 0, 10);
+        a.net[10] = a.net[11] = 0xff;
+    }
+    else if (a.bits == 128 && !azs_cidr_is_v4(&a)) {
         memset(a.net + 8, 0, 8);
         a.bits = 64;
     }
@@ -216,9 +223,9 @@ static ban_slot *ban_bucket(const azs_bans_t *b, const char *key,
     return &b->slot[(idx % b->buckets) * BAN_WAYS];
 }
 
-/* Reads s under its sequence: 1 when stable. */
+/* Reads s under its sequence: 1 when stable, with the sequence read. */
 static int slot_read(ban_slot *s, apr_uint64_t *tag, apr_int64_t *until,
-                     apr_uint32_t *failures)
+                     apr_uint32_t *failures, apr_uint32_t *seq)
 {
     apr_uint32_t s1 = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE), s2;
 
@@ -230,6 +237,7 @@ static int slot_read(ban_slot *s, apr_uint64_t *tag, apr_int64_t *until,
     *failures = __atomic_load_n(&s->failures, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     s2 = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+    *seq = s1;
     return s1 == s2;
 }
 
@@ -238,12 +246,13 @@ apr_int64_t azs_bans_get(azs_bans_t *b, const char *key, apr_int64_t now_ms,
 {
     apr_uint64_t tag, t;
     apr_int64_t until;
-    apr_uint32_t f;
+    apr_uint32_t f, sq;
     ban_slot *s = ban_bucket(b, key, &tag);
     int i;
 
     for (i = 0; i < BAN_WAYS; i++) {
-        if (slot_read(&s[i], &t, &until, &f) && t == tag && until > now_ms) {
+        if (slot_read(&s[i], &t, &until, &f, &sq) && t == tag
+            && until > now_ms) {
             if (failures) {
                 *failures = f;
             }
@@ -266,7 +275,7 @@ void azs_bans_put(azs_bans_t *b, const char *key, apr_int64_t until,
 {
     apr_uint64_t tag, t;
     apr_int64_t u, least = 0;
-    apr_uint32_t f, seq;
+    apr_uint32_t f, seq, pick_seq = 1, sq;
     ban_slot *s = ban_bucket(b, key, &tag), *pick = NULL;
     int i;
 
@@ -274,23 +283,26 @@ void azs_bans_put(azs_bans_t *b, const char *key, apr_int64_t until,
      * first (an evicted ban still stands in the cache's record: the
      * address's next failure brings it back). */
     for (i = 0; i < BAN_WAYS && !pick; i++) {
-        if (slot_read(&s[i], &t, &u, &f) && t == tag) {
+        if (slot_read(&s[i], &t, &u, &f, &sq) && t == tag) {
             if (u == until) {
                 return;          /* known already */
             }
             pick = &s[i];
+            pick_seq = sq;
         }
     }
     for (i = 0; i < BAN_WAYS && !pick; i++) {
-        if (slot_read(&s[i], &t, &u, &f) && (t == 0 || u <= now_ms)) {
+        if (slot_read(&s[i], &t, &u, &f, &sq) && (t == 0 || u <= now_ms)) {
             pick = &s[i];
+            pick_seq = sq;
         }
     }
     if (!pick) {
         for (i = 0; i < BAN_WAYS; i++) {
-            if (slot_read(&s[i], &t, &u, &f) && (!pick || u < least)) {
+            if (slot_read(&s[i], &t, &u, &f, &sq) && (!pick || u < least)) {
                 least = u;
                 pick = &s[i];
+                pick_seq = sq;
             }
         }
     }
@@ -298,13 +310,15 @@ void azs_bans_put(azs_bans_t *b, const char *key, apr_int64_t until,
         return;
     }
     /* Writers do not wait for each other: one that finds the slot being
-     * written leaves it to the other. */
-    seq = __atomic_load_n(&pick->seq, __ATOMIC_RELAXED);
+     * written (or written since it was chosen) leaves it to the other. */
+    seq = pick_seq;
     if ((seq & 1)
         || !__atomic_compare_exchange_n(&pick->seq, &seq, seq + 1, 0,
                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
         return;
     }
+    /* The odd sequence is seen before any of the stores below. */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_store_n(&pick->tag, tag, __ATOMIC_RELAXED);
     __atomic_store_n(&pick->until, until, __ATOMIC_RELAXED);
     __atomic_store_n(&pick->failures, failures, __ATOMIC_RELAXED);

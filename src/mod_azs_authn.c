@@ -47,12 +47,18 @@ static int verify(const char *pw, const char *hash, void *ctx)
                 return -1;
             }
             azs_hashlimit_release(r);
-            azs_throttle_wrong_password(r);
+            azs_throttle_provider_failure(r, AZS_REASON_BAD_PASSWORD);
         }
         return ok;
     }
     azs_req_read_end(r);
     if (!azs_hashlimit_take(r)) {
+        return -1;
+    }
+    /* Banned while it waited for the place (a form login has no
+     * admission to check it): no hash. */
+    if (azs_throttle_banned(r)) {
+        azs_hashlimit_release(r);
         return -1;
     }
     if (azs_proc_hash_idle()) {
@@ -65,7 +71,7 @@ static int verify(const char *pw, const char *hash, void *ctx)
     if (!ok) {
         /* Before the failure delay, not under the place (the count may
          * wait for a remote cache). */
-        azs_throttle_wrong_password(r);
+        azs_throttle_provider_failure(r, AZS_REASON_BAD_PASSWORD);
     }
     if (azs_proc_hash_idle() && !idle) {
         ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "password hash "
@@ -101,6 +107,12 @@ static authn_status azs_check_password(request_rec *r, const char *user,
 
     if (!st) {
         return AUTH_GENERAL_ERROR;
+    }
+    /* A banned address that reached a provider some other way (an
+     * AuthnProviderAlias, a module that calls providers itself): no
+     * password is checked for it. */
+    if (azs_throttle_banned(r)) {
+        return AUTH_DENIED;
     }
     /* The user as this request reads it (the thread's memo while nothing
      * was written), before any hash is verified: a change made meanwhile
@@ -142,6 +154,9 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         azs_db_fault(r, "looking up the user");
         return AUTH_GENERAL_ERROR;
     case AZS_REASON_BUSY:
+        if (q->throttled) {
+            return AUTH_DENIED;   /* banned while it waited: no hash */
+        }
         /* Not through the Basic admission (a form login): a provider can
          * answer no 503, only an error. */
         azs_log_denial(r, HTTP_INTERNAL_SERVER_ERROR, AZS_REASON_BUSY, user,
@@ -151,6 +166,7 @@ static authn_status azs_check_password(request_rec *r, const char *user,
         /* Logged only if the request ends in 401: another provider in the
          * list may still accept the password. */
         azs_defer_denial(r, HTTP_UNAUTHORIZED, why, user, NULL);
+        azs_throttle_provider_failure(r, why);
         return why == AZS_REASON_UNKNOWN_USER ? AUTH_USER_NOT_FOUND : AUTH_DENIED;
     }
 }
@@ -234,6 +250,7 @@ int azs_check_basic_syntax(request_rec *r)
     why = azs_basic_decode(r->pool, header, &user, &password);
     if (why) {
         azs_log_denial(r, HTTP_BAD_REQUEST, AZS_REASON_MALFORMED, NULL, why);
+        azs_throttle_failure(r, AZS_REASON_MALFORMED);
         return HTTP_BAD_REQUEST;
     }
     return basic_admit(r, user, password);

@@ -56,6 +56,7 @@ static int invalid_token(request_rec *r, azs_reason why, const char *user,
 {
     challenge(r, "invalid_token", NULL);
     azs_log_denial(r, HTTP_UNAUTHORIZED, why, user, detail);
+    azs_throttle_failure(r, why);
     return HTTP_UNAUTHORIZED;
 }
 
@@ -85,6 +86,7 @@ int azs_bearer_authn(request_rec *r)
     if ((why = azs_bearer_parse(header, &token)) != NULL) {
         challenge(r, "invalid_request", NULL);
         azs_log_denial(r, HTTP_BAD_REQUEST, AZS_REASON_MALFORMED, NULL, why);
+        azs_throttle_failure(r, AZS_REASON_MALFORMED);
         return HTTP_BAD_REQUEST;
     }
     azs_token_hash(hash, token);

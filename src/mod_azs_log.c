@@ -52,9 +52,6 @@ void azs_log_denial(request_rec *r, int status, azs_reason reason,
                                          "\" ", NULL)
                            : "";
 
-    /* Every failed login passes here once, logged at once or when the
-     * request ends in it (azs_log_transaction): it is counted here. */
-    azs_throttle_failure(r, reason);
     if (reason == AZS_REASON_DB_ERROR || reason == AZS_REASON_BUSY) {
         if (!db_log_allowed(r, &suppressed)) {
             return;

@@ -106,8 +106,5 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      "the credential cache; running without it");
         cache = NULL;
     }
-    if (azs_throttle_post_config(pconf, ptemp, s) != OK) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
     return azs_watch_post_config(pconf, s);
 }

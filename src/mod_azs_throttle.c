@@ -31,6 +31,7 @@
 #define AZS_THROTTLE_NS    "azs-throttle"   /* socache namespace: <= 14 */
 #define AZS_BAN_SLOTS      16384
 #define AZS_THROTTLE_LOG_SEC 10
+#define AZS_THROTTLE_SHMCB "authz_status_throttle(4194304)"
 
 struct azs_throttle_conf {
     azs_throttle_policy_t pol;
@@ -46,7 +47,8 @@ struct azs_throttle_conf {
 static const azs_throttle_conf *tc;
 static apr_global_mutex_t *tmutex;
 static azs_bans_t *bans;
-static module *form_module;
+static module *basic_module, *form_module;
+static const authn_provider *our_provider;   /* as registered */
 static int mpm_threaded;
 
 /* The failure lines of a socache that fails (approximate across threads,
@@ -137,8 +139,8 @@ static apr_status_t throttle_gone(void *data)
     return APR_SUCCESS;
 }
 
-int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
-                             server_rec *s)
+int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
 {
     azs_server_conf *sc = ap_get_module_config(s->module_config,
                                                &authz_status_module);
@@ -150,6 +152,9 @@ int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
     tc = NULL;
     tmutex = NULL;
     bans = NULL;
+    basic_module = ap_find_linked_module("mod_auth_basic.c");
+    our_provider = ap_lookup_provider(AUTHN_PROVIDER_GROUP, "authz_status",
+                                      AUTHN_PROVIDER_VERSION);
     form_module = ap_find_linked_module("mod_auth_form.c");
     if (ap_mpm_query(AP_MPMQ_IS_THREADED, &mpm_threaded) != APR_SUCCESS) {
         mpm_threaded = 0;
@@ -173,8 +178,13 @@ int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                          "AuthzStatusThrottleCache");
             return HTTP_INTERNAL_SERVER_ERROR;
         }
-        c->cache_spec = "shmcb";
-        if ((err = c->provider->create(&c->inst, NULL, ptemp, pconf))) {
+        /* 4 MB in DefaultRuntimeDir (httpd's own default is 512 KB): a
+         * record is kept while there is room, and an attacker who can
+         * rotate through more addresses than the cache holds within a
+         * window would have each one's count forgotten. */
+        c->cache_spec = "shmcb:" AZS_THROTTLE_SHMCB;
+        if ((err = c->provider->create(&c->inst, AZS_THROTTLE_SHMCB, ptemp,
+                                       pconf))) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot "
                          "create the throttle's shmcb cache: %s", err);
             return HTTP_INTERNAL_SERVER_ERROR;
@@ -234,26 +244,16 @@ static apr_int64_t now_ms(void)
     return apr_time_as_msec(apr_time_now());
 }
 
-/* Does the module read this request's credentials?  AuthType Bearer is
- * its own; Basic and form when their provider list names it. */
+/* Does this request ask for a password or a token?  Wherever it does,
+ * a banned address is refused, whichever provider would check it (an
+ * AuthnProviderAlias of ours, or another): the ban is the server's. */
 static int authenticates(request_rec *r)
 {
     const char *type = ap_auth_type(r);
 
-    if (!type) {
-        return 0;
-    }
-    if (ap_cstr_casecmp(type, "Bearer") == 0) {
-        return 1;
-    }
-    if (ap_cstr_casecmp(type, "Basic") == 0) {
-        return azs_compat_basic_lists(r, azs_proc_basic_module(),
-                                      &azs_authn_provider);
-    }
-    if (ap_cstr_casecmp(type, "form") == 0) {
-        return azs_compat_basic_lists(r, form_module, &azs_authn_provider);
-    }
-    return 0;
+    return type && (ap_cstr_casecmp(type, "Bearer") == 0
+                    || ap_cstr_casecmp(type, "Basic") == 0
+                    || ap_cstr_casecmp(type, "form") == 0);
 }
 
 /* Is this provider's "no" final: the last (or only) provider of the
@@ -262,14 +262,27 @@ static int last_word(request_rec *r)
 {
     const char *type = ap_auth_type(r);
 
+    if (r->handler && strcmp(r->handler, "form-login-handler") == 0) {
+        return azs_compat_last_provider(r, form_module, our_provider);
+    }
     if (type && ap_cstr_casecmp(type, "Basic") == 0) {
-        return azs_compat_last_provider(r, azs_proc_basic_module(),
-                                        &azs_authn_provider);
+        return azs_compat_last_provider(r, basic_module, our_provider);
     }
     if (type && ap_cstr_casecmp(type, "form") == 0) {
-        return azs_compat_last_provider(r, form_module, &azs_authn_provider);
+        return azs_compat_last_provider(r, form_module, our_provider);
     }
     return 0;
+}
+
+/* The first request of r's chain (internal redirects, subrequests): one
+ * failure is counted once, whatever ErrorDocument or subrequest repeats
+ * it. */
+static azs_req *chain_state(request_rec *r)
+{
+    while (r->prev || r->main) {
+        r = r->prev ? r->prev : r->main;
+    }
+    return azs_req_get(r);
 }
 
 /* The request's key, made once. */
@@ -352,10 +365,10 @@ int azs_throttle_check(request_rec *r)
 int azs_throttle_handler(request_rec *r)
 {
     /* mod_auth_form's login handler reads the form and checks it with
-     * the provider in its handler, where no Require (and so no
-     * check_authn hook) runs: refused here before it reads the body. */
-    if (!tc || !r->handler || strcmp(r->handler, "form-login-handler") != 0
-        || !authenticates(r)) {
+     * its providers in its handler, where no Require (and so no
+     * check_authn hook) runs, whatever the AuthType: refused here before
+     * it reads the body. */
+    if (!tc || !r->handler || strcmp(r->handler, "form-login-handler") != 0) {
         return DECLINED;
     }
     return gate(r);
@@ -364,6 +377,70 @@ int azs_throttle_handler(request_rec *r)
 int azs_throttle_recheck(request_rec *r)
 {
     return tc ? gate(r) : DECLINED;
+}
+
+int azs_throttle_banned(request_rec *r)
+{
+    const char *key;
+    azs_req *q;
+
+    if (!tc || !*(key = req_key(r))
+        || !azs_bans_get(bans, key, now_ms(), NULL, NULL)) {
+        return 0;
+    }
+    q = azs_req_get(r);
+    q->throttled = 1;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0402: throttled: "
+                  "address %s refused for \"%s\" without a check",
+                  key, azs_escape(r->pool, r->uri, 256));
+    return 1;
+}
+
+void azs_throttle_provider_failure(request_rec *r, azs_reason reason)
+{
+    /* Counted as soon as the provider says no (a wrong password before
+     * the failure delay), so the next request that waited for a hash
+     * place finds the ban; only when no other provider follows, which
+     * could still accept. */
+    if (tc && last_word(r)) {
+        azs_throttle_failure(r, reason);
+    }
+}
+
+int azs_throttle_authn_passed(request_rec *r)
+{
+    azs_req *q = azs_req_peek(r);
+
+    /* Authorization runs only once authentication succeeded: a "no" a
+     * provider said before another accepted is no failure, and no line
+     * either. */
+    if (q) {
+        q->authn_passed = 1;
+        if (q->pending.status == HTTP_UNAUTHORIZED) {
+            q->pending.status = 0;
+        }
+    }
+    return DECLINED;
+}
+
+/* A final 401 that presented credentials where the module asks for them,
+ * and did not authenticate: counted (once), whichever provider said no. */
+static void count_final(request_rec *r, int status)
+{
+    azs_req *q = azs_req_peek(r);
+
+    if (!tc || status != HTTP_UNAUTHORIZED || (q && q->authn_passed)
+        || !authenticates(r)) {
+        return;
+    }
+    if (q && q->pending.status == HTTP_UNAUTHORIZED) {
+        azs_throttle_failure(r, q->pending.reason);
+    }
+    else if (apr_table_get(r->headers_in, (PROXYREQ_PROXY == r->proxyreq)
+                                          ? "Proxy-Authorization"
+                                          : "Authorization")) {
+        azs_throttle_failure(r, AZS_REASON_BAD_PASSWORD);
+    }
 }
 
 static void cache_fault(request_rec *r, apr_status_t rv, const char *what)
@@ -399,18 +476,35 @@ static void unlock(void)
     }
 }
 
+/* The id a key's record is kept under: 16 bytes of its SHA-256, the
+ * same on every node.  Not the text: shmcb picks its subcache by the
+ * id's first byte, and every IPv6 key starting with "2" would share one
+ * (a few hundred records, evicted oldest first). */
+#define AZS_THROTTLE_ID 16
+static void cache_id(const char *key, unsigned char id[AZS_THROTTLE_ID])
+{
+    unsigned char h[AZS_SHA256_LEN];
+    char buf[128];
+
+    apr_snprintf(buf, sizeof(buf), "azs-throttle:%s", key);
+    azs_sha256(h, buf, strlen(buf));
+    memcpy(id, h, AZS_THROTTLE_ID);
+}
+
 /* The socache's record of key into buf; its length, 0 when none, -1 when
  * the cache failed. */
 static long retrieve(request_rec *r, const char *key, unsigned char *buf)
 {
     unsigned int len = AZS_THROTTLE_REC_MAX;
+    unsigned char id[AZS_THROTTLE_ID];
     apr_status_t rv;
 
-    rv = tc->provider->retrieve(tc->inst, r->server,
-                                (const unsigned char *)key,
-                                (unsigned int)strlen(key), buf, &len,
-                                r->pool);
-    if (rv == APR_NOTFOUND) {
+    cache_id(key, id);
+    rv = tc->provider->retrieve(tc->inst, r->server, id, sizeof(id), buf,
+                                &len, r->pool);
+    /* A value too large for buf is none of ours: read as no record, and
+     * overwritten. */
+    if (rv == APR_NOTFOUND || rv == APR_ENOMEM) {
         return 0;
     }
     if (rv != APR_SUCCESS) {
@@ -445,33 +539,31 @@ int azs_throttle_before_hash(request_rec *r)
     return gate(r);
 }
 
-void azs_throttle_wrong_password(request_rec *r)
-{
-    /* Counted as soon as the hash says no, before the failure delay:
-     * the next request that waited for the hash place then finds the ban.
-     * Only when no other provider may still accept the password. */
-    if (tc && last_word(r)) {
-        azs_throttle_failure(r, AZS_REASON_BAD_PASSWORD);
-    }
-}
-
 void azs_throttle_insert_error(request_rec *r)
 {
-    azs_req *q = azs_req_peek(r);
+    /* Counted as the error answer is made, before it is sent: the
+     * client's next request already finds it. */
+    count_final(r, r->status);
+}
 
-    /* A provider's 401 is logged when the request ends (another provider
-     * may still accept): counted here, as the error answer is made, so
-     * the client's next request already finds it. */
-    if (tc && q && q->pending.status == HTTP_UNAUTHORIZED
-        && r->status >= 300) {
-        azs_throttle_failure(r, q->pending.reason);
+int azs_throttle_log_transaction(request_rec *r)
+{
+    const request_rec *last = r;
+
+    /* An answer made by an ErrorDocument (an internal redirect) made no
+     * error answer for r itself. */
+    while (last->next) {
+        last = last->next;
     }
+    count_final(r, last->status);
+    return DECLINED;
 }
 
 void azs_throttle_failure(request_rec *r, azs_reason reason)
 {
     const char *key;
     unsigned char rec[AZS_THROTTLE_REC_MAX], out[AZS_THROTTLE_REC_MAX];
+    unsigned char id[AZS_THROTTLE_ID];
     azs_throttle_state_t st;
     apr_int64_t now;
     apr_size_t n;
@@ -482,9 +574,7 @@ void azs_throttle_failure(request_rec *r, azs_reason reason)
     if (!tc || !azs_reason_is_failed_login(reason) || !*(key = req_key(r))) {
         return;
     }
-    /* Once per request: a failure is logged once, but a subrequest's may
-     * be its main request's as well. */
-    q = azs_req_get(r->main ? r->main : r);
+    q = chain_state(r);
     if (q->throttle_counted) {
         return;
     }
@@ -502,8 +592,8 @@ void azs_throttle_failure(request_rec *r, azs_reason reason)
                            out, &st);
     /* Kept while it can still matter: to the ban's end, or the window's
      * for the newest failure. */
-    rv = tc->provider->store(tc->inst, r->server, (const unsigned char *)key,
-                             (unsigned int)strlen(key),
+    cache_id(key, id);
+    rv = tc->provider->store(tc->inst, r->server, id, sizeof(id),
                              apr_time_from_msec(st.banned
                                                 ? st.ban_until
                                                 : now + tc->pol.window_ms)

@@ -34,6 +34,9 @@ static void ipv4_per_address_ipv6_per_64(void **state)
     key_is(p, "2001:db8:1:3::1", "2001:db8:1:3::/64");
     key_is(p, "::1", "::/64");
     key_is(p, "fe80::1%eth0", "fe80::/64");
+    /* NAT64 / SIIT: the IPv4 client it embeds. */
+    key_is(p, "64:ff9b::c000:207", "192.0.2.7");
+    key_is(p, "64:ff9b::c000:208", "192.0.2.8");
     key_is(p, "not-an-address", NULL);
     key_is(p, "192.0.2.0/24", NULL);
     key_is(p, "", NULL);
