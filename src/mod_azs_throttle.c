@@ -32,19 +32,30 @@
 #define AZS_BAN_SLOTS      16384
 #define AZS_THROTTLE_LOG_SEC 10
 #define AZS_THROTTLE_SHMCB "authz_status_throttle(4194304)"
+#define AZS_THROTTLE_ID    16        /* bytes of a record's socache id */
 
 struct azs_throttle_conf {
     azs_throttle_policy_t pol;
-    const char *cache_spec;                /* as written, for the log */
-    ap_socache_provider_t *provider;
-    ap_socache_instance_t *inst;
-    int shared;                            /* the cache is not this server's
-                                            * alone (a fleet's) */
+    const char *cache_spec;                /* as written; NULL: default */
 };
 
+/* Where counts and bans live: made once per cache for the life of the
+ * parent (in its process pool), so that a restart, graceful or not,
+ * forgets no ban (logrotate reloads httpd daily; BAN may be 30 days). */
+typedef struct {
+    const char *spec;                      /* "shmcb:...", for the log */
+    ap_socache_provider_t *provider;
+    ap_socache_instance_t *inst;
+    apr_global_mutex_t *mutex;             /* every read-count-write */
+    azs_bans_t *bans;
+    int shared;                            /* the cache is not this server's
+                                            * alone (a fleet's) */
+} throttle_store;
+
 /* Set in post_config, in the parent, before the children are forked;
- * read-only after. */
-static const azs_throttle_conf *tc;
+ * read-only after (tmutex is re-attached by each child). */
+static const azs_throttle_policy_t *tpol;
+static const throttle_store *tc;
 static apr_global_mutex_t *tmutex;
 static azs_bans_t *bans;
 static module *basic_module, *form_module;
@@ -82,38 +93,40 @@ const char *azs_cmd_throttle(cmd_parms *cmd, void *dummy, const char *limit,
     return NULL;
 }
 
+/* Splits PROVIDER[:ARGS] and finds the provider. */
+static const char *cache_provider(apr_pool_t *p, const char *spec,
+                                  ap_socache_provider_t **prov,
+                                  const char **args)
+{
+    const char *sep = ap_strchr_c(spec, ':');
+    const char *name = sep ? apr_pstrmemdup(p, spec, sep - spec) : spec;
+
+    *args = sep ? sep + 1 : NULL;
+    *prov = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
+                               AP_SOCACHE_PROVIDER_VERSION);
+    return *prov ? NULL
+                 : apr_psprintf(p, "unknown socache provider '%s' (load "
+                                "mod_socache_%s before this line)", name,
+                                name);
+}
+
 /* PROVIDER[:ARGS], as AuthnCacheSOCache and SSLSessionCache take it; the
- * provider's module must be loaded first. */
+ * provider's module must be loaded first.  Checked here (an instance
+ * made and dropped); made for good in post_config. */
 const char *azs_cmd_throttle_cache(cmd_parms *cmd, void *dummy,
                                    const char *arg)
 {
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    azs_throttle_conf *c;
-    const char *sep = ap_strchr_c(arg, ':');
-    const char *name = sep ? apr_pstrmemdup(cmd->pool, arg, sep - arg) : arg;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY), *args;
+    ap_socache_provider_t *prov;
+    ap_socache_instance_t *inst = NULL;
 
-    if (err) {
-        return err;
-    }
-    c = conf_of(cmd);
-    c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name,
-                                     AP_SOCACHE_PROVIDER_VERSION);
-    if (!c->provider) {
-        return apr_psprintf(cmd->pool, "AuthzStatusThrottleCache: unknown "
-                            "socache provider '%s' (load mod_socache_%s "
-                            "before this line)", name, name);
-    }
-    c->inst = NULL;
-    err = c->provider->create(&c->inst, sep ? sep + 1 : NULL,
-                              cmd->temp_pool, cmd->pool);
-    if (err) {
+    if (err || (err = cache_provider(cmd->temp_pool, arg, &prov, &args))
+        || (err = prov->create(&inst, args, cmd->temp_pool,
+                               cmd->temp_pool))) {
         return apr_pstrcat(cmd->pool, "AuthzStatusThrottleCache: ", err,
                            NULL);
     }
-    c->cache_spec = arg;
-    /* shmcb and dbm are this server's; anything else (redis, memcache)
-     * may be shared by a fleet. */
-    c->shared = strcmp(name, "shmcb") != 0 && strcmp(name, "dbm") != 0;
+    conf_of(cmd)->cache_spec = arg;
     return NULL;
 }
 
@@ -126,17 +139,58 @@ int azs_throttle_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
            ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-static apr_status_t throttle_gone(void *data)
+/* The store for spec, made once in the process pool (the first
+ * configuration pass makes it, every later one finds it); NULL after
+ * logging why not. */
+static const throttle_store *store_for(const char *spec, server_rec *s,
+                                       apr_pool_t *ptemp)
 {
-    server_rec *s = data;
+    static struct ap_socache_hints hints = {AZS_THROTTLE_ID, 64, 60000000};
+    apr_pool_t *pp = s->process->pool;
+    const char *key = apr_pstrcat(ptemp, "azs-throttle-store:", spec, NULL);
+    const char *err, *args;
+    throttle_store *st = NULL;
+    apr_status_t rv;
 
-    if (tc && tc->inst) {
-        tc->provider->destroy(tc->inst, s);
+    apr_pool_userdata_get((void **)&st, key, pp);
+    if (st) {
+        return st;
     }
-    tc = NULL;
-    tmutex = NULL;
-    bans = NULL;
-    return APR_SUCCESS;
+    st = apr_pcalloc(pp, sizeof(*st));
+    st->spec = apr_pstrdup(pp, spec);
+    if ((err = cache_provider(ptemp, spec, &st->provider, &args))
+        || (err = st->provider->create(&st->inst, args, ptemp, pp))) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: "
+                     "AuthzStatusThrottle keeps its counts in a socache: "
+                     "%s", err);
+        return NULL;
+    }
+    /* shmcb and dbm are this server's; anything else (redis, memcache)
+     * may be shared by a fleet. */
+    st->shared = strncmp(spec, "shmcb", 5) != 0
+                 && strncmp(spec, "dbm", 3) != 0;
+    /* Every provider: a count is read, changed and written back, and two
+     * threads of one server must not both write what they read. */
+    rv = ap_global_mutex_create(&st->mutex, NULL, AZS_THROTTLE_MUTEX, NULL,
+                                s, pp, 0);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0405: cannot "
+                     "create the throttle's mutex");
+        return NULL;
+    }
+    rv = st->provider->init(st->inst, AZS_THROTTLE_NS, &hints, s, pp);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0405: cannot "
+                     "initialise the throttle's cache %s", spec);
+        return NULL;
+    }
+    if (azs_bans_create(&st->bans, AZS_BAN_SLOTS, pp) != AZS_RC_OK) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot create "
+                     "the throttle's table of bans");
+        return NULL;
+    }
+    apr_pool_userdata_set(st, key, apr_pool_cleanup_null, pp);
+    return st;
 }
 
 int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -145,11 +199,9 @@ int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     azs_server_conf *sc = ap_get_module_config(s->module_config,
                                                &authz_status_module);
     azs_throttle_conf *c = sc->throttle;
-    static struct ap_socache_hints hints = {24, 64, 60000000};
-    const char *err;
-    apr_status_t rv;
 
     tc = NULL;
+    tpol = NULL;
     tmutex = NULL;
     bans = NULL;
     basic_module = ap_find_linked_module("mod_auth_basic.c");
@@ -161,62 +213,29 @@ int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     mpm_threaded = mpm_threaded != AP_MPMQ_NOT_SUPPORTED;
     if (!c || !c->pol.n) {
-        if (c && c->provider) {
+        if (c && c->cache_spec) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AZS0406: "
                          "AuthzStatusThrottleCache without "
                          "AuthzStatusThrottle: nothing is throttled");
         }
         return OK;
     }
-    if (!c->provider) {
-        c->provider = ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, "shmcb",
-                                         AP_SOCACHE_PROVIDER_VERSION);
-        if (!c->provider) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: "
-                         "AuthzStatusThrottle keeps its counts in a socache: "
-                         "load mod_socache_shmcb, or name another with "
-                         "AuthzStatusThrottleCache");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-        /* 4 MB in DefaultRuntimeDir (httpd's own default is 512 KB): a
-         * record is kept while there is room, and an attacker who can
-         * rotate through more addresses than the cache holds within a
-         * window would have each one's count forgotten. */
-        c->cache_spec = "shmcb:" AZS_THROTTLE_SHMCB;
-        if ((err = c->provider->create(&c->inst, AZS_THROTTLE_SHMCB, ptemp,
-                                       pconf))) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot "
-                         "create the throttle's shmcb cache: %s", err);
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-    if (c->provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE) {
-        rv = ap_global_mutex_create(&tmutex, NULL, AZS_THROTTLE_MUTEX, NULL,
-                                    s, pconf, 0);
-        if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0405: cannot "
-                         "create the throttle's mutex");
-            return HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
-    rv = c->provider->init(c->inst, AZS_THROTTLE_NS, &hints, s, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "AZS0405: cannot "
-                     "initialise the throttle's cache %s", c->cache_spec);
+    /* 4 MB in DefaultRuntimeDir (httpd's own default is 512 KB): a record
+     * is kept while there is room, and an attacker who rotates through
+     * more addresses than the cache holds within a window has each
+     * one's count forgotten. */
+    if (!(tc = store_for(c->cache_spec ? c->cache_spec
+                                       : "shmcb:" AZS_THROTTLE_SHMCB,
+                         s, ptemp))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    if (azs_bans_create(&bans, AZS_BAN_SLOTS, pconf) != AZS_RC_OK) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot create "
-                     "the throttle's table of bans");
-        c->provider->destroy(c->inst, s);
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    tc = c;
-    apr_pool_cleanup_register(pconf, s, throttle_gone, apr_pool_cleanup_null);
+    tpol = &c->pol;
+    tmutex = tc->mutex;
+    bans = tc->bans;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "AZS0407: throttle: %d "
                  "failed logins within %" APR_INT64_T_FMT " ms ban an "
                  "address for %" APR_INT64_T_FMT " ms; counts in %s",
-                 c->pol.n, c->pol.window_ms, c->pol.ban_ms, c->cache_spec);
+                 c->pol.n, c->pol.window_ms, c->pol.ban_ms, tc->spec);
     return OK;
 }
 
@@ -311,7 +330,7 @@ static int answer_429(request_rec *r, const char *key, apr_int64_t until,
                           azs_escape(r->pool, r->useragent_ip, 64),
                           strchr(key, '/') ? " counted as " : "",
                           strchr(key, '/') ? key : "", failures,
-                          tc->pol.window_ms / 1000, tc->pol.ban_ms / 1000,
+                          tpol->window_ms / 1000, tpol->ban_ms / 1000,
                           left);
     if (first) {
         azs_log_denial(r, HTTP_TOO_MANY_REQUESTS, AZS_REASON_THROTTLED, NULL,
@@ -455,7 +474,7 @@ static void cache_fault(request_rec *r, apr_status_t rv, const char *what)
     ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "AZS0403: throttle cache "
                   "%s: %s failed; failed logins are not counted while it "
                   "fails (authentication goes on; at most one line per %ds "
-                  "per process)", tc->cache_spec, what, AZS_THROTTLE_LOG_SEC);
+                  "per process)", tc->spec, what, AZS_THROTTLE_LOG_SEC);
 }
 
 static int lock(request_rec *r)
@@ -480,7 +499,6 @@ static void unlock(void)
  * same on every node.  Not the text: shmcb picks its subcache by the
  * id's first byte, and every IPv6 key starting with "2" would share one
  * (a few hundred records, evicted oldest first). */
-#define AZS_THROTTLE_ID 16
 static void cache_id(const char *key, unsigned char id[AZS_THROTTLE_ID])
 {
     unsigned char h[AZS_SHA256_LEN];
@@ -535,7 +553,7 @@ int azs_throttle_before_hash(request_rec *r)
     if (len <= 0 || (until = azs_throttle_record_ban(rec, len)) <= now) {
         return DECLINED;
     }
-    azs_bans_put(bans, key, until, (apr_uint32_t)tc->pol.n, now);
+    azs_bans_put(bans, key, until, (apr_uint32_t)tpol->n, now);
     return gate(r);
 }
 
@@ -588,7 +606,7 @@ void azs_throttle_failure(request_rec *r, azs_reason reason)
         return;
     }
     now = now_ms();
-    n = azs_throttle_count(&tc->pol, len ? rec : NULL, (apr_size_t)len, now,
+    n = azs_throttle_count(tpol, len ? rec : NULL, (apr_size_t)len, now,
                            out, &st);
     /* Kept while it can still matter: to the ban's end, or the window's
      * for the newest failure. */
@@ -596,7 +614,7 @@ void azs_throttle_failure(request_rec *r, azs_reason reason)
     rv = tc->provider->store(tc->inst, r->server, id, sizeof(id),
                              apr_time_from_msec(st.banned
                                                 ? st.ban_until
-                                                : now + tc->pol.window_ms)
+                                                : now + tpol->window_ms)
                              + apr_time_from_sec(1),
                              out, (unsigned int)n, r->pool);
     unlock();
@@ -606,7 +624,7 @@ void azs_throttle_failure(request_rec *r, azs_reason reason)
     }
     if (st.banned) {
         azs_bans_put(bans, key, st.ban_until,
-                     st.new_ban ? st.failures : (apr_uint32_t)tc->pol.n, now);
+                     st.new_ban ? st.failures : (apr_uint32_t)tpol->n, now);
     }
     if (st.new_ban) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0408: address %s "

@@ -241,4 +241,21 @@ if [ "$AZS_MPM" = prefork ]; then
         test "$pids" -ge 2
 fi
 
+# ---- a restart forgets no ban ----------------------------------------------------
+# The counts and bans outlive the configuration (logrotate reloads httpd
+# daily; a BAN may be 30 days): kept for the life of the parent.
+R=203.0.113.9
+for i in 1 2 3 4; do fail_basic $R; done
+req $R -u "alice:$pw" /admin/
+expect_429 "$R banned"
+azs_graceful || azs_bail "graceful restart"
+req $R -u "alice:$pw" /admin/
+expect_429 "$R still banned after a graceful restart"
+R2=203.0.113.10
+for i in 1 2 3; do fail_basic $R2; done
+azs_graceful || azs_bail "graceful restart"
+fail_basic $R2
+req $R2 -u "alice:$pw" /admin/
+expect_429 "3 failures before a graceful restart and 1 after ban $R2"
+
 azs_done
