@@ -26,6 +26,11 @@
 #include "apr_strings.h"
 #include "util_mutex.h"
 #include "ap_mpm.h"
+#include "apr_thread_cond.h"
+#include "apr_thread_mutex.h"
+#include "apr_thread_proc.h"
+
+#include <stdlib.h>
 
 #define AZS_THROTTLE_MUTEX "authz-status-throttle"
 #define AZS_THROTTLE_NS    "azs-throttle"   /* socache namespace: <= 14 */
@@ -33,6 +38,8 @@
 #define AZS_THROTTLE_LOG_SEC 10
 #define AZS_THROTTLE_SHMCB "authz_status_throttle(4194304)"
 #define AZS_THROTTLE_ID    16        /* bytes of a record's socache id */
+#define AZS_THROTTLE_WAIT_MS 250     /* a request waits for a shared cache */
+#define AZS_THROTTLE_QUEUE 64        /* operations waiting for it, a child */
 
 struct azs_throttle_conf {
     azs_throttle_policy_t pol;
@@ -64,7 +71,7 @@ static int mpm_threaded;
 
 /* The failure lines of a socache that fails (approximate across threads,
  * as a rate limit may be). */
-static volatile apr_uint32_t fault_log_second;
+static volatile apr_uint32_t fault_log_second[2];
 
 static azs_throttle_conf *conf_of(cmd_parms *cmd)
 {
@@ -239,6 +246,8 @@ int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+static void cache_thread_start(server_rec *s);
+
 void azs_throttle_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
@@ -255,6 +264,10 @@ void azs_throttle_child_init(apr_pool_t *pchild, server_rec *s)
                      "process");
         tmutex = NULL;
         tc = NULL;
+        return;
+    }
+    if (tc && tc->shared) {
+        cache_thread_start(s);
     }
 }
 
@@ -462,37 +475,23 @@ static void count_final(request_rec *r, int status)
     }
 }
 
-static void cache_fault(request_rec *r, apr_status_t rv, const char *what)
+/* The one line about a cache that fails, at most every
+ * AZS_THROTTLE_LOG_SEC per process. */
+static void cache_fault(server_rec *srv, apr_status_t rv, const char *what)
 {
-    apr_uint32_t now = (apr_uint32_t)apr_time_sec(r->request_time);
-    apr_uint32_t then = apr_atomic_read32(&fault_log_second);
+    /* A cache that fails and one that does not answer are told apart. */
+    volatile apr_uint32_t *last = &fault_log_second[rv == APR_TIMEUP];
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t then = apr_atomic_read32(last);
 
     if (now - then < AZS_THROTTLE_LOG_SEC
-        || apr_atomic_cas32(&fault_log_second, now, then) != then) {
+        || apr_atomic_cas32(last, now, then) != then) {
         return;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, "AZS0403: throttle cache "
-                  "%s: %s failed; failed logins are not counted while it "
-                  "fails (authentication goes on; at most one line per %ds "
-                  "per process)", tc->spec, what, AZS_THROTTLE_LOG_SEC);
-}
-
-static int lock(request_rec *r)
-{
-    apr_status_t rv;
-
-    if (tmutex && (rv = apr_global_mutex_lock(tmutex)) != APR_SUCCESS) {
-        cache_fault(r, rv, "locking its mutex");
-        return 0;
-    }
-    return 1;
-}
-
-static void unlock(void)
-{
-    if (tmutex) {
-        apr_global_mutex_unlock(tmutex);
-    }
+    ap_log_error(APLOG_MARK, APLOG_ERR, rv, srv, "AZS0403: throttle cache "
+                 "%s: %s; failed logins are not counted while it fails "
+                 "(authentication goes on; at most one line per %ds per "
+                 "process)", tc->spec, what, AZS_THROTTLE_LOG_SEC);
 }
 
 /* The id a key's record is kept under: 16 bytes of its SHA-256, the
@@ -509,51 +508,237 @@ static void cache_id(const char *key, unsigned char id[AZS_THROTTLE_ID])
     memcpy(id, h, AZS_THROTTLE_ID);
 }
 
-/* The socache's record of key into buf; its length, 0 when none, -1 when
- * the cache failed. */
-static long retrieve(request_rec *r, const char *key, unsigned char *buf)
-{
-    unsigned int len = AZS_THROTTLE_REC_MAX;
-    unsigned char id[AZS_THROTTLE_ID];
-    apr_status_t rv;
+/* One operation on the cache: count a failure of key (peek 0), or read
+ * its ban (peek 1).  Run by the request itself on this server's own
+ * cache, by the child's cache thread on a shared one. */
+typedef struct cache_op {
+    struct cache_op *next;
+    int peek;
+    char key[72];
+    int done;                 /* the thread finished it */
+    int abandoned;            /* the request stopped waiting: the thread
+                               * frees it */
+    apr_int64_t ban_until;    /* what it found (0: no ban) */
+} cache_op;
 
-    cache_id(key, id);
-    rv = tc->provider->retrieve(tc->inst, r->server, id, sizeof(id), buf,
-                                &len, r->pool);
-    /* A value too large for buf is none of ours: read as no record, and
-     * overwritten. */
-    if (rv == APR_NOTFOUND || rv == APR_ENOMEM) {
-        return 0;
-    }
-    if (rv != APR_SUCCESS) {
-        cache_fault(r, rv, "reading a count");
+/* Runs op: the record read, counted, written back, under the global
+ * mutex; a ban it finds goes into the table of bans.  0 on success. */
+static int cache_run(cache_op *op, server_rec *srv, apr_pool_t *p)
+{
+    unsigned char rec[AZS_THROTTLE_REC_MAX], out[AZS_THROTTLE_REC_MAX];
+    unsigned char id[AZS_THROTTLE_ID];
+    unsigned int len = sizeof(rec);
+    azs_throttle_state_t st;
+    apr_int64_t now;
+    apr_status_t rv;
+    apr_size_t n;
+
+    cache_id(op->key, id);
+    if ((rv = apr_global_mutex_lock(tmutex)) != APR_SUCCESS) {
+        cache_fault(srv, rv, "locking its mutex failed");
         return -1;
     }
-    return (long)len;
+    rv = tc->provider->retrieve(tc->inst, srv, id, sizeof(id), rec, &len, p);
+    /* A value too large for rec is none of ours: read as no record, and
+     * overwritten. */
+    if (rv == APR_NOTFOUND || rv == APR_ENOMEM) {
+        len = 0;
+        rv = APR_SUCCESS;
+    }
+    if (rv != APR_SUCCESS) {
+        apr_global_mutex_unlock(tmutex);
+        cache_fault(srv, rv, "reading a count failed");
+        return -1;
+    }
+    now = now_ms();
+    if (op->peek) {
+        apr_global_mutex_unlock(tmutex);
+        op->ban_until = azs_throttle_record_ban(rec, len);
+        if (op->ban_until > now) {
+            azs_bans_put(bans, op->key, op->ban_until,
+                         (apr_uint32_t)tpol->n, now);
+        }
+        return 0;
+    }
+    n = azs_throttle_count(tpol, len ? rec : NULL, len, now, out, &st);
+    /* Kept while it can still matter: to the ban's end, or the window's
+     * for the newest failure. */
+    rv = tc->provider->store(tc->inst, srv, id, sizeof(id),
+                             apr_time_from_msec(st.banned
+                                                ? st.ban_until
+                                                : now + tpol->window_ms)
+                             + apr_time_from_sec(1),
+                             out, (unsigned int)n, p);
+    apr_global_mutex_unlock(tmutex);
+    if (rv != APR_SUCCESS) {
+        cache_fault(srv, rv, "storing a count failed");
+        return -1;
+    }
+    op->ban_until = st.banned ? st.ban_until : 0;
+    if (st.banned) {
+        azs_bans_put(bans, op->key, st.ban_until,
+                     st.new_ban ? st.failures : (apr_uint32_t)tpol->n, now);
+    }
+    if (st.new_ban) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, srv, "AZS0408: address %s "
+                     "banned until %" APR_INT64_T_FMT " ms after %u failed "
+                     "logins", op->key, st.ban_until, st.failures);
+    }
+    return 0;
+}
+
+/*
+ * A shared cache (redis, memcache) is across the network, and httpd's
+ * providers have no bound of their own that holds (a redis that accepts
+ * and never answers blocks a call for ever): its calls are made by one
+ * thread per child, and a request waits for its operation at most
+ * AZS_THROTTLE_WAIT_MS, then goes on without it (failing open).  While
+ * the thread is stuck in a call, requests do not queue behind it.
+ */
+static apr_thread_mutex_t *q_mutex;
+static apr_thread_cond_t *q_ready, *q_done;
+static cache_op *q_head, *q_tail;
+static int q_len;
+static apr_int64_t q_busy_since;   /* ms; 0: the thread is waiting */
+static server_rec *q_server;
+
+static void *APR_THREAD_FUNC cache_thread(apr_thread_t *t, void *data)
+{
+    apr_pool_t *p = data, *op_pool;
+    cache_op *op;
+
+    for (;;) {
+        apr_thread_mutex_lock(q_mutex);
+        while (!q_head) {
+            apr_thread_cond_wait(q_ready, q_mutex);
+        }
+        op = q_head;
+        q_head = op->next;
+        if (!q_head) {
+            q_tail = NULL;
+        }
+        q_len--;
+        q_busy_since = now_ms();
+        apr_thread_mutex_unlock(q_mutex);
+
+        apr_pool_create(&op_pool, p);
+        cache_run(op, q_server, op_pool);
+        apr_pool_destroy(op_pool);
+
+        apr_thread_mutex_lock(q_mutex);
+        q_busy_since = 0;
+        op->done = 1;
+        if (op->abandoned) {
+            free(op);
+        }
+        apr_thread_cond_broadcast(q_done);
+        apr_thread_mutex_unlock(q_mutex);
+    }
+    return NULL;
+}
+
+static void cache_thread_start(server_rec *s)
+{
+    apr_pool_t *p;
+    apr_threadattr_t *attr;
+    apr_thread_t *t;
+
+    /* Its own pool, never destroyed: the thread may be inside a call
+     * when the child exits, and must not find its memory gone. */
+    if (apr_pool_create_unmanaged(&p) != APR_SUCCESS
+        || apr_thread_mutex_create(&q_mutex, APR_THREAD_MUTEX_DEFAULT, p)
+        || apr_thread_cond_create(&q_ready, p)
+        || apr_thread_cond_create(&q_done, p)
+        || apr_threadattr_create(&attr, p)
+        || apr_threadattr_detach_set(attr, 1)
+        || apr_thread_create(&t, attr, cache_thread, p, p)) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot start "
+                     "the throttle's cache thread; throttling is off in this "
+                     "process");
+        q_mutex = NULL;
+        tc = NULL;
+        return;
+    }
+    q_server = s;
+}
+
+/* Runs op on the child's cache thread, waiting at most
+ * AZS_THROTTLE_WAIT_MS: 0 when it ran. */
+static int cache_submit(cache_op *op, server_rec *srv)
+{
+    apr_interval_time_t left;
+    apr_int64_t deadline = now_ms() + AZS_THROTTLE_WAIT_MS, now;
+    cache_op *mine;
+    int ran;
+
+    if (!q_mutex) {
+        return -1;
+    }
+    apr_thread_mutex_lock(q_mutex);
+    now = now_ms();
+    if ((q_busy_since && now - q_busy_since > AZS_THROTTLE_WAIT_MS)
+        || q_len >= AZS_THROTTLE_QUEUE
+        || !(mine = malloc(sizeof(*mine)))) {
+        apr_thread_mutex_unlock(q_mutex);
+        cache_fault(srv, APR_TIMEUP, "does not answer (a call has taken "
+                    "longer than " APR_STRINGIFY(AZS_THROTTLE_WAIT_MS)
+                    " ms)");
+        return -1;
+    }
+    *mine = *op;
+    mine->next = NULL;
+    if (q_tail) {
+        q_tail->next = mine;
+    }
+    else {
+        q_head = mine;
+    }
+    q_tail = mine;
+    q_len++;
+    apr_thread_cond_signal(q_ready);
+    while (!mine->done && (left = deadline - now_ms()) > 0) {
+        apr_thread_cond_timedwait(q_done, q_mutex, left * 1000);
+    }
+    ran = mine->done;
+    if (ran) {
+        op->ban_until = mine->ban_until;
+        free(mine);
+    }
+    else {
+        mine->abandoned = 1;   /* queued or running: the thread frees it */
+    }
+    apr_thread_mutex_unlock(q_mutex);
+    if (!ran) {
+        cache_fault(srv, APR_TIMEUP, "did not answer within "
+                    APR_STRINGIFY(AZS_THROTTLE_WAIT_MS) " ms");
+    }
+    return ran ? 0 : -1;
+}
+
+/* Runs op: at once on this server's own cache, on the cache thread with
+ * a deadline on a shared one. */
+static int cache_do(request_rec *r, cache_op *op)
+{
+    return tc->shared ? cache_submit(op, r->server)
+                      : cache_run(op, r->server, r->pool);
 }
 
 int azs_throttle_before_hash(request_rec *r)
 {
     const char *key;
-    unsigned char rec[AZS_THROTTLE_REC_MAX];
-    apr_int64_t now, until;
-    long len;
+    cache_op op;
 
     /* On one server the table of bans knows every ban (the gate asked
      * it); a fleet's may have been made on another node. */
     if (!tc || !tc->shared || !*(key = req_key(r))) {
         return DECLINED;
     }
-    if (!lock(r)) {
+    memset(&op, 0, sizeof(op));
+    op.peek = 1;
+    apr_cpystrn(op.key, key, sizeof(op.key));
+    if (cache_do(r, &op) != 0 || op.ban_until <= now_ms()) {
         return DECLINED;
     }
-    len = retrieve(r, key, rec);
-    unlock();
-    now = now_ms();
-    if (len <= 0 || (until = azs_throttle_record_ban(rec, len)) <= now) {
-        return DECLINED;
-    }
-    azs_bans_put(bans, key, until, (apr_uint32_t)tpol->n, now);
     return gate(r);
 }
 
@@ -580,13 +765,7 @@ int azs_throttle_log_transaction(request_rec *r)
 void azs_throttle_failure(request_rec *r, azs_reason reason)
 {
     const char *key;
-    unsigned char rec[AZS_THROTTLE_REC_MAX], out[AZS_THROTTLE_REC_MAX];
-    unsigned char id[AZS_THROTTLE_ID];
-    azs_throttle_state_t st;
-    apr_int64_t now;
-    apr_size_t n;
-    apr_status_t rv;
-    long len;
+    cache_op op;
     azs_req *q;
 
     if (!tc || !azs_reason_is_failed_login(reason) || !*(key = req_key(r))) {
@@ -597,38 +776,7 @@ void azs_throttle_failure(request_rec *r, azs_reason reason)
         return;
     }
     q->throttle_counted = 1;
-    if (!lock(r)) {
-        return;
-    }
-    len = retrieve(r, key, rec);
-    if (len < 0) {
-        unlock();
-        return;
-    }
-    now = now_ms();
-    n = azs_throttle_count(tpol, len ? rec : NULL, (apr_size_t)len, now,
-                           out, &st);
-    /* Kept while it can still matter: to the ban's end, or the window's
-     * for the newest failure. */
-    cache_id(key, id);
-    rv = tc->provider->store(tc->inst, r->server, id, sizeof(id),
-                             apr_time_from_msec(st.banned
-                                                ? st.ban_until
-                                                : now + tpol->window_ms)
-                             + apr_time_from_sec(1),
-                             out, (unsigned int)n, r->pool);
-    unlock();
-    if (rv != APR_SUCCESS) {
-        cache_fault(r, rv, "storing a count");
-        return;
-    }
-    if (st.banned) {
-        azs_bans_put(bans, key, st.ban_until,
-                     st.new_ban ? st.failures : (apr_uint32_t)tpol->n, now);
-    }
-    if (st.new_ban) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0408: address %s "
-                      "banned until %" APR_INT64_T_FMT " ms after %u failed "
-                      "logins", key, st.ban_until, st.failures);
-    }
+    memset(&op, 0, sizeof(op));
+    apr_cpystrn(op.key, key, sizeof(op.key));
+    cache_do(r, &op);
 }

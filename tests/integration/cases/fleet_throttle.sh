@@ -8,7 +8,9 @@
 #  - the counts are in redis (its keys), not in either server;
 #  - redis stopped: logins still work (200 and 401, never 500), the
 #    throttle is off, and that is logged (AZS0403), rate-limited;
-#  - redis back: failures are counted again, without a restart of httpd.
+#  - redis back: failures are counted again, without a restart of httpd;
+#  - redis frozen (it accepts, never answers): no request waits for it
+#    more than 250 ms; logins go on, logged.
 # azs: timeout 120
 
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -43,7 +45,7 @@ EOF2
 azs_loc_basic /admin Administration | azs_conf
 azs_allow_log 'AZS0(101|102): 401 (unknown-user|bad-password): user "alice" for "/admin/"'
 azs_allow_log 'AZS0402: 429 throttled: for "/admin/"'
-azs_allow_log 'AZS0403: throttle cache redis:127.0.0.1:[0-9]+: (reading|storing) a count failed'
+azs_allow_log 'AZS0403: throttle cache redis:127.0.0.1:[0-9]+: '
 azs_allow_log 'AH03[0-9]{3}:'   # mod_socache_redis: the server went away
 
 azs_start || azs_bail "node 0 starts"
@@ -116,6 +118,31 @@ done
 expect_true "redis back: failures of $C are counted again and ban it (node 1)" test -n "$ok"
 req "$N0" $C "alice:$bad"
 expect_status 429 "redis back: node 0 refuses $C too"
+
+# ---- redis frozen (SIGSTOP): it accepts, never answers ------------------------------
+# httpd's redis provider would wait for ever (its RedisTimeout does not
+# hold); a request waits for the throttle at most 250 ms, then goes on.
+kill -STOP "$REDIS_PID"
+D=198.51.100.6
+mark0=$(stat -c %s "${FLEET_LOGS[0]}")
+slow=0
+for i in 1 2 3 4 5 6; do
+    req "$N0" $D "alice:$bad"
+    [ "$HTTP_STATUS" = 401 ] || break
+    awk -v t="$HTTP_TIME" 'BEGIN {exit !(t > 1.5)}' && slow=$((slow + 1))
+done
+expect_status 401 "redis frozen: 6 failures of $D are 401 (not counted), not 500"
+expect_true "redis frozen: no failure waited more than 1.5 s ($slow did)" test "$slow" = 0
+t0=$SECONDS
+req "$N0" 198.51.100.7 "alice:$pw"
+expect_status 200 "redis frozen: a first login (one redis read before its hash) -> 200"
+req "$N1" 198.51.100.7 "alice:$pw"
+expect_status 200 "redis frozen: and on node 1"
+expect_true "redis frozen: within a second or two each ($((SECONDS - t0)) s for both)" \
+    test $((SECONDS - t0)) -le 3
+expect_log 'AZS0403: throttle cache redis:127.0.0.1:[0-9]+: (does not answer|did not answer within 250 ms)' \
+    "node 0 logs that the cache does not answer" "$mark0"
+kill -CONT "$REDIS_PID"
 
 fleet_check_logs
 azs_done
