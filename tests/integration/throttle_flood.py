@@ -8,6 +8,10 @@ flood PORT SOURCE CONNS SECONDS AUTH [PAUSE_MS] - CONNS keep-alive
     count of each status, then "first429 K" (how many answers came before
     the first 429), then "rps R" (answers per second).  With valid
     credentials and no pause, it is the valid client.
+burst PORT XFF N basic|form USER:PASSWORD - N requests at once, each on a
+    connection of its own, naming XFF in X-Forwarded-For: GET /admin/
+    with Basic, or POST /dologin.html with the form; prints their
+    statuses, sorted.
 """
 import selectors
 import socket
@@ -116,8 +120,48 @@ def flood(port, source, conns, seconds, auth, pause):
     print("rps %.1f" % (len(order) / seconds))
 
 
+def burst(port, xff, n, kind, cred):
+    import base64
+    import threading
+    import urllib.parse
+    user, _, pw = cred.partition(":")
+    if kind == "basic":
+        req = ("GET /admin/ HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: %s\r\n"
+               "Authorization: Basic %s\r\nConnection: close\r\n\r\n"
+               % (xff, base64.b64encode(cred.encode()).decode())).encode()
+    else:
+        body = urllib.parse.urlencode({"httpd_username": user,
+                                       "httpd_password": pw}).encode()
+        req = ("POST /dologin.html HTTP/1.1\r\nHost: x\r\n"
+               "X-Forwarded-For: %s\r\n"
+               "Content-Type: application/x-www-form-urlencoded\r\n"
+               "Content-Length: %d\r\nConnection: close\r\n\r\n"
+               % (xff, len(body))).encode() + body
+    out = []
+
+    def one():
+        s = socket.create_connection(("127.0.0.1", port), 30)
+        s.sendall(req)
+        data = b""
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            data += c
+        out.append(data.split(b" ", 2)[1].decode())
+    ts = [threading.Thread(target=one) for _ in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    print(" ".join(sorted(out)))
+
+
 if __name__ == "__main__":
     mode, port, source = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    if mode == "burst":
+        burst(port, source, int(sys.argv[4]), sys.argv[5], sys.argv[6])
+        sys.exit(0)
     if mode != "flood":
         raise SystemExit(__doc__)
     flood(port, source, int(sys.argv[4]), float(sys.argv[5]), sys.argv[6],

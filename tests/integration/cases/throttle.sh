@@ -206,28 +206,8 @@ expect_status 200 "an address of the next /64: 200"
 # may have taken the place just before (the count comes after the failure
 # delay), so at most 5 are checked.
 C=203.0.113.8
-"$AZS_PYTHON" - "$AZS_PORT" "$C" "alice:$bad" > "$AZS_ROOT/burst.txt" <<'EOF'
-import base64, socket, sys, threading
-port, xff, cred = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-auth = base64.b64encode(cred.encode()).decode()
-out = []
-def one():
-    s = socket.create_connection(("127.0.0.1", port), 10)
-    s.sendall(("GET /admin/ HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: %s\r\n"
-               "Authorization: Basic %s\r\nConnection: close\r\n\r\n"
-               % (xff, auth)).encode())
-    data = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        data += c
-    out.append(data.split(b" ", 2)[1].decode())
-ts = [threading.Thread(target=one) for _ in range(8)]
-[t.start() for t in ts]
-[t.join() for t in ts]
-print(" ".join(sorted(out)))
-EOF
+"$AZS_PYTHON" "$AZS_IT_DIR/throttle_flood.py" burst "$AZS_PORT" "$C" 8 basic \
+    "alice:$bad" > "$AZS_ROOT/burst.txt"
 burst=$(cat "$AZS_ROOT/burst.txt")
 n401=$(tr ' ' '\n' <<<"$burst" | grep -c '^401$')
 n429=$(tr ' ' '\n' <<<"$burst" | grep -c '^429$')

@@ -173,31 +173,8 @@ expect_status 429 "the 4th bans"
 # ---- twenty form logins at once -------------------------------------------------------
 G=198.18.0.7
 mark=$(log_mark)
-"$AZS_PYTHON" - "$AZS_PORT" "$G" "$bad" > "$AZS_ROOT/concurrent.txt" <<'PYEOF'
-import socket, sys, threading, urllib.parse
-port, xff, bad = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-out = []
-def one():
-    body = urllib.parse.urlencode({"httpd_username": "alice",
-                                   "httpd_password": bad}).encode()
-    s = socket.create_connection(("127.0.0.1", port), 30)
-    s.sendall(("POST /dologin.html HTTP/1.1\r\nHost: x\r\n"
-               "X-Forwarded-For: %s\r\n"
-               "Content-Type: application/x-www-form-urlencoded\r\n"
-               "Content-Length: %d\r\nConnection: close\r\n\r\n"
-               % (xff, len(body))).encode() + body)
-    data = b""
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        data += c
-    out.append(data.split(b" ", 2)[1].decode())
-ts = [threading.Thread(target=one) for _ in range(20)]
-[t.start() for t in ts]
-[t.join() for t in ts]
-print(" ".join(sorted(out)))
-PYEOF
+"$AZS_PYTHON" "$AZS_IT_DIR/throttle_flood.py" burst "$AZS_PORT" "$G" 20 form \
+    "alice:$bad" > "$AZS_ROOT/concurrent.txt"
 hashed=$(log_since "$mark" | grep -c "AZS0102: 401 bad-password: user \"alice\" for \"/dologin.html\"")
 expect_true "20 form logins at once: $hashed passwords checked (at most N=4 and the one under way): $(cat "$AZS_ROOT/concurrent.txt")" \
     test "$hashed" -ge 4 -a "$hashed" -le 5
