@@ -46,9 +46,11 @@ struct azs_throttle_conf {
     const char *cache_spec;                /* as written; NULL: default */
 };
 
-/* Where counts and bans live: made once per cache for the life of the
- * parent (in its process pool), so that a restart, graceful or not,
- * forgets no ban (logrotate reloads httpd daily; BAN may be 30 days). */
+/* Where counts live: made for each configuration generation (pconf), as
+ * httpd reloads the provider's module on every restart.  The table of
+ * bans is ours and lives as long as the parent (its process pool), so a
+ * restart, graceful or not, forgets no ban (logrotate reloads httpd
+ * daily; BAN may be 30 days); counts below N start again. */
 typedef struct {
     const char *spec;                      /* "shmcb:...", for the log */
     ap_socache_provider_t *provider;
@@ -57,6 +59,7 @@ typedef struct {
     azs_bans_t *bans;
     int shared;                            /* the cache is not this server's
                                             * alone (a fleet's) */
+    server_rec *server;
 } throttle_store;
 
 /* Set in post_config, in the parent, before the children are forked;
@@ -146,24 +149,46 @@ int azs_throttle_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
            ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
-/* The store for spec, made once in the process pool (the first
- * configuration pass makes it, every later one finds it); NULL after
- * logging why not. */
+static apr_status_t store_gone(void *data)
+{
+    throttle_store *st = data;
+
+    st->provider->destroy(st->inst, st->server);
+    return APR_SUCCESS;
+}
+
+/* The table of bans, made once in the process pool: the first
+ * configuration pass makes it, every later one finds it.  Nothing in it
+ * points into a module's code, which a restart unloads. */
+static azs_bans_t *bans_for(server_rec *s)
+{
+    apr_pool_t *pp = s->process->pool;
+    azs_bans_t *b = NULL;
+
+    apr_pool_userdata_get((void **)&b, "azs-throttle-bans", pp);
+    if (!b) {
+        if (azs_bans_create(&b, AZS_BAN_SLOTS, pp) != AZS_RC_OK) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot "
+                         "create the throttle's table of bans");
+            return NULL;
+        }
+        apr_pool_userdata_set(b, "azs-throttle-bans", apr_pool_cleanup_null,
+                              pp);
+    }
+    return b;
+}
+
+/* The cache for spec, for this generation; NULL after logging why not. */
 static const throttle_store *store_for(const char *spec, server_rec *s,
-                                       apr_pool_t *ptemp)
+                                       apr_pool_t *pp, apr_pool_t *ptemp)
 {
     static struct ap_socache_hints hints = {AZS_THROTTLE_ID, 64, 60000000};
-    apr_pool_t *pp = s->process->pool;
-    const char *key = apr_pstrcat(ptemp, "azs-throttle-store:", spec, NULL);
     const char *err, *args;
-    throttle_store *st = NULL;
+    throttle_store *st;
     apr_status_t rv;
 
-    apr_pool_userdata_get((void **)&st, key, pp);
-    if (st) {
-        return st;
-    }
     st = apr_pcalloc(pp, sizeof(*st));
+    st->server = s;
     st->spec = apr_pstrdup(pp, spec);
     if ((err = cache_provider(ptemp, spec, &st->provider, &args))
         || (err = st->provider->create(&st->inst, args, ptemp, pp))) {
@@ -191,12 +216,10 @@ static const throttle_store *store_for(const char *spec, server_rec *s,
                      "initialise the throttle's cache %s", spec);
         return NULL;
     }
-    if (azs_bans_create(&st->bans, AZS_BAN_SLOTS, pp) != AZS_RC_OK) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot create "
-                     "the throttle's table of bans");
+    apr_pool_cleanup_register(pp, st, store_gone, apr_pool_cleanup_null);
+    if (!(st->bans = bans_for(s))) {
         return NULL;
     }
-    apr_pool_userdata_set(st, key, apr_pool_cleanup_null, pp);
     return st;
 }
 
@@ -233,7 +256,7 @@ int azs_throttle_post_config(apr_pool_t *pconf, apr_pool_t *plog,
      * one's count forgotten. */
     if (!(tc = store_for(c->cache_spec ? c->cache_spec
                                        : "shmcb:" AZS_THROTTLE_SHMCB,
-                         s, ptemp))) {
+                         s, pconf, ptemp))) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     tpol = &c->pol;
