@@ -235,7 +235,7 @@ EOF
         for m in unixd log_config authn_core authz_core auth_basic authn_file \
                  authz_user authz_host authz_groupfile request session \
                  session_cookie auth_form remoteip headers alias mime dir \
-                 socache_shmcb \
+                 ${AZS_SKIP_SHMCB:+no-}socache_shmcb \
                  $AZS_EXTRA_MODULES; do
             _azs_module_line "$m"
         done

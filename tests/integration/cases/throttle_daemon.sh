@@ -16,7 +16,12 @@ azs_db_init
 azs_user_add alice "$pw"
 mkdir -p "$AZS_DOCROOT/admin"
 echo admin > "$AZS_DOCROOT/admin/index.html"
-azs_conf <<'EOF2'
+# mod_socache_shmcb loaded after this module, as a site that adds the
+# throttle to an existing configuration would (the order moves where
+# httpd maps the reloaded modules).
+AZS_SKIP_SHMCB=1
+azs_conf <<EOF2
+LoadModule socache_shmcb_module "$AP_LIBEXECDIR/mod_socache_shmcb.so"
 AuthzStatusThrottle 2/1m 1m
 EOF2
 azs_loc_basic /admin Administration | azs_conf
