@@ -194,9 +194,7 @@ EOF
             label="(8) mod_authz_status, client on the blocklist"
         local throttle=
         [ "$name" = azs-throttle ] && throttle="AuthzStatusThrottle 20/1m 15m
-LoadModule remoteip_module $MODDIR/mod_remoteip.so
-RemoteIPHeader X-Forwarded-For
-RemoteIPInternalProxy 127.0.0.1" \
+$([ "${BENCH_T10_REMOTEIP:-1}" = 1 ] && printf '%s\n' "LoadModule remoteip_module $MODDIR/mod_remoteip.so" "RemoteIPHeader X-Forwarded-For" "RemoteIPInternalProxy 127.0.0.1")" \
             label="(10) (5) with AuthzStatusThrottle on, the client not throttled"
         [ "$name" = azs-throttled ] && throttle="AuthzStatusThrottle 1/1h 1h" \
             label="(11) (5) with the client throttled (one wrong password): every answer 429"

@@ -483,6 +483,7 @@ int azs_throttle_authn_passed(request_rec *r)
 static void count_final(request_rec *r, int status)
 {
     azs_req *q = azs_req_peek(r);
+    const char *header, *type;
 
     if (!tc || status != HTTP_UNAUTHORIZED || (q && q->authn_passed)
         || !authenticates(r)) {
@@ -490,10 +491,17 @@ static void count_final(request_rec *r, int status)
     }
     if (q && q->pending.status == HTTP_UNAUTHORIZED) {
         azs_throttle_failure(r, q->pending.reason);
+        return;
     }
-    else if (apr_table_get(r->headers_in, (PROXYREQ_PROXY == r->proxyreq)
+    /* Another provider's no: Basic credentials at a Basic location (a
+     * browser that sends a Basic password to a Bearer location is no
+     * guesser; Bearer refusals are counted where they are made). */
+    header = apr_table_get(r->headers_in, (PROXYREQ_PROXY == r->proxyreq)
                                           ? "Proxy-Authorization"
-                                          : "Authorization")) {
+                                          : "Authorization");
+    type = ap_auth_type(r);
+    if (header && azs_auth_scheme_is(header, "Basic") && type
+        && ap_cstr_casecmp(type, "Basic") == 0) {
         azs_throttle_failure(r, AZS_REASON_BAD_PASSWORD);
     }
 }

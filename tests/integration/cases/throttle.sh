@@ -122,6 +122,12 @@ expect_status 200 "the proxy itself (127.0.0.1, no X-Forwarded-For): 200 - mod_r
 http_req --interface 127.0.0.2 -u "alice:$pw" /admin/
 expect_status 200 "another source address (127.0.0.2): 200"
 
+W=203.0.113.11
+for i in 1 2 3 4 5; do req $W -u "alice:$pw" /api/; done
+expect_status 401 "a browser's Basic password at the Bearer location: the challenge (401)"
+req $W -u "alice:$pw" /admin/
+expect_status 200 "... five times is no failure: no ban"
+
 # ---- the blocklist answers first -------------------------------------------
 azs_htauthz ip block "$A" --reason "throttle case" >/dev/null \
     || azs_bail "htauthz ip block"
