@@ -271,6 +271,9 @@ void azs_throttle_failure(request_rec *r, azs_reason reason);
 /* The provider said no (for reason): counted now when no other provider
  * follows it. */
 void azs_throttle_provider_failure(request_rec *r, azs_reason reason);
+/* Is counting a failure quick (this server's own cache, not a remote
+ * one)? */
+int azs_throttle_counts_fast(void);
 /* Is the client banned (this server's table only; no socache call)?
  * Sets the request's throttled flag. */
 int azs_throttle_banned(request_rec *r);

@@ -46,6 +46,9 @@ static int verify(const char *pw, const char *hash, void *ctx)
             if (!azs_hashlimit_take(r)) {
                 return -1;
             }
+            if (azs_throttle_counts_fast()) {
+                azs_throttle_provider_failure(r, AZS_REASON_BAD_PASSWORD);
+            }
             azs_hashlimit_release(r);
             azs_throttle_provider_failure(r, AZS_REASON_BAD_PASSWORD);
         }
@@ -67,10 +70,14 @@ static int verify(const char *pw, const char *hash, void *ctx)
     else {
         ok = azs_password_verify(pw, hash);
     }
+    /* Counted before the failure delay; on this server's own cache
+     * still holding the place, so that whoever takes it next finds the
+     * ban (a remote cache is not waited for under the place). */
+    if (!ok && azs_throttle_counts_fast()) {
+        azs_throttle_provider_failure(r, AZS_REASON_BAD_PASSWORD);
+    }
     azs_hashlimit_release(r);
     if (!ok) {
-        /* Before the failure delay, not under the place (the count may
-         * wait for a remote cache). */
         azs_throttle_provider_failure(r, AZS_REASON_BAD_PASSWORD);
     }
     if (azs_proc_hash_idle() && !idle) {

@@ -434,6 +434,11 @@ int azs_throttle_recheck(request_rec *r)
     return tc ? gate(r) : DECLINED;
 }
 
+int azs_throttle_counts_fast(void)
+{
+    return tc && !tc->shared;
+}
+
 int azs_throttle_banned(request_rec *r)
 {
     const char *key;

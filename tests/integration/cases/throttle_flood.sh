@@ -96,8 +96,10 @@ expect_true "engaged within N=$N failures, and the one hash started before (${n4
 # 503 at once, as without the throttle (AuthzStatusHashLimit); none after.
 expect_true "nothing but 401, 429 and (before the ban) 503 for the flood ($other other)" \
     test "$other" = 0
-expect_true "after the first 429, no 503 nor 401 but the hash under way ($n401 + $n503 answers, first 429 after $first)" \
-    test "${first:-0}" -ge 0 -a $((n401 + n503)) -le "$((first + 1))"
+# Requests already past the gate when the ban began may still be answered
+# 503 by the hash limit (no hash either): at most one per connection.
+expect_true "after the first 429, at most one 401 or 503 per connection already past the gate ($n401 + $n503 answers, first 429 after $first)" \
+    test "${first:-0}" -ge 0 -a $((n401 + n503)) -le "$((first + 64))"
 expect_true "passwords checked for the flood: as many as its 401s ($hashed)" \
     test "$hashed" = "${n401:-0}"
 expect_true "the valid client got only 200s, alone and beside the flood ($bad_valid)" \
