@@ -41,7 +41,9 @@ expect_status 200 "the valid client's login (verified once, then cached)"
 # The flood: 64 connections from 127.0.0.2, each sending the next wrong
 # password 50 ms after each answer (a client that far away).  Its first
 # two seconds meet the throttle.  Then the valid client measures one second
-# alone, and one second beside the flood again, three times over:
+# alone, and one second beside the flood again, five times over (the
+# median round's ratio counts: one round disturbed by the rest of the
+# machine does not decide):
 # interleaved, so what else the machine does weighs on both alike.
 mark=$(log_mark)
 flood_run() {   # SECONDS -> the flood's counts, in $AZS_ROOT/flood.txt
@@ -63,8 +65,8 @@ first=$(sed -n 's/^first429 //p' <<<"$fl")
 valid() {
     "$AZS_PYTHON" "$flood" flood "$AZS_PORT" 127.0.0.1 "${AZS_VALID_CONNS:-4}" 1 "$good" 0 | sed -n '1p;3p'
 }
-rps0=0 rps1=0 bad_valid= later429=0 later_other=
-for round in 1 2 3; do
+rps0=0 rps1=0 bad_valid= later429=0 later_other= ratios=
+for round in 1 2 3 4 5; do
     alone=$(valid)
     flood_run 1.6 &
     fpid=$!
@@ -80,12 +82,13 @@ for round in 1 2 3; do
     printf '# round %s: valid client %s req/s alone, %s beside the flood\n' "$round" "$a" "$d"
     rps0=$(awk -v x="$rps0" -v y="$a" 'BEGIN {print x + y}')
     rps1=$(awk -v x="$rps1" -v y="$d" 'BEGIN {print x + y}')
+    ratios="$ratios $(awk -v a="$d" -v b="$a" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
 done
 hashed=$(log_since "$mark" | grep -c 'AZS0102: 401 bad-password')
-ratio=$(awk -v a="$rps1" -v b="$rps0" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')
-printf '# flood, first 2 s: %s answers 429, %s answers 401, %s answers 503 (first 429 after %s answers); %s passwords checked; then %s answers 429 in 3 x 1.6 s\n' \
+ratio=$(tr ' ' '\n' <<<"$ratios" | sed '/^$/d' | sort -n | sed -n 3p)
+printf '# flood, first 2 s: %s answers 429, %s answers 401, %s answers 503 (first 429 after %s answers); %s passwords checked; then %s answers 429 in 5 x 1.6 s\n' \
     "$n429" "$n401" "$n503" "$first" "$hashed" "$later429"
-printf '# valid client: %s requests alone, %s beside the flood (3 x 1 s each): %s\n' "$rps0" "$rps1" "$ratio"
+printf '# valid client: %s requests alone, %s beside the flood (5 x 1 s each); ratios per round:%s; median %s\n' "$rps0" "$rps1" "$ratios" "$ratio"
 expect_true "the flood got 429s (${n429:-0}, then $later429)" \
     test "$n429" -ge 100 -a "$later429" -ge 300
 expect_true "after the ban, the flood got nothing but 429 ($later_other)" \
@@ -104,7 +107,7 @@ expect_true "passwords checked for the flood: as many as its 401s ($hashed)" \
     test "$hashed" = "${n401:-0}"
 expect_true "the valid client got only 200s, alone and beside the flood ($bad_valid)" \
     test -z "$bad_valid"
-expect_true "the valid client keeps >= 0.8 of its requests per second ($rps1 of $rps0: $ratio)" \
+expect_true "the valid client keeps >= 0.8 of its requests per second (median round: $ratio; rounds:$ratios)" \
     awk -v r="$ratio" 'BEGIN {exit !(r >= 0.8)}'
 expect_log_count 1 'AZS0402: 429 throttled: for "/admin/" \(address 127.0.0.2: 10 failed' \
     "one AZS0402 line for the flood's ban" "$mark"
