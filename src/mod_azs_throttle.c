@@ -316,17 +316,16 @@ static int authenticates(request_rec *r)
 static int last_word(request_rec *r)
 {
     const char *type = ap_auth_type(r);
+    module *m = NULL;
 
-    if (r->handler && strcmp(r->handler, "form-login-handler") == 0) {
-        return azs_compat_last_provider(r, form_module, our_provider);
+    if ((r->handler && strcmp(r->handler, "form-login-handler") == 0)
+        || (type && ap_cstr_casecmp(type, "form") == 0)) {
+        m = form_module;
     }
-    if (type && ap_cstr_casecmp(type, "Basic") == 0) {
-        return azs_compat_last_provider(r, basic_module, our_provider);
+    else if (type && ap_cstr_casecmp(type, "Basic") == 0) {
+        m = basic_module;
     }
-    if (type && ap_cstr_casecmp(type, "form") == 0) {
-        return azs_compat_last_provider(r, form_module, our_provider);
-    }
-    return 0;
+    return m && azs_compat_last_provider(r, m, our_provider);
 }
 
 /* The first request of r's chain (internal redirects, subrequests): one
@@ -358,21 +357,25 @@ static int answer_429(request_rec *r, const char *key, apr_int64_t until,
                       apr_uint32_t failures, int first, apr_int64_t now)
 {
     apr_int64_t left = (until - now + 999) / 1000;
-    const char *detail;
+    const char *detail = NULL;
 
-    detail = apr_psprintf(r->pool, "address %s%s%s: %u failed logins within "
-                          "%" APR_INT64_T_FMT "s; refused for %"
-                          APR_INT64_T_FMT "s, %" APR_INT64_T_FMT "s left",
-                          azs_escape(r->pool, r->useragent_ip, 64),
-                          strchr(key, '/') ? " counted as " : "",
-                          strchr(key, '/') ? key : "", failures,
-                          tpol->window_ms / 1000, tpol->ban_ms / 1000,
-                          left);
+    /* Every banned request comes here: the line is made only when it is
+     * written. */
+    if (first || APLOG_R_IS_LEVEL(r, APLOG_DEBUG)) {
+        detail = apr_psprintf(r->pool, "address %s%s%s: %u failed logins "
+                              "within %" APR_INT64_T_FMT "s; refused for %"
+                              APR_INT64_T_FMT "s, %" APR_INT64_T_FMT "s left",
+                              azs_escape(r->pool, r->useragent_ip, 64),
+                              strchr(key, '/') ? " counted as " : "",
+                              strchr(key, '/') ? key : "", failures,
+                              tpol->window_ms / 1000, tpol->ban_ms / 1000,
+                              left);
+    }
     if (first) {
         azs_log_denial(r, HTTP_TOO_MANY_REQUESTS, AZS_REASON_THROTTLED, NULL,
                        detail);
     }
-    else {
+    else if (detail) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0402: 429 "
                       "throttled: for \"%s\" (%s)",
                       azs_escape(r->pool, r->uri, 256), detail);
