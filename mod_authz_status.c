@@ -9,6 +9,7 @@
  */
 #define AZS_MODULE_MAP
 #include "mod_azs.h"
+#include "mod_status.h"
 
 static const command_rec azs_cmds[] = {
     AP_INIT_TAKE1("AuthzStatusDatabase", azs_cmd_database, NULL,
@@ -24,6 +25,11 @@ static const command_rec azs_cmds[] = {
                  ACCESS_CONF | OR_AUTHCFG,
                  "Off: answer 401 (httpd's default) instead of 403 to an "
                  "authenticated user who fails Require role/permission"),
+    AP_INIT_FLAG("AuthzStatusExport", azs_cmd_export, NULL,
+                 ACCESS_CONF | OR_AUTHCFG,
+                 "On: a granted request's user, roles, kind of login and "
+                 "token id go into its environment (AUTHZ_STATUS_*) for "
+                 "CGI, headers to a backend and logs"),
     AP_INIT_TAKE1("AuthzStatusCache", azs_cmd_cache, NULL, RSRC_CONF,
                   "entries in the cache of verified logins, shared by all "
                   "children "
@@ -90,6 +96,9 @@ static void azs_register_hooks(apr_pool_t *p)
     /* The checks are over: the read transaction ends and the hash place
      * goes back on the request's own thread (fixups run only when the
      * request passed; an error response is made when it did not). */
+    /* AuthzStatusExport reads the user's roles before the read
+     * transaction ends. */
+    ap_hook_fixups(azs_export_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST - 1);
     ap_hook_fixups(azs_store_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(azs_hashlimit_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_insert_error_filter(azs_store_insert_error, NULL, NULL,
@@ -102,6 +111,9 @@ static void azs_register_hooks(apr_pool_t *p)
     ap_hook_log_transaction(azs_log_transaction, NULL, NULL,
                             APR_HOOK_FIRST);
     ap_hook_post_config(azs_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(azs_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ap, status_hook, azs_metrics_status, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     ap_hook_child_init(azs_store_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(azs_hashlimit_child_init, NULL, NULL,
                        APR_HOOK_MIDDLE);

@@ -20,7 +20,7 @@
 #include <apr_time.h>
 #include <sqlite3.h>
 
-#define AZS_SCHEMA_VERSION   4
+#define AZS_SCHEMA_VERSION   5
 #define AZS_NAME_MAX         255   /* user, role and permission names */
 #define AZS_BCRYPT_COST      10    /* what htauthz writes */
 #define AZS_BCRYPT_MAX       72    /* bcrypt reads no more: longer is refused */
@@ -98,6 +98,11 @@ const char *azs_password_invalid(const char *pw);
  * success, else a message for the user. */
 const char *azs_when_parse(const char *text, apr_int64_t now,
                            apr_int64_t *when);
+/* A time in the past for --since: "now", a duration that long ago
+ * ("90s", "15m", "12h", "7d") or a date as azs_when_parse reads it;
+ * "never" is refused.  *since > 0 on success. */
+const char *azs_since_parse(const char *text, apr_int64_t now,
+                            apr_int64_t *since);
 /* "2027-01-31T12:00:00Z", or "never" for 0. */
 const char *azs_time_format(apr_pool_t *p, apr_int64_t t);
 /* "500ms", "1s", "2m", "1h" (a bare number: seconds) into ms; 0, or -1
@@ -181,6 +186,13 @@ azs_rc azs_password_hash(apr_pool_t *p, const char *pw, int cost,
  * apr_password_validate).  A bcrypt hash never matches a password longer
  * than 72 bytes: no silent truncation. */
 int azs_password_verify(const char *pw, const char *hash);
+/* What kind of hash this is, as one word: "bcrypt/12" (the cost),
+ * "sha512-crypt/5000" and "sha256-crypt/5000" (the rounds), "apr1-md5",
+ * "sha1" ({SHA}), "unknown".  *weak (may be NULL): 1 for $apr1$ (MD5),
+ * {SHA} (unsalted SHA-1), bcrypt below cost AZS_BCRYPT_COST and $5$/$6$
+ * below AZS_SHA_CRYPT_ROUNDS_WEAK rounds, and for anything unknown. */
+#define AZS_SHA_CRYPT_ROUNDS_WEAK 5000
+const char *azs_hash_kind(apr_pool_t *p, const char *hash, int *weak);
 /* Does verifying this hash cost real CPU (anything but {SHA})? */
 int azs_hash_costly(const char *hash);
 /* azs_password_verify, but a costly hash is verified on a thread of its
@@ -233,6 +245,13 @@ azs_rc azs_store_open(azs_store_t **st, const char *path, int readonly,
 /* Creates the file (schema from sql/schema.sql, compiled in) or upgrades
  * it; succeeds on a current database. */
 azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err);
+/* The same, adding the audit row a in the transaction that creates or
+ * upgrades the file (none when it was current already).  Version 4 gets
+ * the audit trail alone; versions 1 to 3 get every trigger made again. */
+struct azs_audit_row;
+azs_rc azs_store_init_audit(const char *path,
+                            const struct azs_audit_row *a, apr_pool_t *p,
+                            const char **err);
 void azs_store_close(azs_store_t *st);
 /* The reason of the last failure on this handle ("database is locked"). */
 const char *azs_store_error(azs_store_t *st);
@@ -498,6 +517,9 @@ azs_rc azs_access_load(azs_memo_t *m, azs_store_t *st,
                        azs_snapshot_fn snapshot, void *baton,
                        const char *user, apr_pool_t *p, azs_access_t *a);
 void azs_access_release(azs_access_t *a);
+/* The user's effective roles (direct and inherited), each once, sorted
+ * bytewise, separated by one space ("" when none). */
+const char *azs_access_roles(const azs_access_t *a, apr_pool_t *p);
 /* The chain through which the user holds role (is_perm 0) or permission
  * name, the shortest; NULL when not held. */
 const char *azs_access_find(const azs_access_t *a, int is_perm,
@@ -524,6 +546,45 @@ int azs_cache_get(azs_cache_t *c, const char *db, const char *user,
                   const char *pw, apr_int64_t gen, apr_int64_t now);
 void azs_cache_put(azs_cache_t *c, const char *db, const char *user,
                    const char *pw, apr_int64_t gen, apr_int64_t expires);
+
+/* ---- the server's counters (azs_metrics.c) --------------------------- */
+
+typedef enum {
+    AZS_M_CACHE_HIT = 0,       /* a login found in the verified-login cache */
+    AZS_M_CACHE_MISS,          /* a known user's login not found there */
+    AZS_M_HASH_VERIFIED,       /* a password hash verified */
+    AZS_M_HASH_BUSY,           /* no place under AuthzStatusHashLimit */
+    AZS_M_THROTTLE_BAN,        /* an address banned by AuthzStatusThrottle */
+    AZS_M_DB_ERROR,            /* a request answered 500 db-error */
+    AZS_M_COUNT
+} azs_metric;
+
+/* Decisions are counted by reason and by status, one of 200, 400, 401,
+ * 403, 429, 500, 503 or any other. */
+#define AZS_M_STATUSES 8
+
+typedef struct azs_metrics azs_metrics_t;
+
+typedef struct {
+    apr_uint64_t v[AZS_M_COUNT];
+    apr_uint64_t decisions[AZS_REASON_COUNT][AZS_M_STATUSES];
+    apr_int64_t started;       /* seconds since the epoch */
+} azs_metrics_snap_t;
+
+/* Counters in anonymous shared memory, zeroed: made before fork, one set
+ * for every process forked after; unmapped when p is cleared.  Counting
+ * is lock-free (one atomic add) and exact; a NULL m counts nothing. */
+azs_rc azs_metrics_create(azs_metrics_t **m, apr_pool_t *p);
+void azs_metrics_add(azs_metrics_t *m, azs_metric k);
+void azs_metrics_decision(azs_metrics_t *m, int status, azs_reason reason);
+/* The index of a status among the counted ones (the last: any other). */
+int azs_metrics_status_index(int status);
+/* The sums of every row (each counter read atomically). */
+void azs_metrics_read(const azs_metrics_t *m, azs_metrics_snap_t *out);
+/* The counters in the Prometheus text format, version 0.0.4. */
+const char *azs_metrics_text(apr_pool_t *p, const azs_metrics_snap_t *s);
+/* A label value escaped for that format (\\, \", \n). */
+const char *azs_metrics_label(apr_pool_t *p, const char *v);
 
 /* ---- the server-wide bound on costly hashes (azs_hashlimit.c) -------------- */
 
@@ -602,6 +663,42 @@ azs_rc azs_block_del(azs_store_t *st, const azs_cidr_t *range);
 azs_rc azs_block_list(azs_store_t *st, apr_pool_t *p,
                       apr_array_header_t **entries);
 
+/* ---- the audit trail (azs_audit.c), written and read by htauthz only --- */
+
+/* One row of table audit.  Texts given to azs_audit_add are made one line
+ * of valid UTF-8 (control characters and bytes that are not UTF-8 as
+ * \xHH) and bounded; none may hold a password, hash or token. */
+typedef struct azs_audit_row {
+    apr_int64_t id;             /* read: its key, in the order written */
+    apr_int64_t at;             /* seconds since the epoch; 0: now */
+    const char *sys_user;       /* azs_audit_user() */
+    const char *db_role;        /* read: PostgreSQL's role, "" on SQLite */
+    const char *command;        /* "user add" */
+    const char *args;           /* words, each azs_audit_quote'd */
+    const char *outcome;        /* "ok", or "error: " and why */
+} azs_audit_t;
+
+/* Adds the row in the caller's transaction; no generation, no feed row. */
+azs_rc azs_audit_add(azs_store_t *st, const azs_audit_t *a);
+/* The same on a bare SQLite handle (htauthz init's transaction). */
+int azs_audit_add_sqlite(sqlite3 *db, const azs_audit_t *a);
+/* Calls fn for each row with at >= since (0: every row), oldest first;
+ * a non-zero return from fn stops the walk (AZS_RC_OK).  The row's texts
+ * are valid only during the call. */
+typedef int (*azs_audit_fn)(const azs_audit_t *a, void *baton);
+azs_rc azs_audit_list(azs_store_t *st, apr_int64_t since, azs_audit_fn fn,
+                      void *baton);
+/* word as it is when it holds only printable UTF-8 and no space, quote or
+ * backslash; else in double quotes with '"' and '\\' escaped and control
+ * characters and bytes that are not UTF-8 as \xHH. */
+const char *azs_audit_quote(apr_pool_t *p, const char *word);
+/* text as one line of valid UTF-8 (\xHH for the rest), at most max bytes
+ * of it ("..." after). */
+const char *azs_audit_text(apr_pool_t *p, const char *text, apr_size_t max);
+/* Who runs this process: SUDO_USER when set, else the login name of the
+ * real uid, else "uid N". */
+const char *azs_audit_user(apr_pool_t *p);
+
 /* ---- throttling failed logins (azs_throttle.c) ----------------------- */
 
 #define AZS_THROTTLE_MAX_N 1000
@@ -655,6 +752,8 @@ apr_int64_t azs_bans_get(azs_bans_t *b, const char *key, apr_int64_t now_ms,
                          apr_uint32_t *failures, int *first);
 void azs_bans_put(azs_bans_t *b, const char *key, apr_int64_t until,
                   apr_uint32_t failures, apr_int64_t now_ms);
+/* How many addresses are banned at now_ms (a walk over the table). */
+apr_size_t azs_bans_count(azs_bans_t *b, apr_int64_t now_ms);
 
 /* ==== added for htauthz: its files, its lock, the files it imports ===== */
 

@@ -35,6 +35,7 @@ typedef struct {
     const char *db_path;     /* NULL: the compiled-in default */
     int blocklist;           /* AuthzStatusBlocklist */
     int forbidden;           /* AuthzStatusForbiddenOnFailure */
+    int export;              /* AuthzStatusExport (1 On; else Off) */
 } azs_dir_conf;
 
 /* AuthzStatusThrottle and AuthzStatusThrottleCache (mod_azs_throttle.c). */
@@ -112,6 +113,8 @@ typedef struct {
     int cache_hit;           /* the login was found in the cache */
     const char *pre_user;    /* the user the admission looked up (into
                               * the store part's user, user_found, u) */
+    int ok;                  /* the provider accepted the password */
+    const char *kind;        /* ... for AuthType "basic" or "form" */
 } azs_req_login;
 
 /* mod_azs_hashlimit.c: a place under AuthzStatusHashLimit. */
@@ -138,6 +141,8 @@ typedef struct {
                               * redirects and subrequests) */
     int throttled;           /* banned: answered 429, or refused unchecked */
     int authn_passed;        /* authentication succeeded (check_authz ran) */
+    int authz_granted;       /* mod_azs_authz.c: a Require line of ours
+                              * granted */
 } azs_req;
 
 /* mod_azs_req.c: the request's state, made on first use. */
@@ -158,6 +163,7 @@ const char *azs_cmd_hash_priority(cmd_parms *cmd, void *conf,
                                   const char *arg);
 const char *azs_cmd_forbidden(cmd_parms *cmd, void *conf, int on);
 const char *azs_cmd_blocklist(cmd_parms *cmd, void *conf, int on);
+const char *azs_cmd_export(cmd_parms *cmd, void *conf, int on);
 azs_dir_conf *azs_dir(request_rec *r);
 const char *azs_db_path(request_rec *r);
 
@@ -284,6 +290,24 @@ int azs_throttle_authn_passed(request_rec *r);
  * presented credentials and did not authenticate is counted. */
 void azs_throttle_insert_error(request_rec *r);
 int azs_throttle_log_transaction(request_rec *r);
+
+/* mod_azs_count.c: the server's counters, in shared memory made once
+ * in the process pool (restarts keep them). */
+void azs_count_post_config(server_rec *s, apr_pool_t *ptemp);
+azs_metrics_t *azs_proc_metrics(void);
+void azs_count(azs_metric k);
+void azs_count_decision(int status, azs_reason reason);
+
+/* mod_azs_metrics.c: SetHandler authz-status-metrics, and mod_status's
+ * status_hook. */
+int azs_metrics_handler(request_rec *r);
+int azs_metrics_status(request_rec *r, int flags);
+
+/* mod_azs_export.c: AuthzStatusExport (fixups). */
+int azs_export_fixups(request_rec *r);
+
+/* How many addresses the throttle bans now; *on: is it configured. */
+apr_size_t azs_throttle_banned_now(int *on);
 
 /* mod_azs_block.c */
 int azs_block_check(request_rec *r);

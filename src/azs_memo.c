@@ -902,3 +902,21 @@ void azs_memo_stats(azs_memo_t *m, azs_memo_stats_t *out)
     *out = m->stats;
     apr_thread_mutex_unlock(m->lock);
 }
+
+const char *azs_access_roles(const azs_access_t *a, apr_pool_t *p)
+{
+    apr_array_header_t *names;
+    int i;
+
+    if (!a->visits || a->visits->nelts == 0) {
+        return "";
+    }
+    names = apr_array_make(p, a->visits->nelts, sizeof(const char *));
+    /* The walk visits each role once. */
+    for (i = 0; i < a->visits->nelts; i++) {
+        APR_ARRAY_PUSH(names, const char *) =
+            APR_ARRAY_IDX(a->visits, i, azs_visit_t).role->key;
+    }
+    qsort(names->elts, (size_t)names->nelts, sizeof(const char *), name_cmp);
+    return apr_array_pstrcat(p, names, ' ');
+}

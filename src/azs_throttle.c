@@ -325,3 +325,19 @@ void azs_bans_put(azs_bans_t *b, const char *key, apr_int64_t until,
     __atomic_store_n(&pick->logged, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&pick->seq, seq + 2, __ATOMIC_RELEASE);
 }
+
+apr_size_t azs_bans_count(azs_bans_t *b, apr_int64_t now_ms)
+{
+    apr_size_t i, n = 0;
+    apr_uint64_t t;
+    apr_int64_t until;
+    apr_uint32_t f, sq;
+
+    for (i = 0; b && i < b->buckets * BAN_WAYS; i++) {
+        if (slot_read(&b->slot[i], &t, &until, &f, &sq) && t
+            && until > now_ms) {
+            n++;
+        }
+    }
+    return n;
+}

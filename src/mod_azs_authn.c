@@ -16,6 +16,7 @@ static void count_hash(request_rec *r)
     apr_uint32_t n = apr_atomic_inc32(&hashes_verified) + 1;
     const azs_req *q = azs_req_get(r);
 
+    azs_count(AZS_M_HASH_VERIFIED);
     if (!APLOG_R_IS_LEVEL(r, APLOG_DEBUG)) {
         return;     /* the line's arguments cost an escape each */
     }
@@ -95,11 +96,27 @@ static int cache_knows(request_rec *r, azs_store_t *st, const char *user,
                        const char *password)
 {
     const azs_req_store_state *s = &azs_req_get(r)->store;
+    int hit;
 
-    return s->user_found
-           && azs_cache_get(azs_proc_cache(), azs_store_id(st), user,
-                            password, s->u.cred,
-                            apr_time_sec(r->request_time));
+    if (!s->user_found || !azs_proc_cache()) {
+        return 0;
+    }
+    hit = azs_cache_get(azs_proc_cache(), azs_store_id(st), user, password,
+                        s->u.cred, apr_time_sec(r->request_time));
+    azs_count(hit ? AZS_M_CACHE_HIT : AZS_M_CACHE_MISS);
+    return hit;
+}
+
+/* The provider accepted the password: for the metrics and the exports. */
+static authn_status accepted(request_rec *r, azs_req *q)
+{
+    const char *type = ap_auth_type(r);
+
+    q->pending.status = 0;
+    q->login.ok = 1;
+    q->login.kind = type && ap_cstr_casecmp(type, "form") == 0 ? "form"
+                                                                : "basic";
+    return AUTH_GRANTED;
 }
 
 static authn_status azs_check_password(request_rec *r, const char *user,
@@ -139,8 +156,7 @@ static authn_status azs_check_password(request_rec *r, const char *user,
                       APR_INT64_T_FMT "): user \"%s\" for \"%s\"",
                       q->store.u.cred, azs_escape(r->pool, user, 256),
                       azs_escape(r->pool, r->uri, 256));
-        q->pending.status = 0;
-        return AUTH_GRANTED;
+        return accepted(r, q);
     }
     u = q->store.u;
     why = azs_login_verify(q->store.user_found, &u, password, now, verify,
@@ -155,8 +171,7 @@ static authn_status azs_check_password(request_rec *r, const char *user,
                       azs_escape(r->pool, r->uri, 256));
         /* Clear what a previous provider call left: the denial is void if
          * this login succeeds (AuthBasicProvider file authz_status). */
-        q->pending.status = 0;
-        return AUTH_GRANTED;
+        return accepted(r, q);
     case AZS_REASON_DB_ERROR:
         azs_db_fault(r, "looking up the user");
         return AUTH_GENERAL_ERROR;

@@ -12,6 +12,7 @@ void *azs_create_dir_conf(apr_pool_t *p, char *dir)
     c->db_path = NULL;
     c->blocklist = AZS_UNSET;
     c->forbidden = AZS_UNSET;
+    c->export = AZS_UNSET;
     return c;
 }
 
@@ -25,6 +26,7 @@ void *azs_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                                : add->blocklist;
     c->forbidden = add->forbidden == AZS_UNSET ? base->forbidden
                                                : add->forbidden;
+    c->export = add->export == AZS_UNSET ? base->export : add->export;
     return c;
 }
 
@@ -170,6 +172,12 @@ const char *azs_cmd_blocklist(cmd_parms *cmd, void *conf, int on)
                "files: the blocklist is set in the server configuration";
     }
     c->blocklist = on;
+    return NULL;
+}
+
+const char *azs_cmd_export(cmd_parms *cmd, void *conf, int on)
+{
+    ((azs_dir_conf *)conf)->export = on;
     return NULL;
 }
 

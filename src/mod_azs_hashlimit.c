@@ -68,6 +68,7 @@ int azs_hashlimit_take(request_rec *r)
     }
     if (rc == 0) {
         apr_atomic_dec32(&hashers);
+        azs_count(AZS_M_HASH_BUSY);
         return 0;
     }
     if (rc < 0) {

@@ -52,6 +52,11 @@ void azs_log_denial(request_rec *r, int status, azs_reason reason,
                                          "\" ", NULL)
                            : "";
 
+    /* Counted whether or not the line is written (below). */
+    azs_count_decision(status, reason);
+    if (reason == AZS_REASON_DB_ERROR) {
+        azs_count(AZS_M_DB_ERROR);
+    }
     if (reason == AZS_REASON_DB_ERROR || reason == AZS_REASON_BUSY) {
         if (!db_log_allowed(r, &suppressed)) {
             return;
@@ -95,6 +100,13 @@ int azs_clear_pending(request_rec *r)
      * provider in the list, another line of <RequireAny>). */
     if (q) {
         q->pending.status = 0;
+        /* Let through by this module (it established the user, or one
+         * of its Require lines granted): counted once, for the request
+         * itself, not its subrequests and internal redirects. */
+        if (!r->main && !r->prev
+            && (q->login.ok || q->token || q->authz_granted)) {
+            azs_count_decision(HTTP_OK, AZS_REASON_GRANTED);
+        }
     }
     return DECLINED;
 }

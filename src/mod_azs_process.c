@@ -58,6 +58,7 @@ int azs_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                                  : sc->cache_entries;
 
     ap_add_version_component(pconf, "mod_authz_status/" AZS_VERSION);
+    azs_count_post_config(s, ptemp);
     hash_idle = sc->hash_idle != 0;
     memo_bytes = sc->memo_kb == AZS_UNSET ? AZS_MEMO_DEFAULT
                                           : (apr_size_t)sc->memo_kb * 1024;

@@ -35,6 +35,9 @@
 #define AZS_THROTTLE_MUTEX "authz-status-throttle"
 #define AZS_THROTTLE_NS    "azs-throttle"   /* socache namespace: <= 14 */
 #define AZS_BAN_SLOTS      16384
+/* The version in the key: an upgraded module, loaded by a restart, makes
+ * a table of its own (the layout may differ). */
+#define AZS_BANS_KEY       "azs-throttle-bans-" AZS_VERSION
 #define AZS_THROTTLE_LOG_SEC 10
 #define AZS_THROTTLE_SHMCB "authz_status_throttle(4194304)"
 #define AZS_THROTTLE_ID    16        /* bytes of a record's socache id */
@@ -165,15 +168,14 @@ static azs_bans_t *bans_for(server_rec *s)
     apr_pool_t *pp = s->process->pool;
     azs_bans_t *b = NULL;
 
-    apr_pool_userdata_get((void **)&b, "azs-throttle-bans", pp);
+    apr_pool_userdata_get((void **)&b, AZS_BANS_KEY, pp);
     if (!b) {
         if (azs_bans_create(&b, AZS_BAN_SLOTS, pp) != AZS_RC_OK) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot "
                          "create the throttle's table of bans");
             return NULL;
         }
-        apr_pool_userdata_set(b, "azs-throttle-bans", apr_pool_cleanup_null,
-                              pp);
+        apr_pool_userdata_set(b, AZS_BANS_KEY, apr_pool_cleanup_null, pp);
     }
     return b;
 }
@@ -375,7 +377,10 @@ static int answer_429(request_rec *r, const char *key, apr_int64_t until,
         azs_log_denial(r, HTTP_TOO_MANY_REQUESTS, AZS_REASON_THROTTLED, NULL,
                        detail);
     }
-    else if (detail) {
+    else {
+        azs_count_decision(HTTP_TOO_MANY_REQUESTS, AZS_REASON_THROTTLED);
+    }
+    if (!first && detail) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0402: 429 "
                       "throttled: for \"%s\" (%s)",
                       azs_escape(r->pool, r->uri, 256), detail);
@@ -410,6 +415,12 @@ static int gate(request_rec *r)
         return DECLINED;
     }
     return answer_429(r, key, until, failures, first, now);
+}
+
+apr_size_t azs_throttle_banned_now(int *on)
+{
+    *on = tc != NULL && bans != NULL;
+    return *on ? azs_bans_count(bans, now_ms()) : 0;
 }
 
 int azs_throttle_check(request_rec *r)
@@ -619,6 +630,7 @@ static int cache_run(cache_op *op, server_rec *srv, apr_pool_t *p)
                      st.new_ban ? st.failures : (apr_uint32_t)tpol->n, now);
     }
     if (st.new_ban) {
+        azs_count(AZS_M_THROTTLE_BAN);
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, srv, "AZS0408: address %s "
                      "banned until %" APR_INT64_T_FMT " ms after %u failed "
                      "logins", op->key, st.ban_until, st.failures);
