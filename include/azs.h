@@ -698,6 +698,9 @@ const char *azs_audit_text(apr_pool_t *p, const char *text, apr_size_t max);
 /* Who runs this process: SUDO_USER when set, else the login name of the
  * real uid, else "uid N". */
 const char *azs_audit_user(apr_pool_t *p);
+/* Length of the valid UTF-8 sequence at s (1 for ASCII), 0 when there is
+ * none (a stray byte, an overlong form, a surrogate, past U+10FFFF). */
+int azs_utf8_len(const unsigned char *s);
 
 /* ---- throttling failed logins (azs_throttle.c) ----------------------- */
 

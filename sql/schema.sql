@@ -1,4 +1,4 @@
--- mod_authz_status database, schema version 4 (PRAGMA user_version).
+-- mod_authz_status database, schema version 5 (PRAGMA user_version).
 --
 -- The module opens this file read-only; every write comes from htauthz.
 -- Times are seconds since the epoch (UTC); 0 means "never"/"not".
@@ -18,6 +18,10 @@
 -- changes is the change feed: the triggers add one row for each change
 -- that alters what httpd remembers of a user or a role (see the table),
 -- so a child forgets only what a write concerns.
+--
+-- audit is the audit trail of htauthz (version 5): no trigger touches it
+-- and it touches nothing, so its rows change no generation and add nothing
+-- to the feed; httpd never reads it.
 
 PRAGMA journal_mode = WAL;
 
@@ -106,6 +110,28 @@ CREATE TABLE blocklist (
 );
 
 -- triggers (htauthz init recreates everything from here on to upgrade)
+
+-- the audit trail (version 5; htauthz init adds it to a version 4 file)
+-- One row for each htauthz command that wrote, or that tried to and was
+-- refused once it had opened the database.  at: when (seconds since the
+-- epoch, UTC); sys_user: the system user who ran htauthz (SUDO_USER, else
+-- the real uid's login name); db_role: PostgreSQL's role ('' here);
+-- command: "user add"; args: the command's names, ids, ranges and options
+-- as words, never a password, hash or token; outcome: "ok" or "error: "
+-- and why.  Written in the command's own transaction when it succeeds,
+-- in one of its own after the rollback when it fails.  No trigger: a row
+-- here changes no generation and adds nothing to the change feed.
+CREATE TABLE IF NOT EXISTS audit (
+    id       INTEGER PRIMARY KEY,
+    at       INTEGER NOT NULL,
+    sys_user TEXT NOT NULL,
+    db_role  TEXT NOT NULL DEFAULT '',
+    command  TEXT NOT NULL,
+    args     TEXT NOT NULL DEFAULT '',
+    outcome  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+-- end of the audit trail
 
 -- The change feed.  seq orders the rows; tag is random, so that a file
 -- restored from a backup and written again never shows a (seq, tag) that a
@@ -319,4 +345,4 @@ CREATE TRIGGER users_cu AFTER UPDATE OF name, hash, disabled, expires
     UPDATE users SET cred = (random() & 0x3fffffffffffffff) + 1
         WHERE id = NEW.id; END;
 
-PRAGMA user_version = 4;
+PRAGMA user_version = 5;

@@ -151,6 +151,42 @@ int azs_hash_supported(const char *hash)
     return azs_hash_invalid(hash) == NULL;
 }
 
+const char *azs_hash_kind(apr_pool_t *p, const char *hash, int *weak)
+{
+    const char *kind = "unknown";
+    int w = 1;
+
+    if (azs_hash_invalid(hash)) {
+        /* unknown, and weak: nothing vouches for it */
+    }
+    else if (is_bcrypt(hash)) {
+        int cost = bcrypt_cost(hash);
+
+        kind = apr_psprintf(p, "bcrypt/%d", cost);
+        w = cost < AZS_BCRYPT_COST;
+    }
+    else if (hash[0] == '$' && (hash[1] == '5' || hash[1] == '6')) {
+        unsigned long rounds = 5000;    /* crypt()'s default */
+
+        if (strncmp(hash + 3, "rounds=", 7) == 0) {
+            rounds = strtoul(hash + 10, NULL, 10);
+        }
+        kind = apr_psprintf(p, "sha%s-crypt/%lu",
+                            hash[1] == '5' ? "256" : "512", rounds);
+        w = rounds < AZS_SHA_CRYPT_ROUNDS_WEAK;
+    }
+    else if (strncmp(hash, "$apr1$", 6) == 0) {
+        kind = "apr1-md5";
+    }
+    else if (strncmp(hash, "{SHA}", 5) == 0) {
+        kind = "sha1";
+    }
+    if (weak) {
+        *weak = w;
+    }
+    return kind;
+}
+
 int azs_hash_costly(const char *hash)
 {
     /* {SHA} is one SHA-1 block: cheaper than starting a thread. */

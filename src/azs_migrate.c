@@ -11,8 +11,10 @@
 
 extern const char azs_schema_sql[];
 
-/* Runs sql in one write transaction. */
-static int exec_txn(sqlite3 *db, const char *sql, char **msg)
+/* Runs sql in one write transaction, with the audit row a (NULL: none)
+ * added in the same one. */
+static int exec_txn(sqlite3 *db, const char *sql, const azs_audit_t *a,
+                    char **msg)
 {
     int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, msg);
 
@@ -20,6 +22,9 @@ static int exec_txn(sqlite3 *db, const char *sql, char **msg)
         return rc;
     }
     rc = sqlite3_exec(db, sql, NULL, NULL, msg);
+    if (rc == SQLITE_OK && a) {
+        rc = azs_audit_add_sqlite(db, a);
+    }
     if (rc == SQLITE_OK) {
         return sqlite3_exec(db, "COMMIT", NULL, NULL, msg);
     }
@@ -27,13 +32,36 @@ static int exec_txn(sqlite3 *db, const char *sql, char **msg)
     return rc;
 }
 
+/* Version 4 had no audit trail: schema.sql's section that makes it, and
+ * nothing else (no trigger changes; no cache needs to forget anything). */
+static int upgrade_4(sqlite3 *db, const azs_audit_t *a, char **msg)
+{
+    const char *start = strstr(azs_schema_sql, "\n-- the audit trail");
+    const char *end = start ? strstr(start, "\n-- end of the audit trail")
+                            : NULL;
+    char *sql;
+    int rc;
+
+    if (!end) {
+        return SQLITE_INTERNAL;
+    }
+    sql = sqlite3_mprintf("%.*sPRAGMA user_version = %d;",
+                          (int)(end - start), start, AZS_SCHEMA_VERSION);
+    if (!sql) {
+        return SQLITE_NOMEM;
+    }
+    rc = exec_txn(db, sql, a, msg);
+    sqlite3_free(sql);
+    return rc;
+}
+
 /* Upgrades a database of version 1 to 3 in one transaction.  Version 1
  * counted generations (value + 1); version 2 had no credential versions
  * (users.cred); version 3 had no change feed (changes).  Everything after
- * schema.sql's "-- triggers" line is run again (the feed's table is
- * created there if missing) after every trigger is dropped; the
- * generation and every user's cred get a new random value. */
-static int upgrade(sqlite3 *db, char **msg)
+ * schema.sql's "-- triggers" line is run again (the feed's and the audit
+ * trail's tables are created there if missing) after every trigger is
+ * dropped; the generation and every user's cred get a new random value. */
+static int upgrade(sqlite3 *db, const azs_audit_t *a, char **msg)
 {
     static const char *const names[] = {
         "users", "roles", "role_inherits", "permissions",
@@ -87,12 +115,18 @@ static int upgrade(sqlite3 *db, char **msg)
     if (!sql) {
         return SQLITE_NOMEM;
     }
-    rc = exec_txn(db, sql, msg);
+    rc = exec_txn(db, sql, a, msg);
     sqlite3_free(sql);
     return rc;
 }
 
 azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
+{
+    return azs_store_init_audit(path, NULL, p, err);
+}
+
+azs_rc azs_store_init_audit(const char *path, const azs_audit_t *a,
+                            apr_pool_t *p, const char **err)
 {
     sqlite3 *db = NULL;
     int rc, version = -1;
@@ -116,12 +150,15 @@ azs_rc azs_store_init(const char *path, apr_pool_t *p, const char **err)
         if (rc == SQLITE_OK) {
             sqlite3_free(msg);
             msg = NULL;
-            rc = exec_txn(db, azs_schema_sql, &msg);
+            rc = exec_txn(db, azs_schema_sql, a, &msg);
         }
+    }
+    else if (rc == SQLITE_OK && version == 4) {
+        rc = upgrade_4(db, a, &msg);
     }
     else if (rc == SQLITE_OK && version >= 1
              && version < AZS_SCHEMA_VERSION) {
-        rc = upgrade(db, &msg);
+        rc = upgrade(db, a, &msg);
     }
     else if (rc == SQLITE_OK && version != AZS_SCHEMA_VERSION) {
         *err = apr_psprintf(p, "%s has schema version %d, this build "

@@ -171,6 +171,34 @@ const char *azs_when_parse(const char *text, apr_int64_t now,
     return parse_duration(text, now, when);
 }
 
+const char *azs_since_parse(const char *text, apr_int64_t now,
+                            apr_int64_t *since)
+{
+    apr_int64_t when;
+    const char *err;
+    apr_size_t i;
+
+    if (text && strcmp(text, "never") == 0) {
+        return "expected now, a duration ago (90s, 15m, 12h, 7d) or a UTC "
+               "date (2027-01-31, 2027-01-31T12:00:00Z)";
+    }
+    if ((err = azs_when_parse(text, now, &when)) != NULL) {
+        return err;
+    }
+    for (i = 0; is_digit(text[i]); i++) {
+        ;
+    }
+    if (i > 0 && text[i] != '-' && strcmp(text, "now") != 0) {
+        /* A duration: that long before now (the epoch at the most). */
+        when = now - (when - now);
+        if (when < 1) {
+            when = 1;
+        }
+    }
+    *since = when;
+    return NULL;
+}
+
 const char *azs_time_format(apr_pool_t *p, apr_int64_t t)
 {
     apr_int64_t days, rem, y;

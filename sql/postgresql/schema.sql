@@ -1,4 +1,4 @@
--- mod_authz_status database on PostgreSQL, schema version 4 (meta
+-- mod_authz_status database on PostgreSQL, schema version 5 (meta
 -- 'schema_version'): the tables, the change feed and the rules of
 -- sql/schema.sql (SQLite), for a fleet of servers sharing one database.
 --
@@ -23,7 +23,7 @@ CREATE TABLE meta (
     value bigint NOT NULL
 );
 INSERT INTO meta (key, value)
-    VALUES ('schema_version', 4), ('generation', azs_random());
+    VALUES ('schema_version', 5), ('generation', azs_random());
 
 CREATE TABLE users (
     id       bigserial PRIMARY KEY,
@@ -283,3 +283,23 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO authz_status_reader;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public
     TO authz_status_writer;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO authz_status_writer;
+
+-- the audit trail (version 5; htauthz init adds it to a version 4
+-- database, running what follows and setting the version): as in
+-- sql/schema.sql.  No trigger: a row here bumps no generation, adds no
+-- feed row and sends no notification.  httpd's role may not read it;
+-- htauthz's role may add rows and read them, never change or delete one.
+CREATE TABLE IF NOT EXISTS audit (
+    id       bigserial PRIMARY KEY,
+    at       bigint NOT NULL,
+    sys_user text NOT NULL,
+    db_role  text NOT NULL DEFAULT current_user,
+    command  text NOT NULL,
+    args     text NOT NULL DEFAULT '',
+    outcome  text NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+REVOKE ALL ON audit FROM authz_status_reader;
+REVOKE ALL ON audit FROM authz_status_writer;
+GRANT SELECT, INSERT ON audit TO authz_status_writer;
+GRANT USAGE ON SEQUENCE audit_id_seq TO authz_status_writer;

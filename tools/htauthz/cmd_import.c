@@ -10,6 +10,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "htauthz.h"
 
@@ -27,18 +29,70 @@ typedef struct {
 
 struct import {
     cli_t *c;
+    const char *cmd;                    /* "import htpasswd" */
     const char *file;                   /* as given */
+    const char *what;                   /* "users", "groups" */
+    long lines;                         /* read so far */
+    int progress;                       /* stderr is a terminal */
+    int shown;                          /* a progress line is on it */
+    int ever;                           /* one was shown: end with one */
+    apr_int64_t next_ms;                /* when it may be shown again */
     long done;                          /* users, or groups, imported */
     long refused;                       /* lines, or members, refused */
     long updated;                       /* htpasswd: users given a hash */
     long created, members;              /* htgroup: new roles, members */
 };
 
+/* ---- progress, on a terminal only ---------------------------------------- */
+
+#define PROGRESS_MS 100                 /* at most ten times a second */
+#define PROGRESS_START_MS 300
+
+static apr_int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (apr_int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "\rimport: 120000 lines, 118000 users" over the last one, when stderr
+ * is a terminal and the last was shown PROGRESS_MS ago or more (last:
+ * now, whatever the time). */
+static void progress(import_t *im, int last)
+{
+    apr_int64_t now;
+
+    if (!im->progress) {
+        return;
+    }
+    now = mono_ms();
+    if (!last && now < im->next_ms) {
+        return;
+    }
+    im->next_ms = now + PROGRESS_MS;
+    im->ever = 1;
+    fprintf(stderr, "\rimport: %ld lines, %ld %s", im->lines, im->done,
+            im->what);
+    im->shown = 1;
+    fflush(stderr);
+}
+
+/* Ends the progress line, so a message starts on a line of its own. */
+static void progress_end(import_t *im)
+{
+    if (im->shown) {
+        fputc('\n', stderr);
+        im->shown = 0;
+    }
+}
+
 /* "htauthz: FILE:LINE: " who why, on stderr; it counts as refused. */
 static int import_refuse(import_t *im, const azs_import_line_t *l,
                          apr_pool_t *lp, const char *who, const char *why)
 {
     im->refused++;
+    progress_end(im);
     fprintf(stderr, "htauthz: %s:%ld: %s%s\n", show_n(lp, im->file, 0),
             l->lineno, who, why);
     return EX_OK;
@@ -72,6 +126,7 @@ static int htpasswd_line(import_t *im, azs_line_kind kind,
         return EX_OK;
     }
     if (r == AZS_RC_DBERR) {
+        progress_end(im);
         return db_error(im->c);
     }
     return import_refuse(im, l, lp, who, "refused by the database");
@@ -110,6 +165,7 @@ static int htgroup_line(import_t *im, azs_line_kind kind,
         im->created++;
     }
     if (r != AZS_RC_OK) {
+        progress_end(im);
         return db_error(im->c);
     }
     im->done++;
@@ -129,6 +185,7 @@ static int htgroup_line(import_t *im, azs_line_kind kind,
                                "htpasswd file first)", show(lp, member));
         }
         else {
+            progress_end(im);
             return db_error(im->c);
         }
         import_refuse(im, l, lp, who, why);
@@ -165,7 +222,16 @@ static int import_file(cli_t *c, int argc, const char *const *argv,
     }
     memset(&im, 0, sizeof(im));
     im.c = c;
+    im.cmd = f->cmd;
     im.file = POS(&a, 0);
+    im.what = f->format == AZS_IMPORT_HTPASSWD ? "users" : "groups";
+    /* Shown once the import has taken PROGRESS_START_MS: a short file
+     * prints nothing more than before. */
+    im.progress = isatty(STDERR_FILENO);
+    im.next_ms = mono_ms() + PROGRESS_START_MS;
+    /* The audit row names the file and the counts, never its content. */
+    audit_start(c, f->cmd);
+    audit_word(c, im.file);
     if ((code = open_input(c, im.file, &in))) {
         return code;
     }
@@ -177,11 +243,17 @@ static int import_file(cli_t *c, int argc, const char *const *argv,
     apr_pool_create(&lp, c->p);
     while (code == EX_OK && (len = getline(&line, &cap, in)) >= 0) {
         apr_pool_clear(lp);
+        im.lines++;
         kind = azs_import_line(reader, line, (apr_size_t)len, &l, lp);
         if (kind != AZS_LINE_SKIP) {
             code = f->line(&im, kind, &l, lp);
         }
+        progress(&im, 0);
     }
+    if (im.ever) {
+        progress(&im, 1);
+    }
+    progress_end(&im);
     if (code == EX_OK && ferror(in)) {
         code = fail(EX_FAIL, "cannot read %s: %s", show_n(c->p, im.file, 0),
                     strerror(errno));
@@ -192,6 +264,15 @@ static int import_file(cli_t *c, int argc, const char *const *argv,
     }
     if (code != EX_OK) {
         return finish(c, code);
+    }
+    if (f->format == AZS_IMPORT_HTPASSWD) {
+        audit_fact(c, "imported=%ld updated=%ld refused=%ld", im.done,
+                   im.updated, im.refused);
+    }
+    else {
+        audit_fact(c, "groups=%ld new_roles=%ld new_members=%ld "
+                   "refused=%ld", im.done, im.created, im.members,
+                   im.refused);
     }
     f->summary(&im);
     return finish(c, im.done == 0 && im.refused > 0

@@ -31,10 +31,23 @@ int cmd_init(cli_t *c, int argc, const char *const *argv)
     }
     /* A new database and its lock file both have this process's owner. */
     if ((code = writer_lock(c, exists)) == EX_OK) {
+        azs_audit_t row;
+
         /* Read first: azs_store_init upgrades a file of an older schema,
-         * and succeeds the same on one that was current. */
+         * and succeeds the same on one that was current.  The audit row
+         * is written in the transaction that creates or upgrades it. */
         version = azs_store_version(c->sqlpath);
-        if (azs_store_init(c->sqlpath, c->p, &err) != AZS_RC_OK) {
+        memset(&row, 0, sizeof(row));
+        row.sys_user = azs_audit_user(c->p);
+        row.command = "init";
+        row.args = version > 0
+                   ? apr_psprintf(c->p, "upgrade from=%d to=%d", version,
+                                  AZS_SCHEMA_VERSION)
+                   : apr_psprintf(c->p, "create version=%d",
+                                  AZS_SCHEMA_VERSION);
+        row.outcome = "ok";
+        if (azs_store_init_audit(c->sqlpath, &row, c->p, &err)
+            != AZS_RC_OK) {
             code = fail(EX_FAIL, "%s", err ? err : "cannot initialize");
         }
     }

@@ -39,6 +39,12 @@ int cmd_ip_block(cli_t *c, int argc, const char *const *argv)
     if (reason && (code = check_text("reason", reason))) {
         return code;
     }
+    audit_start(c, "ip block");
+    audit_word(c, azs_cidr_format(c->p, &range));
+    if (apr_table_get(a.opt, "--expires")) {
+        audit_time(c, "--expires", expires);
+    }
+    audit_opt(c, "--reason", reason);
     if ((code = begin_write(c))) {
         return finish(c, code);
     }
@@ -78,8 +84,12 @@ int cmd_ip_unblock(cli_t *c, int argc, const char *const *argv)
     int code;
 
     if ((code = parse_args(c, "ip unblock", argc, argv, NULL, 1, 1, &a))
-        || (code = parse_range(c, "ip unblock", POS(&a, 0), &range))
-        || (code = begin_write(c))) {
+        || (code = parse_range(c, "ip unblock", POS(&a, 0), &range))) {
+        return finish(c, code);
+    }
+    audit_start(c, "ip unblock");
+    audit_word(c, azs_cidr_format(c->p, &range));
+    if ((code = begin_write(c))) {
         return finish(c, code);
     }
     r = azs_block_del(c->st, &range);

@@ -53,6 +53,12 @@ static const struct {
      " FROM blocklist ORDER BY id",
      "INSERT INTO blocklist (id, net, bits, text, reason, created, expires)"
      " VALUES ($1, $2, $3, $4, $5, $6, $7)", 7, 1, 1},
+    /* The audit trail keeps its order, after any row already there (the
+     * init that made the schema): new ids. */
+    {"audit", "SELECT at, sys_user, db_role, command, args, outcome"
+     " FROM audit ORDER BY id",
+     "INSERT INTO audit (at, sys_user, db_role, command, args, outcome)"
+     " VALUES ($1, $2, $3, $4, $5, $6)", 6, -1, 0},
 };
 #define NCOPIES (sizeof(copies) / sizeof(copies[0]))
 
@@ -239,6 +245,45 @@ static int prepare_target(cli_t *c, PGconn *pg)
     return EX_OK;
 }
 
+/* The audit row of a write made here (init, migrate): in the open
+ * transaction, or on its own after a rollback.  The texts are made valid
+ * UTF-8 and one line (azs_audit_text); the role is PostgreSQL's
+ * current_user (the column's default). */
+static int pq_audit(cli_t *c, PGconn *pg, const char *command,
+                    const char *args, const char *outcome)
+{
+    const char *vals[5];
+    PGresult *res;
+    int code;
+
+    vals[0] = apr_psprintf(c->p, "%" APR_INT64_T_FMT, azs_now());
+    vals[1] = azs_audit_user(c->p);
+    vals[2] = command;
+    vals[3] = azs_audit_text(c->p, args, 4096);
+    vals[4] = azs_audit_text(c->p, outcome, 512);
+    res = PQexecParams(pg, "INSERT INTO audit (at, sys_user, command, args,"
+                       " outcome) VALUES ($1, $2, $3, $4, $5)", 5, NULL,
+                       vals, NULL, NULL, 0);
+    code = PQresultStatus(res) == PGRES_COMMAND_OK
+           ? EX_OK : pq_fail(c, pg, "writing the audit row");
+    PQclear(res);
+    return code;
+}
+
+/* Version 4 had no audit trail: the schema's section that makes it. */
+static int pg_upgrade_4(cli_t *c, PGconn *pg)
+{
+    const char *start = strstr(azs_schema_pg_sql, "\n-- the audit trail");
+
+    if (!start) {
+        return fail(EX_FAIL, "the compiled-in schema has no audit trail");
+    }
+    return pq_exec(c, pg, apr_pstrcat(c->p, start, ";UPDATE meta SET value"
+                                      " = " AZS_STR(AZS_SCHEMA_VERSION)
+                                      " WHERE key = 'schema_version'", NULL),
+                   "upgrading the schema");
+}
+
 /* Commits when code is EX_OK, else rolls back; closes the connection. */
 static int pq_end(cli_t *c, PGconn *pg, int code)
 {
@@ -258,7 +303,7 @@ int pg_init(cli_t *c)
 {
     const char *v, *why = azs_pg_url_check(c->db, c->p);
     PGconn *pg;
-    int code, made = 0;
+    int code, made = 0, from = 0;
 
     if (why) {
         return usage("%s", why);
@@ -285,17 +330,32 @@ int pg_init(cli_t *c)
     }
     if (code == EX_OK) {
         v = pq_value(c, pg, "SELECT value FROM meta WHERE key = "
-                     "'schema_version'", "reading the schema version",
-                     &code);
-        if (code == EX_OK
-            && (!v || strcmp(v, AZS_STR(AZS_SCHEMA_VERSION)) != 0)) {
+                     "'schema_version' FOR UPDATE",
+                     "reading the schema version", &code);
+        if (code == EX_OK && v && !strcmp(v, "4")) {
+            from = 4;
+            code = pg_upgrade_4(c, pg);
+        }
+        else if (code == EX_OK
+                 && (!v || strcmp(v, AZS_STR(AZS_SCHEMA_VERSION)) != 0)) {
             code = fail(EX_FAIL, "the PostgreSQL database has schema "
                         "version %s; this htauthz knows %d",
                         v ? v : "(none)", AZS_SCHEMA_VERSION);
         }
     }
+    if (code == EX_OK && (made || from)) {
+        code = pq_audit(c, pg, "init", from
+                        ? apr_psprintf(c->p, "upgrade from=%d to=%d", from,
+                                       AZS_SCHEMA_VERSION)
+                        : "create version=" AZS_STR(AZS_SCHEMA_VERSION),
+                        "ok");
+    }
     code = pq_end(c, pg, code);
-    if (code == EX_OK) {
+    if (code == EX_OK && from) {
+        printf("%s upgraded to schema version %d\n", c->db,
+               AZS_SCHEMA_VERSION);
+    }
+    else if (code == EX_OK) {
         printf("%s %s (schema version %d)\n", c->db,
                made ? "created" : "is ready", AZS_SCHEMA_VERSION);
         printf("hint: httpd connects as a role in authz_status_reader, "
@@ -341,6 +401,13 @@ int cmd_migrate(cli_t *c, int argc, const char *const *argv)
     }
     for (t = 0; code == EX_OK && t < NCOPIES; t++) {
         code = copy_table(c, pg, (int)t, &n[t]);
+    }
+    if (code == EX_OK) {
+        code = pq_audit(c, pg, "migrate", apr_psprintf(c->p,
+                        "%s users=%ld roles=%ld permissions=%ld tokens=%ld"
+                        " blocks=%ld audit_rows=%ld",
+                        azs_audit_quote(c->p, c->db), n[0], n[1], n[2], n[6],
+                        n[8], n[9]), "ok");
     }
     code = pq_end(c, pg, code);
     if (code == EX_OK) {

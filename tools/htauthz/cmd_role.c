@@ -19,6 +19,8 @@ static int role_one(cli_t *c, const char *cmd, int argc,
         return code;
     }
     role = POS(&a, 0);
+    audit_start(c, cmd);
+    audit_word(c, role);
     if ((code = check_role_name(c, "role", role)) || (code = begin_write(c))) {
         return finish(c, code);
     }
@@ -64,6 +66,10 @@ static int cmd_role_edit(cli_t *c, int argc, const char *const *argv,
         if (code) {
             return code;
         }
+    }
+    audit_start(c, cmd);
+    for (i = 0; i < a.pos->nelts; i++) {
+        audit_word(c, POS(&a, i));
     }
     if ((code = begin_write(c))) {
         return finish(c, code);

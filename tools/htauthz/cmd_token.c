@@ -46,6 +46,15 @@ int cmd_token_issue(cli_t *c, int argc, const char *const *argv)
             APR_ARRAY_PUSH(scopes, const char *) = e->val;
         }
     }
+    audit_start(c, "token issue");
+    audit_word(c, name);
+    if (apr_table_get(a.opt, "--expires")) {
+        audit_time(c, "--expires", expires);
+    }
+    for (i = 0; i < scopes->nelts; i++) {
+        audit_opt(c, "--scope", APR_ARRAY_IDX(scopes, i, const char *));
+    }
+    audit_opt(c, "--label", label);
     if ((code = begin_write(c))) {
         return finish(c, code);
     }
@@ -74,6 +83,8 @@ int cmd_token_issue(cli_t *c, int argc, const char *const *argv)
     if (r != AZS_RC_OK) {
         return finish(c, rc_fail(c, r, "token"));
     }
+    /* The token's id, never the token. */
+    audit_fact(c, "id=%" APR_INT64_T_FMT, id);
     /* Printed only once it is stored for good. */
     code = finish(c, EX_OK);
     if (code == EX_OK) {
@@ -107,8 +118,12 @@ int cmd_token_revoke(cli_t *c, int argc, const char *const *argv)
     int code;
 
     if ((code = parse_args(c, "token revoke", argc, argv, NULL, 1, 1, &a))
-        || (code = parse_id(c, POS(&a, 0), &id))
-        || (code = begin_write(c))) {
+        || (code = parse_id(c, POS(&a, 0), &id))) {
+        return finish(c, code);
+    }
+    audit_start(c, "token revoke");
+    audit_fact(c, "%" APR_INT64_T_FMT, id);
+    if ((code = begin_write(c))) {
         return finish(c, code);
     }
     return finish(c, rc_fail(c, azs_token_revoke(c->st, id, azs_now()),

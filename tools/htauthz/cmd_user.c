@@ -57,6 +57,14 @@ static int user_password(cli_t *c, int argc, const char *const *argv,
         return code;
     }
     name = POS(&a, 0);
+    audit_start(c, cmd);
+    audit_word(c, name);
+    if (add) {
+        if (apr_table_get(a.opt, "--expires")) {
+            audit_time(c, "--expires", expires);
+        }
+        audit_opt(c, "--disabled", apr_table_get(a.opt, "--disabled"));
+    }
     if ((code = check_user_name(c, name))
         || (code = user_probe(c, name, !add))
         || (code = new_hash(c, apr_table_get(a.opt, "--password-stdin")
@@ -84,11 +92,17 @@ int cmd_user_passwd(cli_t *c, int argc, const char *const *argv)
 /* disable, enable, expire, del: one write to one user, who must exist. */
 enum { USER_DISABLE, USER_EXPIRE, USER_DEL };
 
-static int user_set(cli_t *c, const char *name, int op, apr_int64_t value)
+static int user_set(cli_t *c, const char *cmd, const char *name, int op,
+                    apr_int64_t value)
 {
     azs_rc r;
     int code;
 
+    audit_start(c, cmd);
+    audit_word(c, name);
+    if (op == USER_EXPIRE) {
+        audit_word(c, azs_time_format(c->p, value));
+    }
     if ((code = check_user_name(c, name)) || (code = begin_write(c))) {
         return finish(c, code);
     }
@@ -115,7 +129,7 @@ static int cmd_user_state(cli_t *c, int argc, const char *const *argv,
     if ((code = parse_args(c, cmd, argc, argv, NULL, 1, 1, &a))) {
         return code;
     }
-    return user_set(c, POS(&a, 0), USER_DISABLE, disable);
+    return user_set(c, cmd, POS(&a, 0), USER_DISABLE, disable);
 }
 
 int cmd_user_disable(cli_t *c, int argc, const char *const *argv)
@@ -140,7 +154,7 @@ int cmd_user_expire(cli_t *c, int argc, const char *const *argv)
                               &when))) {
         return code;
     }
-    return user_set(c, POS(&a, 0), USER_EXPIRE, when);
+    return user_set(c, "user expire", POS(&a, 0), USER_EXPIRE, when);
 }
 
 /* user grant / user revoke: the user and every role must exist. */
@@ -161,10 +175,13 @@ static int cmd_user_roles(cli_t *c, int argc, const char *const *argv,
     if ((code = check_user_name(c, name))) {
         return code;
     }
+    audit_start(c, cmd);
+    audit_word(c, name);
     for (i = 1; i < a.pos->nelts; i++) {
         if ((code = check_role_name(c, "role", POS(&a, i)))) {
             return code;
         }
+        audit_word(c, POS(&a, i));
     }
     if ((code = begin_write(c))) {
         return finish(c, code);
@@ -206,7 +223,7 @@ int cmd_user_del(cli_t *c, int argc, const char *const *argv)
     if ((code = parse_args(c, "user del", argc, argv, NULL, 1, 1, &a))) {
         return code;
     }
-    return user_set(c, POS(&a, 0), USER_DEL, 0);
+    return user_set(c, "user del", POS(&a, 0), USER_DEL, 0);
 }
 
 /* ---- list and show ------------------------------------------------------ */
@@ -234,11 +251,30 @@ static void json_user(apr_pool_t *p, const azs_user_t *u, apr_int64_t now)
     json_time(p, "updated", u->updated);
 }
 
+/* The hash's kind, "!" after a weak one (azs_hash_kind). */
+static const char *hash_shown(apr_pool_t *p, const azs_user_t *u)
+{
+    int weak;
+    const char *kind = azs_hash_kind(p, u->hash, &weak);
+
+    return weak ? apr_pstrcat(p, kind, "!", NULL) : kind;
+}
+
+/* JSON: the hash's kind and whether it is weak, never the hash. */
+static void json_hash(apr_pool_t *p, const azs_user_t *u)
+{
+    int weak;
+
+    json_text("hash_kind", azs_hash_kind(p, u->hash, &weak));
+    printf(", \"hash_weak\": %s", weak ? "true" : "false");
+}
+
 int cmd_user_list(cli_t *c, int argc, const char *const *argv)
 {
-    apr_array_header_t *users;
+    apr_array_header_t *users, *roles;
+    const char **shown = NULL;
     apr_int64_t now = azs_now();
-    int code, i, json, width = 4;
+    int code, i, json, width = 4, rwidth = 5;
 
     if ((code = begin_list(c, "user list", argc, argv, &json))) {
         return finish(c, code);
@@ -246,38 +282,53 @@ int cmd_user_list(cli_t *c, int argc, const char *const *argv)
     if (azs_user_list(c->st, c->p, &users) != AZS_RC_OK) {
         return finish(c, db_error(c));
     }
-    for (i = 0; i < users->nelts; i++) {
-        int n = (int)strlen(plain(c->p,
-                              APR_ARRAY_IDX(users, i, azs_user_t).name));
-
-        width = n > width ? (n > 32 ? 32 : n) : width;
+    if (!json) {
+        /* Every user's roles first: the column is as wide as they are. */
+        shown = apr_pcalloc(c->p, (users->nelts + 1) * sizeof(*shown));
     }
-    list_open(json, apr_psprintf(c->p, "%-*s  %-8s  %-20s  %s\n", width,
-                                 "NAME", "STATE", "EXPIRES", "ROLES"));
     for (i = 0; i < users->nelts; i++) {
         azs_user_t *u = &APR_ARRAY_IDX(users, i, azs_user_t);
-        apr_array_header_t *roles;
+        int n = (int)strlen(plain(c->p, u->name));
+
+        width = n > width ? (n > 32 ? 32 : n) : width;
+        if (json) {
+            continue;
+        }
+        if (azs_user_roles(c->st, u->id, c->p, &roles) != AZS_RC_OK) {
+            return finish(c, db_error(c));
+        }
+        shown[i] = join(c->p, roles);
+        n = (int)strlen(shown[i]);
+        rwidth = n > rwidth ? (n > 40 ? 40 : n) : rwidth;
+    }
+    /* HASH is last, after ROLES (no space in either): a script that
+     * reads the first four columns reads the same. */
+    list_open(json, apr_psprintf(c->p, "%-*s  %-8s  %-20s  %-*s  %s\n",
+                                 width, "NAME", "STATE", "EXPIRES", rwidth,
+                                 "ROLES", "HASH"));
+    for (i = 0; i < users->nelts; i++) {
+        azs_user_t *u = &APR_ARRAY_IDX(users, i, azs_user_t);
         apr_pool_t *sp;
 
         apr_pool_create(&sp, c->p);
+        if (!json) {
+            printf("%-*s  %-8s  %-20s  %-*s  %s\n", width,
+                   plain(sp, u->name), user_state(u, now),
+                   azs_time_format(sp, u->expires), rwidth, shown[i],
+                   hash_shown(sp, u));
+            apr_pool_destroy(sp);
+            continue;
+        }
         if (azs_user_roles(c->st, u->id, sp, &roles) != AZS_RC_OK) {
-            if (json) {
-                putchar('\n');
-            }
+            putchar('\n');
             return finish(c, db_error(c));
         }
-        if (json) {
-            json_item(i, "name");
-            json_user(sp, u, now);
-            fputs(", \"roles\": ", stdout);
-            json_names(roles);
-            putchar('}');
-        }
-        else {
-            printf("%-*s  %-8s  %-20s  %s\n", width, plain(sp, u->name),
-                   user_state(u, now), azs_time_format(sp, u->expires),
-                   join(sp, roles));
-        }
+        json_item(i, "name");
+        json_user(sp, u, now);
+        json_hash(sp, u);
+        fputs(", \"roles\": ", stdout);
+        json_names(roles);
+        putchar('}');
         apr_pool_destroy(sp);
     }
     list_close(json, users->nelts);
@@ -313,6 +364,7 @@ int cmd_user_show(cli_t *c, int argc, const char *const *argv)
     if (apr_table_get(a.opt, "--json")) {
         fputs("{\"name\": ", stdout);
         json_user(c->p, &u, now);
+        json_hash(c->p, &u);
         fputs(",\n \"roles\": ", stdout);
         json_names(roles);
         fputs(",\n \"effective_roles\": ", stdout);
@@ -328,6 +380,7 @@ int cmd_user_show(cli_t *c, int argc, const char *const *argv)
     printf("expires:     %s\n", azs_time_format(c->p, u.expires));
     printf("created:     %s\n", azs_time_format(c->p, u.created));
     printf("updated:     %s\n", azs_time_format(c->p, u.updated));
+    printf("hash:        %s\n", hash_shown(c->p, &u));
     printf("roles:       %s\n", join(c->p, roles));
     text_chains(c->p, "effective roles:", eroles);
     text_chains(c->p, "permissions:", eperms);

@@ -43,6 +43,11 @@ typedef struct {
     const char *sqlpath;        /* what SQLite opens: the directory's real
                                  * path and base */
     struct stat db_sb;          /* the database, as last checked */
+    /* The audit row of a write command (audit.c, store.c). */
+    const char *audit_cmd;      /* "user add"; NULL: not a write command */
+    apr_array_header_t *audit_words;    /* const char *, made printable */
+    int audit_reached;          /* a transaction began on the database */
+    int audit_done;             /* its row is written, or given up */
 } cli_t;
 
 typedef int (*cmd_fn)(cli_t *c, int argc, const char *const *argv);
@@ -65,6 +70,12 @@ const char *show_n(apr_pool_t *p, const char *s, apr_size_t max);
 const char *show(apr_pool_t *p, const char *s);
 /* The same, unquoted when nothing needed escaping, for listings. */
 const char *plain(apr_pool_t *p, const char *s);
+/* s itself when all of it is printable UTF-8, else show_n(p, s, 0). */
+const char *printable(apr_pool_t *p, const char *s);
+/* The last message fail() was given (one line), for the audit row. */
+const char *last_failure(void);
+/* 1: fail() remembers its message without printing it. */
+void quiet(int on);
 /* Names shown and joined with ',', "-" when there are none. */
 const char *join(apr_pool_t *p, const apr_array_header_t *a);
 /* The keys of a name -> chain hash, sorted. */
@@ -143,6 +154,35 @@ int pg_init(cli_t *c);
 int rc_fail(cli_t *c, azs_rc r, const char *what);
 const char *user_what(cli_t *c, const char *name);
 const char *role_what(cli_t *c, const char *name);
+
+/* ---- audit.c: what the audit row of a write command says ---------------- */
+
+/* The command is a write: it gets one row in the audit trail, written by
+ * finish() (doc/htauthz.1, AUDIT TRAIL).  Words are added from the parsed
+ * command, never from argv: no password, hash or token is ever one. */
+void audit_start(cli_t *c, const char *cmd);
+/* A name, id, range or file, quoted when it needs to be. */
+void audit_word(cli_t *c, const char *word);
+/* An option: "--name" alone (value NULL: not given, nothing added; "":
+ * a flag), or "--name" and its value. */
+void audit_opt(cli_t *c, const char *name, const char *value);
+/* A time option, as a UTC time ("never" for 0). */
+void audit_time(cli_t *c, const char *name, apr_int64_t t);
+/* A word made here (counts: "imported=3"), as it is. */
+void audit_fact(cli_t *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The command's words as one text. */
+const char *audit_args(cli_t *c);
+/* The row of a command that failed with code: "error: " and the last
+ * failure's message; NULL when no row is due (a usage error, no write
+ * command, a database never reached, or already written). */
+const char *audit_outcome(cli_t *c, int code);
+/* The row, with outcome, on the open store (in its transaction). */
+azs_rc audit_add(cli_t *c, const char *outcome);
+
+/* ---- cmd_audit.c -------------------------------------------------------- */
+
+int cmd_audit(cli_t *c, int argc, const char *const *argv);
 
 /* ---- password.c --------------------------------------------------------- */
 

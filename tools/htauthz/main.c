@@ -38,6 +38,7 @@ const char usage_text[] =
 "  check USER PERMISSION                 explain the decision; exit 0"
 " granted, 1 denied\n"
 "  import htpasswd FILE | import htgroup FILE\n"
+"  audit [--since WHEN] [--json]         the audit trail, oldest first\n"
 "  migrate FILE URL                      copy the SQLite database FILE into"
 " an\n"
 "                                        empty PostgreSQL one (URL: libpq's"
@@ -45,7 +46,13 @@ const char usage_text[] =
 "                                        postgresql://... or key=value)\n"
 "\n"
 "WHEN: now, never, 90s, 15m, 12h, 30d (from now), 2027-01-31,\n"
-"      2027-01-31T12:00:00Z (UTC).\n"
+"      2027-01-31T12:00:00Z (UTC); for --since, 90s ... 7d mean ago.\n"
+"\n"
+"Every command that writes adds a row to the audit trail: when, who (the\n"
+"system user: SUDO_USER, else the login name), the command with its names\n"
+"and options (never a password, hash or token) and its outcome, \"ok\" or\n"
+"\"error: ...\".  A write refused after it opened the database is\n"
+"recorded too; usage errors are not.\n"
 "\n"
 "Passwords are never taken from the command line: they are prompted for\n"
 "twice on the terminal, or read as one line from standard input with\n"
@@ -107,6 +114,7 @@ static const struct {
     {"import", "htpasswd", cmd_import_htpasswd},
     {"import", "htgroup", cmd_import_htgroup},
     {"migrate", NULL, cmd_migrate},
+    {"audit", NULL, cmd_audit},
     {NULL, NULL, NULL}
 };
 

@@ -11,6 +11,9 @@
 
 /* ---- messages ----------------------------------------------------------- */
 
+static char last[512];          /* the last failure, for the audit row */
+static int silent;              /* failures are remembered, not shown */
+
 /* "htauthz: ", the message, then tail. */
 static void say(const char *fmt, va_list ap, const char *tail)
 {
@@ -25,9 +28,25 @@ int fail(int code, const char *fmt, ...)
 
     fflush(stdout);
     va_start(ap, fmt);
-    say(fmt, ap, "\n");
+    vsnprintf(last, sizeof(last), fmt, ap);
     va_end(ap);
+    last[strcspn(last, "\n")] = '\0';
+    if (!silent) {
+        va_start(ap, fmt);
+        say(fmt, ap, "\n");
+        va_end(ap);
+    }
     return code;
+}
+
+const char *last_failure(void)
+{
+    return last;
+}
+
+void quiet(int on)
+{
+    silent = on;
 }
 
 int usage(const char *fmt, ...)
@@ -38,43 +57,6 @@ int usage(const char *fmt, ...)
     say(fmt, ap, " (see htauthz --help)\n");
     va_end(ap);
     return EX_USAGE;
-}
-
-/* Length of the valid UTF-8 sequence at s, 0 when there is none. */
-static int utf8_len(const unsigned char *s)
-{
-    int n, i;
-    unsigned long cp;
-
-    if (s[0] < 0x80) {
-        return 1;
-    }
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        n = 2;
-        cp = s[0] & 0x1f;
-    }
-    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        n = 3;
-        cp = s[0] & 0x0f;
-    }
-    else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        n = 4;
-        cp = s[0] & 0x07;
-    }
-    else {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) {
-            return 0;
-        }
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000)
-        || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
-        return 0;
-    }
-    return n;
 }
 
 /* A quoted, terminal-safe form of user-supplied text for messages and
@@ -89,7 +71,7 @@ const char *show_n(apr_pool_t *p, const char *s, apr_size_t max)
 
     *o++ = '"';
     while (u[i] && (!max || i < max)) {
-        int n = utf8_len(u + i);
+        int n = azs_utf8_len(u + i);
 
         if (u[i] == '"' || u[i] == '\\') {
             *o++ = '\\';
@@ -119,6 +101,25 @@ const char *show_n(apr_pool_t *p, const char *s, apr_size_t max)
 const char *show(apr_pool_t *p, const char *s)
 {
     return show_n(p, s, CLI_SHOW_MAX);
+}
+
+/* s as it is when every byte of it is printable UTF-8, else show_n's
+ * quoted form: for texts that were made printable when written (the audit
+ * trail), so a quote or a backslash in them is not escaped twice. */
+const char *printable(apr_pool_t *p, const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    while (*u) {
+        int n = azs_utf8_len(u);
+
+        if (n == 0 || (n == 1 && (*u < 0x20 || *u == 0x7f))
+            || (n == 2 && u[0] == 0xc2 && u[1] < 0xa0)) {
+            return show_n(p, s, 0);
+        }
+        u += n;
+    }
+    return s;
 }
 
 /* The same, unquoted and whole, for listings. */
@@ -169,7 +170,7 @@ void json_str(const char *s)
 
     putchar('"');
     while (*u) {
-        int n = utf8_len(u);
+        int n = azs_utf8_len(u);
 
         if (*u == '"' || *u == '\\') {
             putchar('\\');

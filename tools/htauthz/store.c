@@ -91,6 +91,7 @@ int begin_write(cli_t *c)
         return db_error(c);
     }
     c->in_write = 1;
+    c->audit_reached = 1;
     return EX_OK;
 }
 
@@ -106,6 +107,7 @@ int begin_read(cli_t *c)
         return db_error(c);
     }
     c->in_read = 1;
+    c->audit_reached = 1;
     return EX_OK;
 }
 
@@ -122,19 +124,59 @@ int begin_list(cli_t *c, const char *cmd, int argc, const char *const *argv,
     return code;
 }
 
+/* A failed write command's audit row, in a transaction of its own after
+ * the rollback: on the handle still open, or on one opened for it (the
+ * command failed in a read, before its write began).  Best effort and
+ * silent: whatever goes wrong here, the command's own error is what the
+ * user sees, with its exit status. */
+static void audit_failed(cli_t *c, int code)
+{
+    const char *outcome = audit_outcome(c, code);
+    int opened = 0;
+
+    if (!outcome) {
+        return;
+    }
+    c->audit_done = 1;
+    quiet(1);
+    if (!c->st) {
+        opened = store_open(c, 0) == EX_OK;
+    }
+    if (c->st && azs_store_begin(c->st) == AZS_RC_OK) {
+        if (audit_add(c, outcome) != AZS_RC_OK
+            || azs_store_commit(c->st) != AZS_RC_OK) {
+            azs_store_rollback(c->st);
+        }
+    }
+    if (opened) {
+        azs_store_close(c->st);
+        c->st = NULL;
+        azs_writer_unlock(&c->lock_fd);
+    }
+    quiet(0);
+}
+
 int finish(cli_t *c, int code)
 {
     if (c->in_write) {
         c->in_write = 0;
+        if (code == EX_OK && c->audit_cmd && !c->audit_done
+            && audit_add(c, "ok") != AZS_RC_OK) {
+            /* No change without its row. */
+            code = db_error(c);
+            c->audit_done = 0;
+        }
         if (code == EX_OK) {
             if (azs_store_commit(c->st) != AZS_RC_OK) {
                 code = db_error(c);
                 azs_store_rollback(c->st);
+                c->audit_done = 0;
             }
         }
         else {
             azs_store_rollback(c->st);
         }
+        audit_failed(c, code);
     }
     if (c->in_read) {
         c->in_read = 0;
@@ -145,6 +187,7 @@ int finish(cli_t *c, int code)
         c->st = NULL;
     }
     azs_writer_unlock(&c->lock_fd);
+    audit_failed(c, code);
     if (code == EX_OK && (fflush(stdout) != 0 || ferror(stdout))) {
         return fail(EX_FAIL, "cannot write the output: %s",
                     strerror(errno));
