@@ -145,16 +145,22 @@ static void lookups_give_rows_roles_and_chains(void **state)
                         "admin > editor > viewer");
     assert_null(azs_access_find(a, 1, "ops:run"));
     assert_null(azs_access_find(a, 0, "ops"));
+    /* AuthzStatusExport's list: every effective role once, sorted. */
+    assert_string_equal(azs_access_roles(a, fx->pool),
+                        "admin editor viewer");
+    assert_string_equal(azs_access_roles(look(fx, m, ro, "carol"),
+                                         fx->pool), "ops");
     a = look(fx, m, ro, "nobody");
     assert_false(a->found);
     assert_int_equal(a->visits->nelts, 0);
+    assert_string_equal(azs_access_roles(a, fx->pool), "");
     assert_null(azs_access_find(a, 0, "admin"));
     /* alice and her three roles, nobody: misses; again: hits for alice,
      * nobody is not remembered */
-    assert_int_equal(stats(m).misses, 5);
+    assert_int_equal(stats(m).misses, 7);
     look(fx, m, ro, "alice");
     look(fx, m, ro, "nobody");
-    assert_int_equal(stats(m).misses, 6);
+    assert_int_equal(stats(m).misses, 8);
     assert_int_equal(stats(m).hits, 4);
     azs_memo_destroy(m);
 }
@@ -170,6 +176,9 @@ static void shortest_chain_over_direct_roles(void **state)
     assert_int_equal(azs_memo_create(&m, 1 << 20), AZS_RC_OK);
     assert_string_equal(azs_access_find(look(fx, m, ro, "alice"), 1,
                                         "docs:read"), "viewer");
+    /* viewer, held directly and through admin, is named once. */
+    assert_string_equal(azs_access_roles(look(fx, m, ro, "alice"),
+                                         fx->pool), "admin editor viewer");
     azs_memo_destroy(m);
 }
 

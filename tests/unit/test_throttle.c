@@ -320,6 +320,11 @@ static void shared_with_children(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_int_equal(azs_bans_get(b, "2001:db8::/64", t0, NULL, NULL),
                      t0 + 1000);
+    /* The metrics' gauge: bans standing now. */
+    azs_bans_put(b, "192.0.2.1", t0 + 5000, 5, t0);
+    assert_int_equal(azs_bans_count(b, t0), 2);
+    assert_int_equal(azs_bans_count(b, t0 + 1000), 1);
+    assert_int_equal(azs_bans_count(b, t0 + 5000), 0);
 }
 
 typedef struct {
