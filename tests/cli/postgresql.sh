@@ -13,7 +13,7 @@ if ! pg_need; then
     exit 77
 fi
 status=0 total=0
-for c in cases/users cases/roles cases/tokens cases/ip cases/import pg/writers; do
+for c in cases/users cases/roles cases/tokens cases/ip cases/import cases/audit pg/writers; do
     out=$(CLI_BACKEND=postgresql bash "$here/$c.sh" 2>&1)
     rc=$?
     # Renumbered as one TAP stream.
