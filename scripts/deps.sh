@@ -5,7 +5,8 @@ set -eu
 pkgs="build-essential autoconf automake libtool pkg-config apache2 apache2-dev
       libapr1-dev libaprutil1-dev libaprutil1-dbd-sqlite3 libsqlite3-dev
       sqlite3 libcmocka-dev curl python3 ca-certificates openssl clang
-      libclang-rt-14-dev postgresql-15 libpq-dev redis-server"
+      libclang-rt-14-dev postgresql-15 libpq-dev redis-server
+      debhelper lintian fail2ban"
 missing=
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' \
@@ -28,4 +29,8 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 # The Debian package starts a system apache2 on port 80; the tests and the
-# demo run their own servers and need nothing from it.
+# demo run their own servers and need nothing from it.  debhelper (with
+# apache2-dev's dh_apache2) builds this project's Debian package for
+# tests/package/deb.sh, lintian checks it; of fail2ban the tests use only
+# fail2ban-regex (tests/integration/fail2ban_scan.sh): its service may stay
+# stopped, as it does on a machine without systemd.
