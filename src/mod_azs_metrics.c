@@ -47,15 +47,17 @@ static const char *gauges(request_rec *r)
                       NULL);
     if (up) {
         out = apr_pstrcat(r->pool, out, apr_psprintf(r->pool,
+            /* Low 53 bits: a float holds them exactly. */
             "# HELP authz_status_generation The database's generation: a "
-            "new random value at every change.\n"
+            "new random value at every change (its low 53 bits).\n"
             "# TYPE authz_status_generation gauge\n"
             "authz_status_generation{database=\"%s\"} %" APR_INT64_T_FMT "\n"
             "# HELP authz_status_change_sequence The newest row of the "
             "database's change feed.\n"
             "# TYPE authz_status_change_sequence gauge\n"
             "authz_status_change_sequence{database=\"%s\"} %" APR_INT64_T_FMT
-            "\n", label, gen, label, pos.seq), NULL);
+            "\n", label, gen & ((APR_INT64_C(1) << 53) - 1), label,
+            pos.seq), NULL);
     }
     if (azs_is_pg_url(db) && (w = azs_watch_find(db)) != NULL) {
         azs_feed_pos_t wpos;

@@ -24,5 +24,5 @@ AZS_BACKEND=postgresql AZS_MPMS=${AZS_PG_MPMS:-event} exec bash "$here/run.sh" \
     authn_cache_shared authn_hash_limit authz_404 authz_blocklist \
     authz_composition authz_forbidden_off authz_htaccess authz_keepalive \
     authz_other_providers authz_role_permission bearer_scope bearer_tokens \
-    churn_targeted churn_memo model_random rel_hostile
+    churn_targeted churn_memo model_random rel_hostile metrics export
 
