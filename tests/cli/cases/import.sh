@@ -114,4 +114,36 @@ run role show ops --json
 check "ops members" test "$(json_get 'd["members"]' <"$T/out")" = \
     "['imp_sha', 'imp_sha256']"
 
+# ---- progress: on a terminal only -------------------------------------------
+
+if [ "$CLI_BACKEND" != postgresql ]; then
+    python3 -c '
+import sys
+with open(sys.argv[1], "w") as f:
+    for i in range(80000):
+        f.write("prog%d:{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM=\n" % i)
+' "$T/big.htpasswd"
+    a=$(date +%s%N)
+    python3 "$PTYJOB" "$T/tty" -- "$HTAUTHZ" import htpasswd "$T/big.htpasswd" \
+        >"$T/job" 2>&1
+    ms=$((($(date +%s%N) - a) / 1000000))
+    check "import on a terminal: exit 0" grep -qx "exit 0" "$T/job"
+    shown=$(grep -ao 'import: [0-9]* lines, [0-9]* users' "$T/tty" | wc -l)
+    echo "# import of 80,000 lines on a terminal: $ms ms, $shown progress updates"
+    check "progress shown while it runs (${shown} updates)" test "$shown" -ge 2
+    check "at most ten updates a second, and the last (${shown} in ${ms} ms)" \
+        test "$shown" -le $((ms / 100 + 2))
+    check "each update starts with a carriage return" \
+        test "$(grep -ao $'\rimport: ' "$T/tty" | wc -l)" = "$shown"
+    check "the last update counts every line, then a new line" \
+        grep -aq $'import: 80000 lines, 80000 users\r\n' "$T/tty"
+    check "... and the summary follows on a line of its own" \
+        grep -aq $'\nimported 80000, refused 0' "$T/tty"
+    # Not a terminal: not a byte of it.
+    run import htpasswd "$T/big.htpasswd"
+    check "import, stderr not a terminal: exit 0" test "$rc" = 0
+    check "... and no progress on stderr" test ! -s "$T/err"
+    out_has "... the summary as before" "imported 80000, refused 0"
+fi
+
 tap_finish

@@ -139,4 +139,40 @@ unchanged "user expire: extra argument" 2 user expire dave now now
 expect 2 "user add: bad --expires" user add x --expires soon \
     --password-stdin <<<"pw"
 
+# ---- user list: the kind of each hash, weak ones marked ----------------------
+
+cat >"$T/kinds.htpasswd" <<'EOF'
+k_sha:{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM=
+k_apr1:$apr1$abcdefgh$5VEbMkemELfbhC5ck.U.z1
+k_sha512:$6$abcdefgh$KQeXafAQAaOoKTevphVU215RvJdgzyfASRasIOuh12hO8u0r1bGW92ZnTmC9IjsiQ8VPiTXBiZF49dFL1U4wX/
+k_sha512r:$6$rounds=1000$abcdefgh$XqwJcW6OI747PCzoKGoK/1tWSlKoh2vkjEp0I.CpQYUGXuxtpSzAi0rXpF1oWR/3/HfvxKLb7xwD0vymBsSv8/
+k_sha256:$5$abcdefgh$ijtOJ//yvc/9bq1g0llFn9dB688BwBDRD90DlKKSKE1
+EOF
+htpasswd -nbB -C 4 k_bcrypt4 pw >>"$T/kinds.htpasswd"
+htpasswd -nbB -C 11 k_bcrypt11 pw >>"$T/kinds.htpasswd"
+expect 0 "import users of every kind of hash" import htpasswd "$T/kinds.htpasswd"
+expect 0 "user list" user list
+check "header: NAME STATE EXPIRES ROLES, then HASH last" \
+    test "$(head -n 1 "$T/out" | tr -s ' ')" = "NAME STATE EXPIRES ROLES HASH"
+kind() { awk -v u="$1" '$1 == u {print $NF}' "$T/out"; }
+check "htauthz's own hash: bcrypt/10, not weak" test "$(kind bob)" = "bcrypt/10"
+check "{SHA}: sha1, weak" test "$(kind k_sha)" = "sha1!"
+check "\$apr1\$: apr1-md5, weak" test "$(kind k_apr1)" = "apr1-md5!"
+check "\$6\$ default: sha512-crypt/5000" test "$(kind k_sha512)" = "sha512-crypt/5000"
+check "\$6\$ rounds=1000: weak" test "$(kind k_sha512r)" = "sha512-crypt/1000!"
+check "\$5\$: sha256-crypt/5000" test "$(kind k_sha256)" = "sha256-crypt/5000"
+check "bcrypt cost 4: weak" test "$(kind k_bcrypt4)" = "bcrypt/4!"
+check "bcrypt cost 11: not weak" test "$(kind k_bcrypt11)" = "bcrypt/11"
+check "columns 1-4 as before: name, state, expiry, roles" \
+    test "$(awk '$1 == "carol" {print $2, $3, $4}' "$T/out")" = "disabled 2030-01-31T00:00:00Z -"
+check "no hash itself in the listing" test "$(grep -c 'GpHWL3\|\$2y\$' "$T/out")" = 0
+json_ok "user list --json" user list --json
+check "--json: hash_kind and hash_weak" test "$(json_get \
+    '[(u["hash_kind"], u["hash_weak"]) for u in d if u["name"] in ("bob", "k_apr1")]' \
+    <"$T/out")" = "[('bcrypt/10', False), ('apr1-md5', True)]"
+expect 0 "user show" user show k_sha
+out_has "user show: the hash's kind" "hash:        sha1!"
+run user show k_bcrypt4 --json
+check "user show --json: hash_weak" test "$(json_get 'd["hash_weak"]' <"$T/out")" = True
+
 tap_finish
