@@ -10,19 +10,60 @@
 
 #define AZS_METRICS_HANDLER "authz-status-metrics"
 
+/* What the page says of the database of r's section, read apart from
+ * the request path: a SQLite file through a handle of the scrape's own, a
+ * PostgreSQL database through what the node's watcher last heard.  A
+ * failure is no request's 500: the page says database_up 0, and the
+ * reason goes to the debug log. */
+static int db_state(request_rec *r, const char *db, apr_int64_t *gen,
+                    apr_int64_t *seq, apr_int64_t *heard)
+{
+    const azs_watch_t *w;
+    azs_feed_pos_t pos;
+    azs_store_t *st = NULL;
+    const char *err = NULL;
+    azs_rc rc;
+
+    *heard = 0;
+    if (azs_is_pg_url(db)) {
+        if (!(w = azs_watch_find(db))
+            || !azs_watch_read(w, gen, &pos, heard) || !*heard) {
+            return 0;
+        }
+        *seq = pos.seq;
+        return azs_mono_ms() - *heard < azs_proc_max_stale_ms();
+    }
+    if (azs_store_open(&st, db, 1, AZS_BUSY_TIMEOUT_MS, r->pool, &err)
+        != AZS_RC_OK) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0615: metrics: "
+                      "cannot read the database: %s", err);
+        return 0;
+    }
+    rc = azs_store_read_begin(st) ? azs_store_generation(st, gen)
+                                  : AZS_RC_DBERR;
+    if (rc == AZS_RC_OK) {
+        azs_store_feed_pos(st, &pos);
+        *seq = pos.seq;
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0615: metrics: "
+                      "cannot read the database: %s", azs_store_error(st));
+    }
+    azs_store_read_end(st);
+    azs_store_close(st);
+    return rc == AZS_RC_OK;
+}
+
 /* The gauges: the throttle's bans now, and the database of r's section
- * as this server sees it (its generation and change feed; for
- * PostgreSQL, how long ago the node heard from it). */
+ * (its generation and change feed; for PostgreSQL, how long ago the node
+ * heard from it). */
 static const char *gauges(request_rec *r)
 {
     const char *db = azs_db_path(r);
     const char *label = azs_metrics_label(r->pool, db);
     const char *out = "";
-    const azs_watch_t *w;
-    apr_int64_t gen = 0, heard = 0;
-    azs_feed_pos_t pos;
-    azs_store_t *st;
-    int throttle_on = 0, up = 0;
+    apr_int64_t gen = 0, seq = 0, heard = 0;
+    int throttle_on = 0, up;
     apr_size_t banned = azs_throttle_banned_now(&throttle_on);
 
     if (throttle_on) {
@@ -32,15 +73,11 @@ static const char *gauges(request_rec *r)
                            "authz_status_throttled_addresses %"
                            APR_SIZE_T_FMT "\n", banned);
     }
-    if ((st = azs_req_store(r)) != NULL
-        && azs_req_generation(r, st, &gen) == APR_SUCCESS) {
-        up = 1;
-        pos = azs_req_get(r)->store.pos;
-    }
-    azs_req_read_end(r);
+    up = db_state(r, db, &gen, &seq, &heard);
     out = apr_pstrcat(r->pool, out,
-                      "# HELP authz_status_database_up Whether the last read "
-                      "of the database succeeded.\n"
+                      "# HELP authz_status_database_up Whether the "
+                      "database could be read (PostgreSQL: the node heard "
+                      "from it within AuthzStatusMaxStale).\n"
                       "# TYPE authz_status_database_up gauge\n",
                       apr_psprintf(r->pool, "authz_status_database_up"
                                    "{database=\"%s\"} %d\n", label, up),
@@ -51,27 +88,23 @@ static const char *gauges(request_rec *r)
             "# HELP authz_status_generation The database's generation: a "
             "new random value at every change (its low 53 bits).\n"
             "# TYPE authz_status_generation gauge\n"
-            "authz_status_generation{database=\"%s\"} %" APR_INT64_T_FMT "\n"
+            "authz_status_generation{database=\"%s\"} %" APR_INT64_T_FMT
+            "\n"
             "# HELP authz_status_change_sequence The newest row of the "
             "database's change feed.\n"
             "# TYPE authz_status_change_sequence gauge\n"
             "authz_status_change_sequence{database=\"%s\"} %" APR_INT64_T_FMT
-            "\n", label, gen & ((APR_INT64_C(1) << 53) - 1), label,
-            pos.seq), NULL);
+            "\n", label, gen & ((APR_INT64_C(1) << 53) - 1), label, seq),
+            NULL);
     }
-    if (azs_is_pg_url(db) && (w = azs_watch_find(db)) != NULL) {
-        azs_feed_pos_t wpos;
-        apr_int64_t wgen;
-
-        if (azs_watch_read(w, &wgen, &wpos, &heard) && heard) {
-            out = apr_pstrcat(r->pool, out, apr_psprintf(r->pool,
-                "# HELP authz_status_fleet_heard_age_seconds How long ago "
-                "this node last heard from the database.\n"
-                "# TYPE authz_status_fleet_heard_age_seconds gauge\n"
-                "authz_status_fleet_heard_age_seconds{database=\"%s\"} "
-                "%.3f\n", label, (double)(azs_mono_ms() - heard) / 1000.0),
-                NULL);
-        }
+    if (heard) {
+        out = apr_pstrcat(r->pool, out, apr_psprintf(r->pool,
+            "# HELP authz_status_fleet_heard_age_seconds How long ago "
+            "this node last heard from the database.\n"
+            "# TYPE authz_status_fleet_heard_age_seconds gauge\n"
+            "authz_status_fleet_heard_age_seconds{database=\"%s\"} "
+            "%.3f\n", label, (double)(azs_mono_ms() - heard) / 1000.0),
+            NULL);
     }
     return out;
 }

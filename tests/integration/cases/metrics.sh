@@ -47,6 +47,11 @@ AZS_EXTRA_MODULES="status"
     SetHandler authz-status-metrics
     Require ip 127.0.0.1
 </Location>
+<Location "/metrics-broken">
+    SetHandler authz-status-metrics
+    AuthzStatusDatabase "$broken"
+    Require ip 127.0.0.1
+</Location>
 ExtendedStatus On
 <Location "/server-status">
     SetHandler server-status
@@ -190,6 +195,19 @@ else
     expect_true "no fleet age for a SQLite file" \
         bash -c "! grep -q '^authz_status_fleet_heard_age_seconds' '$page'"
 fi
+
+# A scrape where the database cannot be read: 200, database_up 0, and no
+# request's 500 (no db-error line, nothing counted).
+http_req /metrics-broken
+expect_status 200 "metrics of an unreadable database -> 200"
+page=$HTTP_BODY
+expect_value "authz_status_database_up{database=\"$broken\"}" 0 \
+    "database_up 0 for a file that is no database"
+expect_true "no generation for it" \
+    bash -c "! grep -q '^authz_status_generation' '$page'"
+expect_no_log 'AZS0501' "the scrape logged no db-error"
+scrape
+expect_value authz_status_db_errors_total 1 "the scrape counted no db error"
 
 # Every sample is "name{labels} value" after its TYPE line.
 expect_true "the page is valid Prometheus text" "$AZS_PYTHON" - "$page" <<'EOF'
