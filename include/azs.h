@@ -105,7 +105,7 @@ const char *azs_since_parse(const char *text, apr_int64_t now,
                             apr_int64_t *since);
 /* "2027-01-31T12:00:00Z", or "never" for 0. */
 const char *azs_time_format(apr_pool_t *p, apr_int64_t t);
-/* "500ms", "1s", "2m", "1h" (a bare number: seconds) into ms; 0, or -1
+/* "500ms", "1s", "2m", "1h", "30d" (a bare number: seconds) into ms; 0, or -1
  * when it is not one. */
 int azs_duration_ms(const char *text, apr_int64_t *ms);
 apr_int64_t azs_now(void);   /* seconds since the epoch */

@@ -250,6 +250,9 @@ int azs_duration_ms(const char *text, apr_int64_t *ms)
     else if (strcmp(p, "h") == 0) {
         *ms = v * 3600 * 1000;
     }
+    else if (strcmp(p, "d") == 0) {
+        *ms = v * 86400 * 1000;
+    }
     else {
         return -1;
     }

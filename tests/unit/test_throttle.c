@@ -56,6 +56,9 @@ static void directive_syntax(void **state)
     assert_int_equal(pol.window_ms, 30000);
     assert_int_equal(pol.ban_ms, 900000);
     assert_null(azs_throttle_parse("1000/24h", "720h", &pol));
+    assert_null(azs_throttle_parse("10/1d", "30d", &pol));   /* days */
+    assert_int_equal(pol.window_ms, 86400000);
+    assert_int_equal(pol.ban_ms, 30LL * 86400000);
     assert_non_null(azs_throttle_parse("20", NULL, &pol));
     assert_non_null(azs_throttle_parse("/1m", NULL, &pol));
     assert_non_null(azs_throttle_parse("0/1m", NULL, &pol));
