@@ -1,6 +1,8 @@
 /*
  * test_admin.c - the writes of azs_admin.c against real SQLite files.
  */
+#include <pwd.h>
+
 #include "unit.h"
 
 /* A real bcrypt hash (cost 4) and an {SHA} one: valid formats are all
@@ -479,6 +481,271 @@ static void test_dberr(void **state)
     azs_store_close(ro);
 }
 
+/* ---- the audit trail ---------------------------------------------------- */
+
+/* One int from a query on the store's own handle. */
+static int one_int(azs_store_t *st, const char *q)
+{
+    int v = -1;
+
+    assert_int_equal(azs_sqlite_int(azs_store_db(st), q, &v), SQLITE_OK);
+    return v;
+}
+
+/* Rows collected by azs_audit_list, copied into the fixture's pool. */
+typedef struct {
+    apr_pool_t *p;
+    apr_array_header_t *rows;    /* azs_audit_t */
+    int stop_after;              /* 0: never stop */
+} audit_seen;
+
+static int collect(const azs_audit_t *a, void *baton)
+{
+    audit_seen *seen = baton;
+    azs_audit_t *r = apr_array_push(seen->rows);
+
+    *r = *a;
+    r->sys_user = apr_pstrdup(seen->p, a->sys_user);
+    r->db_role = apr_pstrdup(seen->p, a->db_role);
+    r->command = apr_pstrdup(seen->p, a->command);
+    r->args = apr_pstrdup(seen->p, a->args);
+    r->outcome = apr_pstrdup(seen->p, a->outcome);
+    return seen->stop_after && seen->rows->nelts >= seen->stop_after;
+}
+
+static apr_array_header_t *audit_rows(unit_fx *fx, azs_store_t *st,
+                                      apr_int64_t since, int stop_after)
+{
+    audit_seen seen = {fx->pool, NULL, stop_after};
+
+    seen.rows = apr_array_make(fx->pool, 4, sizeof(azs_audit_t));
+    assert_int_equal(azs_audit_list(st, since, collect, &seen), AZS_RC_OK);
+    return seen.rows;
+}
+
+#define ROW(a, i) (&APR_ARRAY_IDX((a), (i), azs_audit_t))
+
+static azs_audit_t audit_row(apr_int64_t at, const char *cmd,
+                             const char *args, const char *outcome)
+{
+    azs_audit_t a;
+
+    memset(&a, 0, sizeof(a));
+    a.at = at;
+    a.sys_user = "alice";
+    a.command = cmd;
+    a.args = args;
+    a.outcome = outcome;
+    return a;
+}
+
+/* A row is written in the caller's transaction, with the change or not
+ * at all, and touches neither the generation nor the feed. */
+static void test_audit_in_the_transaction(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    azs_audit_t a = audit_row(0, "user add", "bob", "ok");
+    apr_array_header_t *rows;
+    apr_int64_t g, t0 = azs_now();
+    int feed;
+
+    assert_int_equal(azs_store_begin(st), AZS_RC_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    assert_int_equal(azs_audit_add(st, &a), AZS_RC_OK);
+    azs_store_rollback(st);
+    assert_int_equal(audit_rows(fx, st, 0, 0)->nelts, 0);
+
+    assert_int_equal(azs_store_begin(st), AZS_RC_OK);
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    assert_int_equal(azs_audit_add(st, &a), AZS_RC_OK);
+    assert_int_equal(azs_store_commit(st), AZS_RC_OK);
+    rows = audit_rows(fx, st, 0, 0);
+    assert_int_equal(rows->nelts, 1);
+    assert_true(ROW(rows, 0)->at >= t0 && ROW(rows, 0)->at <= azs_now());
+    assert_string_equal(ROW(rows, 0)->sys_user, "alice");
+    assert_string_equal(ROW(rows, 0)->db_role, "");
+    assert_string_equal(ROW(rows, 0)->command, "user add");
+    assert_string_equal(ROW(rows, 0)->args, "bob");
+    assert_string_equal(ROW(rows, 0)->outcome, "ok");
+
+    /* A row alone: no new generation, no feed row. */
+    g = gen(st);
+    feed = one_int(st, "SELECT count(*) FROM changes");
+    a = audit_row(0, "user del", "nobody", "error: user \"nobody\" not found");
+    assert_int_equal(azs_audit_add(st, &a), AZS_RC_OK);
+    assert_int_equal(gen(st), g);
+    assert_int_equal(one_int(st, "SELECT count(*) FROM changes"), feed);
+    assert_int_equal(one_int(st, "SELECT count(*) FROM sqlite_master WHERE "
+                                 "type = 'trigger' AND sql LIKE '%audit%'"),
+                     0);
+    azs_store_close(st);
+}
+
+/* Oldest first; --since reads the index on at; a walk can be stopped. */
+static void test_audit_list_since(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    apr_array_header_t *rows;
+    sqlite3_stmt *plan;
+    azs_audit_t a;
+    char args[16];
+    int i;
+
+    for (i = 1; i <= 10; i++) {
+        snprintf(args, sizeof(args), "r%d", i);
+        a = audit_row(1000 * i, "role add", args, "ok");
+        assert_int_equal(azs_audit_add(st, &a), AZS_RC_OK);
+    }
+    rows = audit_rows(fx, st, 0, 0);
+    assert_int_equal(rows->nelts, 10);
+    for (i = 0; i < 10; i++) {
+        assert_int_equal(ROW(rows, i)->at, 1000 * (i + 1));
+        assert_true(i == 0 || ROW(rows, i)->id > ROW(rows, i - 1)->id);
+    }
+    rows = audit_rows(fx, st, 7000, 0);
+    assert_int_equal(rows->nelts, 4);
+    assert_string_equal(ROW(rows, 0)->args, "r7");
+    assert_string_equal(ROW(rows, 3)->args, "r10");
+    rows = audit_rows(fx, st, 7001, 0);
+    assert_int_equal(rows->nelts, 3);
+    assert_int_equal(audit_rows(fx, st, 20000, 0)->nelts, 0);
+    assert_int_equal(audit_rows(fx, st, 0, 3)->nelts, 3);
+    /* The query with --since uses the index, not a scan of the table. */
+    assert_int_equal(sqlite3_prepare_v2(azs_store_db(st), "EXPLAIN QUERY PLAN"
+                                        " SELECT id, at, sys_user, db_role,"
+                                        " command, args, outcome FROM audit"
+                                        " WHERE at >= ?1 ORDER BY at, id",
+                                        -1, &plan, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(plan), SQLITE_ROW);
+    assert_non_null(strstr((const char *)sqlite3_column_text(plan, 3),
+                           "USING INDEX audit_at"));
+    assert_int_equal(sqlite3_step(plan), SQLITE_DONE);   /* no sort step */
+    sqlite3_finalize(plan);
+    azs_store_close(st);
+}
+
+/* Whatever a caller gives, a row holds one line of valid UTF-8. */
+static void test_audit_texts_made_safe(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    apr_array_header_t *rows;
+    azs_audit_t a;
+    char *big = unit_repeat(fx, 'x', 10000);
+
+    a = audit_row(5, "user add", "a\nb\tc \xff\xc3\xa9 \xc2\x85",
+                  "error: line one\nline two\x1b[2J");
+    a.sys_user = "ev\x1bil";
+    assert_int_equal(azs_audit_add(st, &a), AZS_RC_OK);
+    a = audit_row(6, "role grant", big, big);
+    assert_int_equal(azs_audit_add(st, &a), AZS_RC_OK);
+    rows = audit_rows(fx, st, 0, 0);
+    assert_string_equal(ROW(rows, 0)->args,
+                        "a\\x0ab\\x09c \\xff\xc3\xa9 \\xc2\\x85");
+    assert_string_equal(ROW(rows, 0)->outcome,
+                        "error: line one\\x0aline two\\x1b[2J");
+    assert_string_equal(ROW(rows, 0)->sys_user, "ev\\x1bil");
+    assert_int_equal(strlen(ROW(rows, 1)->args), 4096 + 3);
+    assert_int_equal(strlen(ROW(rows, 1)->outcome), 512 + 3);
+    azs_store_close(st);
+}
+
+static void test_audit_quote(void **state)
+{
+    unit_fx *fx = *state;
+    apr_pool_t *p = fx->pool;
+
+    assert_string_equal(azs_audit_quote(p, "bob"), "bob");
+    assert_string_equal(azs_audit_quote(p, "docs:read"), "docs:read");
+    assert_string_equal(azs_audit_quote(p, "192.0.2.0/24"), "192.0.2.0/24");
+    assert_string_equal(azs_audit_quote(p, "caf\xc3\xa9"), "caf\xc3\xa9");
+    assert_string_equal(azs_audit_quote(p, ""), "\"\"");
+    assert_string_equal(azs_audit_quote(p, "ci job"), "\"ci job\"");
+    assert_string_equal(azs_audit_quote(p, "q\"b\\s"), "\"q\\\"b\\\\s\"");
+    assert_string_equal(azs_audit_quote(p, "it's"), "\"it's\"");
+    assert_string_equal(azs_audit_quote(p, "x\xffy"), "\"x\\xffy\"");
+    assert_string_equal(azs_audit_quote(p, "a\nb"), "\"a\\x0ab\"");
+    assert_string_equal(azs_audit_quote(p, "c1\xc2\x9b"), "\"c1\\xc2\\x9b\"");
+    assert_string_equal(azs_audit_text(p, "ok \xe2\x82", 100),
+                        "ok \\xe2\\x82");
+}
+
+static void test_audit_user(void **state)
+{
+    unit_fx *fx = *state;
+    const char *saved = getenv("SUDO_USER");
+    struct passwd *pw = getpwuid(getuid());
+
+    setenv("SUDO_USER", "alice", 1);
+    assert_string_equal(azs_audit_user(fx->pool), "alice");
+    setenv("SUDO_USER", "a\nb", 1);
+    assert_string_equal(azs_audit_user(fx->pool), "a\\x0ab");
+    setenv("SUDO_USER", "", 1);
+    assert_non_null(pw);
+    assert_string_equal(azs_audit_user(fx->pool), pw->pw_name);
+    unsetenv("SUDO_USER");
+    assert_string_equal(azs_audit_user(fx->pool), pw->pw_name);
+    if (saved) {
+        setenv("SUDO_USER", saved, 1);
+    }
+}
+
+/* init writes its row with the schema, in the same transaction; on a
+ * version 4 file it adds the trail alone: no cache forgets anything. */
+static void test_audit_init_and_upgrade(void **state)
+{
+    unit_fx *fx = *state;
+    azs_audit_t a = audit_row(0, "init", "create", "ok");
+    azs_store_t *st = NULL;
+    const char *err = NULL;
+    apr_array_header_t *rows;
+    apr_int64_t g, cred;
+
+    assert_int_equal(azs_store_init_audit(fx->db, &a, fx->pool, &err),
+                     AZS_RC_OK);
+    assert_int_equal(azs_store_open(&st, fx->db, 0, 1000, fx->pool, &err),
+                     AZS_RC_OK);
+    rows = audit_rows(fx, st, 0, 0);
+    assert_int_equal(rows->nelts, 1);
+    assert_string_equal(ROW(rows, 0)->command, "init");
+    assert_int_equal(azs_user_add(st, "bob", HASH1, 0, 0), AZS_RC_OK);
+    g = gen(st);
+    cred = one_int(st, "SELECT cred & 0x7fffffff FROM users");
+    assert_int_equal(sqlite3_exec(azs_store_db(st), "DROP TABLE audit;"
+                                  "PRAGMA user_version = 4", NULL, NULL,
+                                  NULL), SQLITE_OK);
+    azs_store_close(st);
+
+    /* Version 4: refused as it is, upgraded by init. */
+    assert_int_equal(azs_store_open(&st, fx->db, 1, 1000, fx->pool, &err),
+                     AZS_RC_DBERR);
+    assert_non_null(strstr(err, "schema version 4"));
+    assert_int_equal(azs_store_version(fx->db), 4);
+    a = audit_row(0, "init", "upgrade from=4 to=5", "ok");
+    assert_int_equal(azs_store_init_audit(fx->db, &a, fx->pool, &err),
+                     AZS_RC_OK);
+    assert_int_equal(azs_store_version(fx->db), AZS_SCHEMA_VERSION);
+    assert_int_equal(azs_store_open(&st, fx->db, 0, 1000, fx->pool, &err),
+                     AZS_RC_OK);
+    rows = audit_rows(fx, st, 0, 0);
+    assert_int_equal(rows->nelts, 1);
+    assert_string_equal(ROW(rows, 0)->args, "upgrade from=4 to=5");
+    assert_int_equal(gen(st), g);
+    assert_int_equal(one_int(st, "SELECT cred & 0x7fffffff FROM users"),
+                     cred);
+
+    /* init on a current file writes nothing. */
+    azs_store_close(st);
+    assert_int_equal(azs_store_init_audit(fx->db, &a, fx->pool, &err),
+                     AZS_RC_OK);
+    assert_int_equal(azs_store_open(&st, fx->db, 1, 1000, fx->pool, &err),
+                     AZS_RC_OK);
+    assert_int_equal(audit_rows(fx, st, 0, 0)->nelts, 1);
+    azs_store_close(st);
+}
+
 static const struct CMUnitTest tests[] = {
     T(test_user_add_dup_del),
     T(test_user_invalid),
@@ -491,6 +758,12 @@ static const struct CMUnitTest tests[] = {
     T(test_generation),
     T(test_rollback),
     T(test_dberr),
+    T(test_audit_in_the_transaction),
+    T(test_audit_list_since),
+    T(test_audit_texts_made_safe),
+    T(test_audit_quote),
+    T(test_audit_user),
+    T(test_audit_init_and_upgrade),
 };
 
 UNIT_MAIN(tests)

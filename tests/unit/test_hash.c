@@ -382,6 +382,54 @@ static void failures_need_a_place(void **state)
     assert_true(azs_login_needs_place(1, &u, PW, 2000));
 }
 
+/* user list's HASH column: the kind and the weak rule. */
+static void kinds_and_the_weak_rule(void **state)
+{
+    static const struct {
+        const char *hash, *kind;
+        int weak;
+    } cases[] = {
+        {"$2y$10$vMR3skTkYTbq3CXKH/qA/.fOzg2kIPS9BK6CmLH5xaUix/4nWpEA2",
+         "bcrypt/10", 0},
+        {"$2y$04$MKoxv4U1mr7JIiGNFdVj5uCmmOr2rjaUiz.B4Xu4aBojmcd0Jv0H.",
+         "bcrypt/4", 1},
+        {"$2a$09$MKoxv4U1mr7JIiGNFdVj5uCmmOr2rjaUiz.B4Xu4aBojmcd0Jv0H.",
+         "bcrypt/9", 1},
+        {"$2b$12$MKoxv4U1mr7JIiGNFdVj5uCmmOr2rjaUiz.B4Xu4aBojmcd0Jv0H.",
+         "bcrypt/12", 0},
+        {"$apr1$abcdefgh$5VEbMkemELfbhC5ck.U.z1", "apr1-md5", 1},
+        {"{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM=", "sha1", 1},
+        {"$5$abcdefgh$ijtOJ//yvc/9bq1g0llFn9dB688BwBDRD90DlKKSKE1",
+         "sha256-crypt/5000", 0},
+        {"$6$rounds=1000$abcdefgh$XqwJcW6OI747PCzoKGoK/1tWSlKoh2vkjEp0I",
+         "sha512-crypt/1000", 1},
+        {"$6$rounds=5000$abcdefgh$XqwJcW6OI747PCzoKGoK/1tWSlKoh2vkjEp0I",
+         "sha512-crypt/5000", 0},
+        {"$6$rounds=656000$abcdefgh$XqwJcW6OI747PCzoKGoK/1tWSlKoh2vkjEp0",
+         "sha512-crypt/656000", 0},
+        {"plaintext", "unknown", 1},
+        {"abJnggxhB/yWI", "unknown", 1},            /* DES crypt */
+        {"$2y$31$MKoxv4U1mr7JIiGNFdVj5uCmmOr2rjaUiz.B4Xu4aBojmcd0Jv0H.",
+         "unknown", 1},                             /* refused: cost 31 */
+        {"", "unknown", 1},
+    };
+    apr_pool_t *p;
+    size_t i;
+    int weak;
+
+    (void)state;
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        weak = -1;
+        assert_string_equal(azs_hash_kind(p, cases[i].hash, &weak),
+                            cases[i].kind);
+        assert_int_equal(weak, cases[i].weak);
+    }
+    /* weak may be NULL */
+    assert_string_equal(azs_hash_kind(p, cases[0].hash, NULL), "bcrypt/10");
+    apr_pool_destroy(p);
+}
+
 static const struct CMUnitTest tests[] = {
     T(bcrypt_round_trip),
     T(default_cost_is_what_htauthz_writes),
@@ -392,6 +440,7 @@ static const struct CMUnitTest tests[] = {
     cmocka_unit_test(weak_or_broken_formats_refused),
     cmocka_unit_test(constant_time_equal),
     cmocka_unit_test(absurd_costs_refused),
+    cmocka_unit_test(kinds_and_the_weak_rule),
     /* first of the floor tests: its threads ask for it first */
     T(failure_floor_is_the_dummy_cost),
     cmocka_unit_test(every_failure_waits_for_the_floor),

@@ -296,6 +296,40 @@ static void now_is_now(void **state)
     assert_true(n >= a && n <= b);
 }
 
+/* --since: durations reach back, dates and now are as they are. */
+static void since(void **state)
+{
+    const apr_int64_t now = 1800000000;
+    apr_int64_t t = -1;
+
+    (void)state;
+    assert_null(azs_since_parse("7d", now, &t));
+    assert_int_equal(t, now - 7 * 86400);
+    assert_null(azs_since_parse("90s", now, &t));
+    assert_int_equal(t, now - 90);
+    assert_null(azs_since_parse("24h", now, &t));
+    assert_int_equal(t, now - 86400);
+    assert_null(azs_since_parse("15m", now, &t));
+    assert_int_equal(t, now - 900);
+    assert_null(azs_since_parse("now", now, &t));
+    assert_int_equal(t, now);
+    assert_null(azs_since_parse("2027-01-31", now, &t));
+    assert_int_equal(t, 1801353600);
+    assert_null(azs_since_parse("2027-01-31T12:00:00Z", now, &t));
+    assert_int_equal(t, 1801396800);
+    /* further back than the epoch: the epoch's first second */
+    assert_null(azs_since_parse("30000d", now, &t));
+    assert_int_equal(t, 1);
+    t = 5;
+    assert_non_null(azs_since_parse("never", now, &t));
+    assert_non_null(azs_since_parse("", now, &t));
+    assert_non_null(azs_since_parse("7", now, &t));
+    assert_non_null(azs_since_parse("-7d", now, &t));
+    assert_non_null(azs_since_parse("0d", now, &t));
+    assert_non_null(azs_since_parse("yesterday", now, &t));
+    assert_int_equal(t, 5);
+}
+
 static const struct CMUnitTest tests[] = {
     T(keywords),
     T(durations),
@@ -310,6 +344,7 @@ static const struct CMUnitTest tests[] = {
     T(format_matches_gmtime),
     T(round_trip),
     T(now_is_now),
+    T(since),
 };
 
 UNIT_MAIN(tests)
