@@ -66,6 +66,11 @@ same "token scopes" "SELECT token_id, perm FROM token_scopes ORDER BY 1, 2" \
 same "blocklist: ranges, reasons, expiry" \
     "SELECT id, lower(hex(net)), bits, text, reason, created, expires FROM blocklist ORDER BY id" \
     "SELECT id, encode(net, 'hex'), bits, text, reason, created, expires FROM blocklist ORDER BY id"
+check "the audit trail: every row, in order, then the migrate's own" \
+    test "$(pg_sql azs "SELECT string_agg(sys_user || ' ' || command || ' ' || args || ' ' || outcome, ',' ORDER BY id) FROM audit")" \
+    = "$(sqlite3 "$DB" "SELECT group_concat(r, ',') FROM (SELECT sys_user || ' ' || command || ' ' || args || ' ' || outcome AS r FROM audit ORDER BY id)"),$(id -un) migrate $DB users=5 roles=3 permissions=3 tokens=2 blocks=2 audit_rows=$(sqlite3 "$DB" "SELECT count(*) FROM audit") ok"
+check "... times kept" test "$(pg_sql azs "SELECT min(at) FROM audit")" \
+    = "$(sqlite3 "$DB" "SELECT min(at) FROM audit")"
 check "every user has a credential version there" \
     test "$(pg_sql azs "SELECT count(*) FROM users WHERE cred > 0")" = 5
 check "the schema version is $(sqlite3 "$DB" 'PRAGMA user_version')" \
