@@ -182,7 +182,7 @@ EOF
 </Location>
 EOF
         ;;
-    azs-bcrypt|azs-sha-nocache|azs-blocked|azs-crowd|azs-pg|azs-throttle|azs-throttled)
+    azs-bcrypt|azs-sha-nocache|azs-blocked|azs-crowd|azs-pg|azs-throttle|azs-throttled|azs-export)
         local db=$fx/azs_bcrypt.db label="(5) mod_authz_status, bcrypt cost 10, cache on"
         [ "$name" = azs-pg ] && db=$(pg_bench_url "$fx") \
             label="(9) (5) on PostgreSQL: the same data, copied by htauthz migrate"
@@ -192,6 +192,11 @@ EOF
             label="(6) mod_authz_status, {SHA}, AuthzStatusCache Off"
         [ "$name" = azs-blocked ] && db=$fx/azs_blocked.db \
             label="(8) mod_authz_status, client on the blocklist"
+        local export=
+        [ "$name" = azs-export ] && export="    AuthzStatusExport On
+    RequestHeader unset X-Roles
+    RequestHeader set X-Roles \"%{AUTHZ_STATUS_ROLES}e\" env=AUTHZ_STATUS_ROLES" \
+            label="(13) (5) with AuthzStatusExport On and the roles in a request header"
         local throttle=
         [ "$name" = azs-throttle ] && throttle="AuthzStatusThrottle 20/1m 15m
 $([ "${BENCH_T10_REMOTEIP:-1}" = 1 ] && printf '%s\n' "LoadModule remoteip_module $MODDIR/mod_remoteip.so" "RemoteIPHeader X-Forwarded-For" "RemoteIPInternalProxy 127.0.0.1")" \
@@ -203,6 +208,7 @@ $([ "${BENCH_T10_REMOTEIP:-1}" = 1 ] && printf '%s\n' "LoadModule remoteip_modul
 LoadModule authz_status_module $MODULE
 $([ "$name" = azs-sha-nocache ] && echo "AuthzStatusCache Off")
 $([ -n "$throttle" ] && printf 'LoadModule socache_shmcb_module %s/mod_socache_shmcb.so\n%s\n' "$MODDIR" "$throttle")
+$([ -n "$export" ] && printf 'LoadModule headers_module %s/mod_headers.so\n' "$MODDIR")
 <Location "/p/">
     AuthType Basic
     AuthName "bench"
@@ -210,6 +216,7 @@ $([ -n "$throttle" ] && printf 'LoadModule socache_shmcb_module %s/mod_socache_s
     AuthzStatusDatabase "$db"
     AuthzStatusBlocklist On
     Require permission $FX_PERM
+$export
 </Location>
 EOF
         ;;

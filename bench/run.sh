@@ -14,7 +14,7 @@
 #   --conns N          wrk connections (default 16)     BENCH_CONNS
 #   --configs "..."    subset of: floor file dbd socache azs-bcrypt azs-sha-nocache
 #                      azs-bearer azs-blocked azs-pg azs-throttle
-#                      azs-throttled                   BENCH_CONFIGS
+#                      azs-throttled azs-export        BENCH_CONFIGS
 #                      (azs-pg: (5) on PostgreSQL, when installed)
 #   --many             also cycle through many users    BENCH_MANY=1
 #                      (on by default with --full)
@@ -58,7 +58,7 @@ DURATION=${BENCH_DURATION:-}
 ROUNDS=${BENCH_ROUNDS:-}
 CONNS=${BENCH_CONNS:-16}
 THREADS=${BENCH_THREADS:-1}
-CONFIGS=${BENCH_CONFIGS:-"floor file dbd socache azs-bcrypt azs-sha-nocache azs-bearer azs-blocked azs-pg azs-throttle azs-throttled"}
+CONFIGS=${BENCH_CONFIGS:-"floor file dbd socache azs-bcrypt azs-sha-nocache azs-bearer azs-blocked azs-pg azs-throttle azs-throttled azs-export"}
 MANY=${BENCH_MANY:-}
 EXTRAS=${BENCH_EXTRAS:-1}
 FRESH=${BENCH_FRESH:-0}
