@@ -225,16 +225,17 @@ static int import_file(cli_t *c, int argc, const char *const *argv,
     im.cmd = f->cmd;
     im.file = POS(&a, 0);
     im.what = f->format == AZS_IMPORT_HTPASSWD ? "users" : "groups";
-    /* Shown once the import has taken PROGRESS_START_MS: a short file
-     * prints nothing more than before. */
-    im.progress = isatty(STDERR_FILENO);
-    im.next_ms = mono_ms() + PROGRESS_START_MS;
     /* The audit row names the file and the counts, never its content. */
     audit_start(c, f->cmd);
     audit_word(c, im.file);
     if ((code = open_input(c, im.file, &in))) {
         return code;
     }
+    /* Shown once the import has taken PROGRESS_START_MS (a short file
+     * prints nothing more than before), and not over lines typed on the
+     * terminal. */
+    im.progress = isatty(STDERR_FILENO) && !isatty(fileno(in));
+    im.next_ms = mono_ms() + PROGRESS_START_MS;
     if ((code = begin_write(c))) {
         fclose(in);
         return finish(c, code);
