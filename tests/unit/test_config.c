@@ -264,6 +264,29 @@ static void htaccess_may_not_turn_the_blocklist_off(void **state)
     assert_int_equal(c->blocklist, 1);
 }
 
+/* AuthzStatusExport: Off unless set; a section inherits it, and may turn
+ * it off again. */
+static void export_is_off_unless_set_and_inherited(void **state)
+{
+    fx_t *fx = *state;
+    azs_dir_conf *top = azs_create_dir_conf(fx->pool, "/");
+    azs_dir_conf *on = azs_create_dir_conf(fx->pool, "/app");
+    azs_dir_conf *off = azs_create_dir_conf(fx->pool, "/app/x");
+    azs_dir_conf *m;
+
+    assert_int_not_equal(top->export, 1);
+    assert_null(azs_cmd_export(&fx->cmd, on, 1));
+    assert_null(azs_cmd_export(&fx->cmd, off, 0));
+    m = dir_merge(fx, top, on);
+    assert_int_equal(m->export, 1);
+    assert_int_equal(dir_merge(fx, m, azs_create_dir_conf(fx->pool, "/a/b"))
+                         ->export, 1);
+    assert_int_equal(dir_merge(fx, m, off)->export, 0);
+    assert_int_not_equal(dir_merge(fx, top, azs_create_dir_conf(fx->pool,
+                                                                "/b"))
+                             ->export, 1);
+}
+
 /* ---- no field left out ------------------------------------------------------ */
 
 /*
@@ -274,6 +297,10 @@ static void htaccess_may_not_turn_the_blocklist_off(void **state)
  * overrides the other side.  (The structs have no padding: a field that
  * adds some makes this test compare it too, and it then needs a look.)
  */
+/* The bytes of azs_dir_conf up to its last field: its tail padding is no
+ * field (a merge made with apr_palloc leaves it as the pool held it). */
+#define DIR_FIELDS (offsetof(azs_dir_conf, export) + sizeof(int))
+
 static void no_field_missing_from_create_or_merge(void **state)
 {
     fx_t *fx = *state;
@@ -284,10 +311,13 @@ static void no_field_missing_from_create_or_merge(void **state)
 
     memset(full_d, 0x5a, sizeof(*full_d));
     memset(full_s, 0x5a, sizeof(*full_s));
+    /* export is the last field: a field after it needs DIR_FIELDS
+     * moved. */
+    assert_true(sizeof(*full_d) - DIR_FIELDS < sizeof(void *));
     m_d = dir_merge(fx, full_d, azs_create_dir_conf(fx->pool, "/y"));
-    assert_memory_equal(m_d, full_d, sizeof(*full_d));
+    assert_memory_equal(m_d, full_d, DIR_FIELDS);
     m_d = dir_merge(fx, azs_create_dir_conf(fx->pool, "/y"), full_d);
-    assert_memory_equal(m_d, full_d, sizeof(*full_d));
+    assert_memory_equal(m_d, full_d, DIR_FIELDS);
     m_s = server_merge(fx, full_s, azs_create_server_conf(fx->pool,
                                                           &fx->server));
     assert_memory_equal(m_s, full_s, sizeof(*full_s));
@@ -304,6 +334,7 @@ static const struct CMUnitTest tests[] = {
     TC(every_server_directive_merges_both_ways),
     TC(postgresql_urls_are_listed_and_passwords_refused),
     TC(htaccess_may_not_turn_the_blocklist_off),
+    TC(export_is_off_unless_set_and_inherited),
     TC(no_field_missing_from_create_or_merge),
 };
 
