@@ -18,7 +18,8 @@
 # (a purge would delete them).  While it runs, a policy-rc.d (unless there
 # is one) keeps the package's scripts from starting or restarting the
 # system's apache2; whatever happens, it purges the package and leaves the
-# machine as it found it.  Exit status: 0 passed, 1 failed, 77 skipped, 99
+# machine as it found it.  Two runs on one machine take turns (a lock in
+# /run/lock).  Exit status: 0 passed, 1 failed, 77 skipped, 99
 # could not run.
 
 set -u
@@ -38,13 +39,21 @@ for cmd in dpkg-buildpackage dh dh_apache2 dpkg-deb apt-get a2enmod \
         || skip "$cmd is not installed (packages dpkg-dev, debhelper, apache2-dev, apache2, curl)"
 done
 
-# Timing-sensitive cases of the integration suite run alone (see
-# tests/sh_driver.sh): this test, which compiles, waits for them too.
-if [ -z "${AZS_DEB_LOCKED:-}" ] && [ -n "${AZS_TOP_BUILDDIR:-}" ] \
-   && command -v flock >/dev/null 2>&1; then
-    suite=$AZS_TOP_BUILDDIR/tests/integration/suite-logs
-    mkdir -p "$suite" || exit 99
-    AZS_DEB_LOCKED=1 exec flock -s "$suite/.lock" bash "$0" "$@"
+# One run at a time on the machine (two build trees' make check): the
+# package is the machine's.  And timing-sensitive cases of the integration
+# suite run alone (see tests/sh_driver.sh): this test, which compiles,
+# waits for them too.
+if [ -z "${AZS_DEB_LOCKED:-}" ]; then
+    command -v flock >/dev/null 2>&1 || skip "flock is not installed"
+    lockdir=/run/lock
+    [ -d "$lockdir" ] || lockdir=/tmp
+    lock=(flock -x -w 900 -E 77 "$lockdir/azs-deb-test.lock")
+    if [ -n "${AZS_TOP_BUILDDIR:-}" ]; then
+        suite=$AZS_TOP_BUILDDIR/tests/integration/suite-logs
+        mkdir -p "$suite" || exit 99
+        lock+=(flock -s "$suite/.lock")
+    fi
+    AZS_DEB_LOCKED=1 exec "${lock[@]}" bash "$0" "$@"
 fi
 
 # shellcheck source-path=SCRIPTDIR source=../lib_tap.sh
