@@ -99,6 +99,10 @@ static void azs_register_hooks(apr_pool_t *p)
     /* AuthzStatusExport reads the user's roles before the read
      * transaction ends. */
     ap_hook_fixups(azs_export_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST - 1);
+    /* ... and takes out what something else set under its names, after
+     * mod_setenvif. */
+    ap_hook_header_parser(azs_export_header_parser, NULL, NULL,
+                          APR_HOOK_REALLY_LAST);
     ap_hook_fixups(azs_store_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_fixups(azs_hashlimit_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_insert_error_filter(azs_store_insert_error, NULL, NULL,

@@ -747,6 +747,8 @@ apr_int64_t azs_throttle_record_ban(const unsigned char *rec, apr_size_t len);
  * forked: read lock-free before any credential.  Set-associative, keyed;
  * a full bucket gives up the ban that ends first. */
 typedef struct azs_bans azs_bans_t;
+/* Changed with the table's layout (its slots, buckets or keying). */
+#define AZS_BANS_LAYOUT 1
 azs_rc azs_bans_create(azs_bans_t **out, apr_size_t slots, apr_pool_t *p);
 /* The end of key's ban (ms) when it is banned at now_ms, else 0; with
  * *failures (may be NULL) what banned it, and *first (may be NULL) set

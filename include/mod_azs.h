@@ -115,6 +115,9 @@ typedef struct {
                               * the store part's user, user_found, u) */
     int ok;                  /* the provider accepted the password */
     const char *kind;        /* ... for AuthType "basic" or "form" */
+    const char *user;        /* ... of this user */
+    const char *db;          /* ... in this database (an AuthnProviderAlias
+                              * may name another than the section's) */
 } azs_req_login;
 
 /* mod_azs_hashlimit.c: a place under AuthzStatusHashLimit. */
@@ -143,6 +146,11 @@ typedef struct {
     int authn_passed;        /* authentication succeeded (check_authz ran) */
     int authz_granted;       /* mod_azs_authz.c: a Require line of ours
                               * granted */
+    int passed;              /* mod_azs_log.c: the checks passed (fixups
+                              * ran) */
+    int counted;             /* mod_azs_log.c, on the first request of a
+                              * chain of internal redirects: its decision
+                              * is counted in the metrics */
 } azs_req;
 
 /* mod_azs_req.c: the request's state, made on first use. */
@@ -303,8 +311,10 @@ void azs_count_decision(int status, azs_reason reason);
 int azs_metrics_handler(request_rec *r);
 int azs_metrics_status(request_rec *r, int flags);
 
-/* mod_azs_export.c: AuthzStatusExport (fixups). */
+/* mod_azs_export.c: AuthzStatusExport (fixups; header_parser, last, takes
+ * out values of its names that something else set). */
 int azs_export_fixups(request_rec *r);
+int azs_export_header_parser(request_rec *r);
 
 /* How many addresses the throttle bans now; *on: is it configured. */
 apr_size_t azs_throttle_banned_now(int *on);
@@ -320,6 +330,10 @@ void azs_defer_denial(request_rec *r, int status, azs_reason reason,
 /* Adds names to what a pending Bearer 403 says was needed. */
 void azs_defer_scope(request_rec *r, const char *names);
 int azs_clear_pending(request_rec *r);
+/* Counts the decision in the metrics, once per client request: not for a
+ * subrequest, and only the first decision of a chain of internal
+ * redirects (an ErrorDocument into a protected location, say). */
+void azs_count_once(request_rec *r, int status, azs_reason reason);
 int azs_log_transaction(request_rec *r);
 
 #endif /* MOD_AZS_H */

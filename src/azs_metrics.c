@@ -76,6 +76,9 @@ azs_rc azs_metrics_create(azs_metrics_t **out, apr_pool_t *p)
     return AZS_RC_OK;
 }
 
+/* The rows a process's threads take in turn, from one its pid picks. */
+static apr_uint32_t next_row;
+
 /* This thread's row, picked on its first count.  A thread forked with
  * one keeps it: which row counts is a matter of speed only. */
 static row_t *my_row(azs_metrics_t *m)
@@ -83,10 +86,10 @@ static row_t *my_row(azs_metrics_t *m)
     static __thread unsigned row;
 
     if (!row) {
-        apr_uint64_t h = (apr_uint64_t)getpid() * 0x9e3779b97f4a7c15ULL
-                         ^ (apr_uint64_t)(apr_uintptr_t)&row;
+        apr_uint32_t n = __atomic_fetch_add(&next_row, 1, __ATOMIC_RELAXED);
+        apr_uint64_t h = (apr_uint64_t)getpid() * 0x9e3779b97f4a7c15ULL;
 
-        row = (unsigned)((h >> 17) % ROWS) + 1;
+        row = (unsigned)(((h >> 40) + n) % ROWS) + 1;
     }
     return (row_t *)(m->base + (row - 1) * ROW_SIZE);
 }

@@ -103,6 +103,12 @@ const char *azs_pg_url_check(const char *url, apr_pool_t *p)
                   "~/.pgpass (or the file PGPASSFILE names) of the user "
                   "that connects";
         }
+        /* The key's passphrase is as secret: the string is shown in
+         * logs and in the metrics' labels. */
+        if (strcmp(o->keyword, "sslpassword") == 0 && o->val && *o->val) {
+            why = "the connection string holds sslpassword: keep the key "
+                  "unencrypted, readable by the user that connects only";
+        }
     }
     PQconninfoFree(opts);
     return why;

@@ -108,12 +108,14 @@ static int cache_knows(request_rec *r, azs_store_t *st, const char *user,
 }
 
 /* The provider accepted the password: for the metrics and the exports. */
-static authn_status accepted(request_rec *r, azs_req *q)
+static authn_status accepted(request_rec *r, azs_req *q, const char *user)
 {
     const char *type = ap_auth_type(r);
 
     q->pending.status = 0;
     q->login.ok = 1;
+    q->login.user = apr_pstrdup(r->pool, user);
+    q->login.db = azs_db_path(r);
     q->login.kind = type && ap_cstr_casecmp(type, "form") == 0 ? "form"
                                                                 : "basic";
     return AUTH_GRANTED;
@@ -156,7 +158,7 @@ static authn_status azs_check_password(request_rec *r, const char *user,
                       APR_INT64_T_FMT "): user \"%s\" for \"%s\"",
                       q->store.u.cred, azs_escape(r->pool, user, 256),
                       azs_escape(r->pool, r->uri, 256));
-        return accepted(r, q);
+        return accepted(r, q, user);
     }
     u = q->store.u;
     why = azs_login_verify(q->store.user_found, &u, password, now, verify,
@@ -171,7 +173,7 @@ static authn_status azs_check_password(request_rec *r, const char *user,
                       azs_escape(r->pool, r->uri, 256));
         /* Clear what a previous provider call left: the denial is void if
          * this login succeeds (AuthBasicProvider file authz_status). */
-        return accepted(r, q);
+        return accepted(r, q, user);
     case AZS_REASON_DB_ERROR:
         azs_db_fault(r, "looking up the user");
         return AUTH_GENERAL_ERROR;

@@ -106,7 +106,10 @@ static authz_status check(request_rec *r, const void *parsed, int is_perm)
                           azs_escape(r->pool, name, 256),
                           azs_escape(r->pool, chain, 512),
                           azs_escape(r->pool, r->uri, 256));
-            q->authz_granted = 1;
+            /* Under a negation this "yes" is a refusal. */
+            if (!req->negated) {
+                q->authz_granted = 1;
+            }
             return AUTHZ_GRANTED;
         }
         names = names ? apr_pstrcat(r->pool, names, " ", name, NULL) : name;

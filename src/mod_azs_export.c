@@ -12,20 +12,61 @@ static const char *const names[] = {
     "AUTHZ_STATUS_TOKEN_ID", "AUTHZ_STATUS_TOKEN_SCOPES"
 };
 
-/* The state of the request (or of the request it was redirected from, or
- * the main request of a subrequest) in which this module established
- * r->user; NULL when another module did, or nobody. */
+/* Takes out values of these names that something else set (SetEnvIf on
+ * a client's header, say), so that even a refused request, which never
+ * reaches fixups, logs none of them. */
+static void unset_all(request_rec *r)
+{
+    int i;
+
+    for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++) {
+        apr_table_unset(r->subprocess_env, names[i]);
+    }
+}
+
+int azs_export_header_parser(request_rec *r)
+{
+    if (azs_dir(r)->export == 1) {
+        unset_all(r);
+    }
+    return DECLINED;
+}
+
+/* The state of the request in which this module established r->user, in
+ * this request's database: r itself, or, for a request that reused the
+ * checks of another (an internal redirect, a subrequest), that one when
+ * it passed them.  NULL when another module established the user, when
+ * the request the user came from was refused (an ErrorDocument of its
+ * 401 or 403), when the name changed since (SSLUserName), or when the
+ * login was checked in another database (an AuthnProviderAlias). */
 static const azs_req *established(request_rec *r)
 {
+    const char *db = azs_db_path(r);
     request_rec *x;
 
     for (x = r; x; x = x->prev ? x->prev : x->main) {
         const azs_req *q = azs_req_peek(x);
+        const char *who, *where;
 
-        if (q && (q->login.ok || q->token) && x->user
-            && strcmp(x->user, r->user) == 0) {
-            return q;
+        if (!q) {
+            continue;
         }
+        if (x != r && !q->passed) {
+            return NULL;
+        }
+        if (q->token) {
+            who = q->token->user;
+            where = azs_db_path(x);
+        }
+        else if (q->login.ok) {
+            who = q->login.user;
+            where = q->login.db;
+        }
+        else {
+            continue;
+        }
+        return who && strcmp(who, r->user) == 0 && where
+               && strcmp(where, db) == 0 ? q : NULL;
     }
     return NULL;
 }
@@ -34,32 +75,32 @@ int azs_export_fixups(request_rec *r)
 {
     const azs_req *src;
     azs_req *q;
-    const char *kind;
-    int i;
+    const char *kind, *roles = "";
 
     if (azs_dir(r)->export != 1) {
         return DECLINED;
     }
-    /* Only what this module sets: nothing from an earlier SetEnvIf, say,
-     * under these names. */
-    for (i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++) {
-        apr_table_unset(r->subprocess_env, names[i]);
-    }
+    unset_all(r);
     if (!r->user || !(src = established(r))) {
         return DECLINED;
     }
-    /* The roles as this request reads them: a lookup that fails answers
-     * 500 (logged as db-error), never a request without them. */
-    if (azs_req_user(r, r->user) != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    q = azs_req_get(r);
     kind = src->token ? "bearer" : src->login.kind ? src->login.kind : "basic";
+    /* A scoped token may do what its scopes name, not all its user may:
+     * it carries no roles to a backend (its scopes are below). */
+    if (!src->token || src->token->scopes->nelts == 0) {
+        /* The roles as this request reads them: a lookup that fails
+         * answers 500 (logged as db-error), never a request without
+         * them. */
+        if (azs_req_user(r, r->user) != APR_SUCCESS) {
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        q = azs_req_get(r);
+        if (q->store.access) {
+            roles = azs_access_roles(q->store.access, r->pool);
+        }
+    }
     apr_table_setn(r->subprocess_env, "AUTHZ_STATUS_USER", r->user);
-    apr_table_setn(r->subprocess_env, "AUTHZ_STATUS_ROLES",
-                   q->store.access ? azs_access_roles(q->store.access,
-                                                      r->pool)
-                                   : "");
+    apr_table_setn(r->subprocess_env, "AUTHZ_STATUS_ROLES", roles);
     apr_table_setn(r->subprocess_env, "AUTHZ_STATUS_AUTH", kind);
     if (src->token) {
         apr_table_setn(r->subprocess_env, "AUTHZ_STATUS_TOKEN_ID",

@@ -41,6 +41,28 @@ static int db_log_allowed(request_rec *r, apr_uint32_t *suppressed)
     return 1;
 }
 
+void azs_count_once(request_rec *r, int status, azs_reason reason)
+{
+    request_rec *root = r;
+    azs_req *q;
+
+    if (r->main) {
+        return;
+    }
+    while (root->prev) {
+        root = root->prev;
+    }
+    q = azs_req_get(root);
+    if (q->counted) {
+        return;
+    }
+    q->counted = 1;
+    azs_count_decision(status, reason);
+    if (reason == AZS_REASON_DB_ERROR) {
+        azs_count(AZS_M_DB_ERROR);
+    }
+}
+
 void azs_log_denial(request_rec *r, int status, azs_reason reason,
                     const char *user, const char *detail)
 {
@@ -53,10 +75,7 @@ void azs_log_denial(request_rec *r, int status, azs_reason reason,
                            : "";
 
     /* Counted whether or not the line is written (below). */
-    azs_count_decision(status, reason);
-    if (reason == AZS_REASON_DB_ERROR) {
-        azs_count(AZS_M_DB_ERROR);
-    }
+    azs_count_once(r, status, reason);
     if (reason == AZS_REASON_DB_ERROR || reason == AZS_REASON_BUSY) {
         if (!db_log_allowed(r, &suppressed)) {
             return;
@@ -98,15 +117,15 @@ int azs_clear_pending(request_rec *r)
     /* Fixups run only once authentication and authorization have both
      * passed: a "no" from one of our providers was overruled (another
      * provider in the list, another line of <RequireAny>). */
+    /* Where an AuthType is set, a state is made if none was: a login
+     * made later, in a handler (mod_auth_form's form-login-handler), is
+     * then one that passed the checks. */
+    if (!q && ap_auth_type(r)) {
+        q = azs_req_get(r);
+    }
     if (q) {
         q->pending.status = 0;
-        /* Let through by this module (it established the user, or one
-         * of its Require lines granted): counted once, for the request
-         * itself, not its subrequests and internal redirects. */
-        if (!r->main && !r->prev
-            && (q->login.ok || q->token || q->authz_granted)) {
-            azs_count_decision(HTTP_OK, AZS_REASON_GRANTED);
-        }
+        q->passed = 1;
     }
     return DECLINED;
 }
@@ -121,27 +140,40 @@ void azs_defer_scope(request_rec *r, const char *names)
 
 int azs_log_transaction(request_rec *r)
 {
-    azs_req *q = ap_get_module_config(r->request_config,
-                                      &authz_status_module);
-    const request_rec *last = r;
-    int status;
+    request_rec *x, *last = r, *px = NULL;
+    azs_req *q, *pend = NULL;
+    int status, granted = 0;
 
-    if (!q || !q->pending.status) {
-        return DECLINED;
-    }
-    while (last->next) {
-        last = last->next;
+    /* The chain of internal redirects: the last request that holds a
+     * pending denial decided the answer; one that passed its checks with
+     * this module's login or Require let it through. */
+    for (x = r; x; x = x->next) {
+        last = x;
+        if (!(q = azs_req_peek(x))) {
+            continue;
+        }
+        if (q->pending.status) {
+            pend = q;
+            px = x;
+        }
+        if (q->passed && (q->login.ok || q->token || q->authz_granted)) {
+            granted = 1;
+        }
     }
     status = last->status != HTTP_OK ? last->status : r->status;
-    if (status < 300) {
+    if (!pend || status < 300) {
+        if (granted) {
+            azs_count_once(r, HTTP_OK, AZS_REASON_GRANTED);
+        }
         return DECLINED;
     }
     /* The decision's own status, whatever the response became: mod_auth_form
      * turns a failed login into a redirect, an ErrorDocument into a page;
      * AuthzStatusForbiddenOnFailure Off turns our 403 into httpd's 401. */
-    azs_log_denial(r, (q->pending.status == HTTP_FORBIDDEN
-                       && status == HTTP_UNAUTHORIZED) ? HTTP_UNAUTHORIZED
-                                                       : q->pending.status,
-                   q->pending.reason, q->pending.user, q->pending.detail);
+    azs_log_denial(px, (pend->pending.status == HTTP_FORBIDDEN
+                        && status == HTTP_UNAUTHORIZED) ? HTTP_UNAUTHORIZED
+                                                        : pend->pending.status,
+                   pend->pending.reason, pend->pending.user,
+                   pend->pending.detail);
     return DECLINED;
 }

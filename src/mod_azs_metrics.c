@@ -125,9 +125,10 @@ int azs_metrics_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, AZS_METRICS_HANDLER) != 0) {
         return DECLINED;
     }
+    /* As mod_status: GET (and HEAD); anything else is left to httpd. */
     r->allowed |= (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) {
-        return HTTP_METHOD_NOT_ALLOWED;
+        return DECLINED;
     }
     text = page(r);
     ap_set_content_type(r, "text/plain; version=0.0.4; charset=utf-8");

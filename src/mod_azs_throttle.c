@@ -35,9 +35,11 @@
 #define AZS_THROTTLE_MUTEX "authz-status-throttle"
 #define AZS_THROTTLE_NS    "azs-throttle"   /* socache namespace: <= 14 */
 #define AZS_BAN_SLOTS      16384
-/* The version in the key: an upgraded module, loaded by a restart, makes
- * a table of its own (the layout may differ). */
-#define AZS_BANS_KEY       "azs-throttle-bans-" AZS_VERSION
+/* The table's layout in the key: an upgraded module, loaded by a
+ * restart, keeps the bans of a table of the same layout, and makes a new
+ * one when AZS_BANS_LAYOUT changed. */
+#define AZS_BANS_KEY       "azs-throttle-bans-" AZS_STR(AZS_BANS_LAYOUT) \
+                           "-" AZS_STR(AZS_BAN_SLOTS)
 #define AZS_THROTTLE_LOG_SEC 10
 #define AZS_THROTTLE_SHMCB "authz_status_throttle(4194304)"
 #define AZS_THROTTLE_ID    16        /* bytes of a record's socache id */
@@ -378,7 +380,7 @@ static int answer_429(request_rec *r, const char *key, apr_int64_t until,
                        detail);
     }
     else {
-        azs_count_decision(HTTP_TOO_MANY_REQUESTS, AZS_REASON_THROTTLED);
+        azs_count_once(r, HTTP_TOO_MANY_REQUESTS, AZS_REASON_THROTTLED);
     }
     if (!first && detail) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0402: 429 "

@@ -247,6 +247,10 @@ static void postgresql_urls_are_listed_and_passwords_refused(void **state)
                     "postgresql:dbname=authz password=secret"));
     assert_non_null(azs_cmd_database(&fx->cmd, d,
                     "postgres://db/authz?password=secret"));
+    /* The key's passphrase too: the string is shown in metrics labels. */
+    assert_non_null(strstr(azs_cmd_database(&fx->cmd, d,
+                           "postgresql://db/authz?sslpassword=s3cret"),
+                           "sslpassword"));
     assert_string_equal(d->db_path, "postgresql:dbname=authz");
     assert_int_equal(main->pg_urls->nelts, 2);
 }

@@ -29,6 +29,8 @@ hz user grant alice api
 out=$(azs_htauthz token issue alice --scope api:call) || azs_bail "token"
 tok=$(printf '%s\n' "$out" | sed -n 1p)
 tok_id=$(printf '%s\n' "$out" | sed -n 2p)
+out=$(azs_htauthz token issue alice) || azs_bail "token"
+u_tok=$(printf '%s\n' "$out" | sed -n 1p)
 # fred is known to mod_authn_file only.
 printf 'fred:%s\n' "$(openssl passwd -apr1 "$pw_f")" > "$AZS_ROOT/htpasswd"
 azs_secret "$pw_f"
@@ -38,7 +40,7 @@ mkdir -p "$AZS_ROOT/cgi-bin"
 cat > "$AZS_ROOT/cgi-bin/env.cgi" <<'EOF'
 #!/bin/sh
 printf 'Content-Type: text/plain\n\n'
-env | grep -E '^(AUTHZ_STATUS_|REMOTE_USER=|AUTH_TYPE=|HTTP_AUTHORIZATION)' | sort
+env | grep -E '^(REDIRECT_)?(AUTHZ_STATUS_|REMOTE_USER=|AUTH_TYPE=|HTTP_AUTHORIZATION|STATUS=)' | sort
 EOF
 chmod 755 "$AZS_ROOT/cgi-bin" "$AZS_ROOT/cgi-bin/env.cgi"
 
@@ -86,6 +88,19 @@ ScriptAlias /cgi-form/ "$AZS_ROOT/cgi-bin/"
 </Directory>
 # A client's header must never become an exported value.
 SetEnvIfNoCase X-Forge "(.+)" AUTHZ_STATUS_ROLES=\$1 AUTHZ_STATUS_USER=\$1
+LogFormat "%U user=%{AUTHZ_STATUS_USER}e roles=%{AUTHZ_STATUS_ROLES}e" azs_export
+CustomLog "$AZS_LOG_DIR/export_log" azs_export
+<Location "/cgi-refused/">
+    AuthType Basic
+    AuthName "cgi"
+    AuthBasicProvider authz_status
+    Require role admin
+    AuthzStatusExport On
+    # The refusal's page is the script itself: it must learn nothing.
+    ErrorDocument 403 /cgi-refused/env.cgi
+    ErrorDocument 401 /cgi-refused/env.cgi
+</Location>
+ScriptAlias /cgi-refused/ "$AZS_ROOT/cgi-bin/"
 <Location "/cgi/">
     AuthType Basic
     AuthName "cgi"
@@ -154,8 +169,8 @@ SetEnvIfNoCase X-Forge "(.+)" AUTHZ_STATUS_ROLES=\$1 AUTHZ_STATUS_USER=\$1
     ProxyPass "http://127.0.0.1:$bport/"
 </Location>
 EOF
-azs_allow_log 'AZS0301: 403 missing-role: user "bob" for "/app/"'
-azs_allow_log 'AZS0102: 401 bad-password: user "alice" for "/cgi/'
+azs_allow_log 'AZS0301: 403 missing-role: user "bob" for "/(app|cgi-refused)/'
+azs_allow_log 'AZS0102: 401 bad-password: user "alice" for "/cgi(-refused)?/'
 
 azs_start || azs_bail "httpd starts"
 
@@ -197,6 +212,14 @@ expect_body '^AUTHZ_STATUS_AUTH=bearer$' "AUTHZ_STATUS_AUTH=bearer"
 expect_body "^AUTHZ_STATUS_TOKEN_ID=$tok_id\$" "AUTHZ_STATUS_TOKEN_ID"
 expect_body '^AUTHZ_STATUS_TOKEN_SCOPES=api:call$' "AUTHZ_STATUS_TOKEN_SCOPES"
 expect_body '^AUTHZ_STATUS_USER=alice$' "the token's user"
+expect_body '^AUTHZ_STATUS_ROLES=$' \
+    "a scoped token carries no roles (its scopes say what it may do)"
+http_req -H "Authorization: Bearer $u_tok" /cgi-token/env.cgi
+expect_status 200 "unscoped token -> 200"
+expect_body '^AUTHZ_STATUS_ROLES=admin api editor reader writer$' \
+    "an unscoped token carries its user's roles"
+expect_true "no scopes for an unscoped token" \
+    bash -c "! grep -q AUTHZ_STATUS_TOKEN_SCOPES '$HTTP_BODY'"
 expect_true "the token is in no exported variable" \
     bash -c "! grep '^AUTHZ_STATUS_' '$HTTP_BODY' | grep -qF '$tok'"
 
@@ -212,6 +235,22 @@ http_req -b "$jar" /cgi-form/env.cgi
 expect_status 200 "a form login's session -> 200"
 expect_body '^AUTHZ_STATUS_AUTH=form$' "AUTHZ_STATUS_AUTH=form"
 expect_body '^AUTHZ_STATUS_USER=alice$' "... and its user"
+
+# A refusal whose ErrorDocument is a script: it runs, and learns no user.
+http_req -u "bob:$pw_b" /cgi-refused/x
+expect_status 403 "bob refused -> 403 (the ErrorDocument script's page)"
+expect_body '^REDIRECT_STATUS=403$' "the ErrorDocument script ran"
+expect_true "the refused user is exported to no ErrorDocument script" \
+    bash -c "! grep -q 'AUTHZ_STATUS_' '$HTTP_BODY'"
+http_req -u "alice:Wr0ng-exp0rt-pw" -H 'X-Forge: superuser' /cgi-refused/x
+expect_status 401 "wrong password -> 401 (the ErrorDocument script's page)"
+expect_body '^REDIRECT_STATUS=401$' "the ErrorDocument script ran"
+expect_true "... nothing exported, nothing forged" \
+    bash -c "! grep -q 'AUTHZ_STATUS_' '$HTTP_BODY'"
+http_req -u "alice:Wr0ng-exp0rt-pw" -H 'X-Forge: superuser' /cgi/env.cgi
+expect_status 401 "wrong password, forged header -> 401"
+expect_true "a refused request logs no forged value" \
+    bash -c "! grep -q 'superuser' '$AZS_LOG_DIR/export_log'"
 
 # ---- the backend behind mod_proxy -------------------------------------------
 http_req -u "alice:$pw_a" -H 'X-Roles: superuser' /app/

@@ -30,7 +30,8 @@ printf 'this is not an SQLite database, not at all\n%.0s' $(seq 1 200) \
 chmod 644 "$broken"
 
 printf 'api\n' > "$AZS_DOCROOT/api/index.html"
-AZS_EXTRA_MODULES="status"
+AZS_EXTRA_MODULES="status rewrite"
+mkdir -p "$AZS_DOCROOT/rw"
 {
     azs_loc_admin
     azs_loc_api
@@ -46,6 +47,29 @@ AZS_EXTRA_MODULES="status"
 <Location "/metrics">
     SetHandler authz-status-metrics
     Require ip 127.0.0.1
+</Location>
+# An ErrorDocument into a blocked location: blocked again, one decision.
+<Location "/blocked-ed">
+    AuthzStatusBlocklist On
+    AuthType Basic
+    AuthName "Blocked"
+    AuthBasicProvider authz_status
+    Require valid-user
+    ErrorDocument 403 /blocked/
+</Location>
+# An internal redirect decides: its answer is counted and logged.
+<Directory "$AZS_DOCROOT/rw">
+    Options FollowSymLinks
+    RewriteEngine On
+    RewriteRule ^x\.html\$ /admin/index.html [PT]
+</Directory>
+<Location "/dologin.html">
+    SetHandler form-login-handler
+    AuthType form
+    AuthName "form"
+    AuthFormProvider authz_status
+    Session On
+    SessionCookieName session path=/;httponly
 </Location>
 <Location "/metrics-broken">
     SetHandler authz-status-metrics
@@ -63,6 +87,7 @@ EOF
 for l in 'AZS0101: 401 unknown-user: user "carol"' \
     'AZS0102: 401 bad-password: user "(alice|bob)"' \
     'AZS0301: 403 missing-role: user "bob"' \
+    'AH01630:|AH01631:|AH01797:' \
     'AZS0105: 400 malformed-credentials' \
     'AZS0203: 401 token-revoked' 'AZS0201: 401 token-unknown' \
     'AZS0401: 403 ip-blocked' 'AZS0402: 429 throttled' \
@@ -251,5 +276,24 @@ expect_value "$(dec 200 granted)" 5 "one more granted"
 expect_value authz_status_cache_misses_total 13 \
     "the cache of verified logins starts again: a miss"
 expect_value authz_status_hashes_verified_total 14 "... and a hash"
+
+# ---- chains of requests: one decision per client request ---------------
+http_req -u "alice:$pw_a" /blocked-ed/
+expect_status 403 "blocked, and its ErrorDocument blocked again -> 403"
+http_req -u "alice:$pw_a" /rw/x.html
+expect_status 200 "alice through an internal redirect -> 200"
+http_req -u "bob:$pw_b" /rw/x.html
+expect_status 403 "bob through an internal redirect -> 403"
+expect_log 'AZS0301: 403 missing-role: user "bob" for "/admin/index.html"' \
+    "the redirect's refusal is logged, naming where it was decided"
+http_req --data-urlencode "httpd_username=alice" \
+    --data-urlencode "httpd_password=$pw_a" /dologin.html
+expect_header Set-Cookie '^session=' "a form login -> a session"
+scrape
+expect_value "$(dec 403 ip-blocked)" 2 \
+    "the ErrorDocument's second refusal is not counted again"
+expect_value "$(dec 200 granted)" 7 \
+    "the redirected login and the form login are let through"
+expect_value "$(dec 403 missing-role)" 2 "the redirected refusal is counted"
 
 azs_done
