@@ -34,9 +34,9 @@ skip() {
 [ "$(id -u)" = 0 ] || skip "not root: the test installs and purges a package"
 PATH=$PATH:/usr/sbin:/sbin
 for cmd in dpkg-buildpackage dh dh_apache2 dpkg-deb apt-get a2enmod \
-           apache2ctl curl; do
+           apache2ctl curl sqlite3; do
     command -v "$cmd" >/dev/null 2>&1 \
-        || skip "$cmd is not installed (packages dpkg-dev, debhelper, apache2-dev, apache2, curl)"
+        || skip "$cmd is not installed (packages dpkg-dev, debhelper, apache2-dev, apache2, curl, sqlite3)"
 done
 
 # One run at a time on the machine (two build trees' make check): the
@@ -377,6 +377,24 @@ else
     tap_ok "httpd stops"
     httpd_pid=
 fi
+
+# ---- reinstalling upgrades a database of the previous schema ----------------
+
+# The database as version 4 made it (no audit trail): the module refuses
+# it until htauthz init upgrades it, which the package's postinst does.
+sqlite3 "$db" "DROP TABLE audit; PRAGMA user_version = 4" \
+    > "$work/downgrade.log" 2>&1
+tap_check "the database made a version 4 one" \
+    test "$(sqlite3 "$db" 'PRAGMA user_version')" = 4
+apt-get install --reinstall "${apt_opts[@]}" "$deb" > "$work/reinstall.log" 2>&1
+tap_check "apt-get install --reinstall" test $? = 0
+tap_check "the postinst upgraded the database to version 5" \
+    test "$(sqlite3 "$db" 'PRAGMA user_version')" = 5
+tap_check "... keeping its users" bash -c "htauthz user list | grep -q '^alice'"
+tap_check "... and recording the upgrade in the audit trail" \
+    bash -c "htauthz audit | grep -q 'init.*ok'"
+tap_check "... with every file in $state still www-data's" \
+    test -z "$(find "$state" ! -user www-data)"
 
 # ---- remove, then purge ------------------------------------------------------
 
