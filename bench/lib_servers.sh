@@ -193,7 +193,11 @@ EOF
         [ "$name" = azs-blocked ] && db=$fx/azs_blocked.db \
             label="(8) mod_authz_status, client on the blocklist"
         local export=
-        [ "$name" = azs-export ] && export="    AuthzStatusExport On
+        [ "$name" = azs-export ] && export="    AuthzStatusExport On" \
+            label="(13) (5) with AuthzStatusExport On"
+        # BENCH_T13_HEADERS=1: and the roles in a request header too
+        [ "$name" = azs-export ] && [ "${BENCH_T13_HEADERS:-0}" = 1 ] \
+            && export="$export
     RequestHeader unset X-Roles
     RequestHeader set X-Roles \"%{AUTHZ_STATUS_ROLES}e\" env=AUTHZ_STATUS_ROLES" \
             label="(13) (5) with AuthzStatusExport On and the roles in a request header"
@@ -208,7 +212,7 @@ $([ "${BENCH_T10_REMOTEIP:-1}" = 1 ] && printf '%s\n' "LoadModule remoteip_modul
 LoadModule authz_status_module $MODULE
 $([ "$name" = azs-sha-nocache ] && echo "AuthzStatusCache Off")
 $([ -n "$throttle" ] && printf 'LoadModule socache_shmcb_module %s/mod_socache_shmcb.so\n%s\n' "$MODDIR" "$throttle")
-$([ -n "$export" ] && printf 'LoadModule headers_module %s/mod_headers.so\n' "$MODDIR")
+$([ "${BENCH_T13_HEADERS:-0}" = 1 ] && [ -n "$export" ] && printf 'LoadModule headers_module %s/mod_headers.so\n' "$MODDIR")
 <Location "/p/">
     AuthType Basic
     AuthName "bench"

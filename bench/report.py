@@ -18,7 +18,7 @@ LABELS = [
     ("azs-pg", "(9) (5) on PostgreSQL (same data, migrated)"),
     ("azs-throttle", "(10) (5), AuthzStatusThrottle on, not throttled"),
     ("azs-throttled", "(11) (5), client throttled (429)"),
-    ("azs-export", "(13) (5), AuthzStatusExport On + RequestHeader"),
+    ("azs-export", "(13) (5), AuthzStatusExport On"),
 ]
 
 
@@ -339,7 +339,7 @@ def main():
     if ex and lite:
         rel = ex[0] / lite[0]
         p("  13. %-57s %s  %.2f of (5) without it (>= 0.95)" % (
-            "AuthzStatusExport On, roles in a request header",
+            "AuthzStatusExport On (BENCH_T13_HEADERS=1: + RequestHeader)",
             verdict(rel >= 0.95), rel))
     pg, lite = med.get(("azs-pg", big)), med.get(("azs-bcrypt", big))
     if pg and lite:
