@@ -111,7 +111,7 @@ static void azs_register_hooks(apr_pool_t *p)
                                 APR_HOOK_LAST);
     /* A provider's "no" is logged when the request ends in it, not when
      * it is said: <RequireAny> and provider lists may overrule it. */
-    ap_hook_fixups(azs_clear_pending, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(azs_clear_pending, NULL, NULL, APR_HOOK_REALLY_FIRST - 2);
     ap_hook_log_transaction(azs_log_transaction, NULL, NULL,
                             APR_HOOK_FIRST);
     ap_hook_post_config(azs_post_config, NULL, NULL, APR_HOOK_MIDDLE);

@@ -575,6 +575,9 @@ typedef struct {
  * for every process forked after; unmapped when p is cleared.  Counting
  * is lock-free (one atomic add) and exact; a NULL m counts nothing. */
 azs_rc azs_metrics_create(azs_metrics_t **m, apr_pool_t *p);
+/* A number that changes with the counters' layout and meaning (rows,
+ * counters, statuses, reasons): what a restart may keep. */
+apr_uint32_t azs_metrics_shape(void);
 void azs_metrics_add(azs_metrics_t *m, azs_metric k);
 void azs_metrics_decision(azs_metrics_t *m, int status, azs_reason reason);
 /* The index of a status among the counted ones (the last: any other). */
@@ -747,8 +750,9 @@ apr_int64_t azs_throttle_record_ban(const unsigned char *rec, apr_size_t len);
  * forked: read lock-free before any credential.  Set-associative, keyed;
  * a full bucket gives up the ban that ends first. */
 typedef struct azs_bans azs_bans_t;
-/* Changed with the table's layout (its slots, buckets or keying). */
-#define AZS_BANS_LAYOUT 1
+/* A number that changes with the layout of a table of this many slots
+ * (what a restart that loads an upgraded module may keep). */
+apr_size_t azs_bans_shape(apr_size_t slots);
 azs_rc azs_bans_create(azs_bans_t **out, apr_size_t slots, apr_pool_t *p);
 /* The end of key's ban (ms) when it is banned at now_ms, else 0; with
  * *failures (may be NULL) what banned it, and *first (may be NULL) set

@@ -148,9 +148,10 @@ typedef struct {
                               * granted */
     int passed;              /* mod_azs_log.c: the checks passed (fixups
                               * ran) */
-    int counted;             /* mod_azs_log.c, on the first request of a
-                              * chain of internal redirects: its decision
-                              * is counted in the metrics */
+    int decided;             /* mod_azs_log.c: the status of this request's
+                              * first refusal answered at once (0: none),
+                              * counted when the request ends */
+    azs_reason decided_reason;
 } azs_req;
 
 /* mod_azs_req.c: the request's state, made on first use. */
@@ -330,10 +331,11 @@ void azs_defer_denial(request_rec *r, int status, azs_reason reason,
 /* Adds names to what a pending Bearer 403 says was needed. */
 void azs_defer_scope(request_rec *r, const char *names);
 int azs_clear_pending(request_rec *r);
-/* Counts the decision in the metrics, once per client request: not for a
- * subrequest, and only the first decision of a chain of internal
- * redirects (an ErrorDocument into a protected location, say). */
-void azs_count_once(request_rec *r, int status, azs_reason reason);
+/* Notes a refusal answered at once (the first of the request); the
+ * metrics count one decision per client request when it ends
+ * (azs_log_transaction): the one of the request the client's answer came
+ * from. */
+void azs_note_decision(request_rec *r, int status, azs_reason reason);
 int azs_log_transaction(request_rec *r);
 
 #endif /* MOD_AZS_H */

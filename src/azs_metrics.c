@@ -59,6 +59,32 @@ static const struct {
 typedef char azs_metric_names_complete[
     sizeof(names) / sizeof(names[0]) == AZS_M_COUNT ? 1 : -1];
 
+static apr_uint32_t fnv(apr_uint32_t h, const void *data, apr_size_t n)
+{
+    const unsigned char *b = data;
+
+    while (n--) {
+        h = (h ^ *b++) * 16777619u;
+    }
+    return h;
+}
+
+apr_uint32_t azs_metrics_shape(void)
+{
+    apr_uint32_t h = 2166136261u;
+    apr_size_t sizes[3] = {ROWS, ROW_SIZE, AZS_M_COUNT};
+    int k;
+
+    h = fnv(h, sizes, sizeof(sizes));
+    h = fnv(h, statuses, sizeof(statuses));
+    for (k = 0; k < AZS_REASON_COUNT; k++) {
+        const char *w = azs_reason_info((azs_reason)k)->keyword;
+
+        h = fnv(h, w, strlen(w) + 1);
+    }
+    return h;
+}
+
 azs_rc azs_metrics_create(azs_metrics_t **out, apr_pool_t *p)
 {
     azs_metrics_t *m = apr_pcalloc(p, sizeof(*m));

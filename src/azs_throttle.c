@@ -341,3 +341,8 @@ apr_size_t azs_bans_count(azs_bans_t *b, apr_int64_t now_ms)
     }
     return n;
 }
+
+apr_size_t azs_bans_shape(apr_size_t slots)
+{
+    return (sizeof(ban_slot) * 64 + BAN_WAYS) * 1000003u + slots;
+}

@@ -16,8 +16,8 @@ void azs_count_post_config(server_rec *s, apr_pool_t *ptemp)
     apr_pool_t *pp = s->process->pool;
     /* The layout in the key: an upgraded module, loaded by a restart,
      * keeps counters of the same shape and makes new ones of another. */
-    const char *key = apr_psprintf(ptemp, "azs-metrics-%" APR_SIZE_T_FMT,
-                                   sizeof(azs_metrics_snap_t));
+    const char *key = apr_psprintf(ptemp, "azs-metrics-%u",
+                                   (unsigned)azs_metrics_shape());
     azs_metrics_t *m = NULL;
 
     apr_pool_userdata_get((void **)&m, key, pp);

@@ -48,11 +48,15 @@ static const azs_req *established(request_rec *r)
         const azs_req *q = azs_req_peek(x);
         const char *who, *where;
 
+        /* A request the user came from that was refused (with this
+         * module's state or without: another module's refusal) ends the
+         * walk; one that merely handed the request on (a handler's
+         * internal redirect) is passed over. */
+        if (x != r && (q ? !q->passed : x->status != HTTP_OK)) {
+            return NULL;
+        }
         if (!q) {
             continue;
-        }
-        if (x != r && !q->passed) {
-            return NULL;
         }
         if (q->token) {
             who = q->token->user;

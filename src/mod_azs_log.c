@@ -41,22 +41,18 @@ static int db_log_allowed(request_rec *r, apr_uint32_t *suppressed)
     return 1;
 }
 
-void azs_count_once(request_rec *r, int status, azs_reason reason)
+void azs_note_decision(request_rec *r, int status, azs_reason reason)
 {
-    request_rec *root = r;
-    azs_req *q;
+    azs_req *q = azs_req_get(r);
 
-    if (r->main) {
-        return;
+    if (!q->decided) {
+        q->decided = status;
+        q->decided_reason = reason;
     }
-    while (root->prev) {
-        root = root->prev;
-    }
-    q = azs_req_get(root);
-    if (q->counted) {
-        return;
-    }
-    q->counted = 1;
+}
+
+static void count(int status, azs_reason reason)
+{
     azs_count_decision(status, reason);
     if (reason == AZS_REASON_DB_ERROR) {
         azs_count(AZS_M_DB_ERROR);
@@ -75,7 +71,7 @@ void azs_log_denial(request_rec *r, int status, azs_reason reason,
                            : "";
 
     /* Counted whether or not the line is written (below). */
-    azs_count_once(r, status, reason);
+    azs_note_decision(r, status, reason);
     if (reason == AZS_REASON_DB_ERROR || reason == AZS_REASON_BUSY) {
         if (!db_log_allowed(r, &suppressed)) {
             return;
@@ -140,40 +136,65 @@ void azs_defer_scope(request_rec *r, const char *names)
 
 int azs_log_transaction(request_rec *r)
 {
-    request_rec *x, *last = r, *px = NULL;
-    azs_req *q, *pend = NULL;
-    int status, granted = 0;
+    request_rec *x, *last = r, *from, *dx = NULL;
+    azs_req *q, *d = NULL;
+    int granted = 0, status;
 
-    /* The chain of internal redirects: the last request that holds a
-     * pending denial decided the answer; one that passed its checks with
-     * this module's login or Require let it through. */
+    for (x = r; x->next; x = x->next) {
+        last = x->next;
+    }
+    /* The requests the client's answer came from: as httpd's ap_die, the
+     * last one and those before it that ended in an error too (a refusal
+     * and its ErrorDocument: the refusal; a request redirected
+     * internally, then refused: the redirected one). */
+    for (from = last; from->prev && from->prev->status != HTTP_OK;
+         from = from->prev) {
+    }
+    for (x = from; x; x = x->next) {
+        if ((q = azs_req_peek(x)) && (q->decided || q->pending.status)) {
+            d = q;
+            dx = x;
+            break;
+        }
+    }
     for (x = r; x; x = x->next) {
-        last = x;
-        if (!(q = azs_req_peek(x))) {
-            continue;
-        }
-        if (q->pending.status) {
-            pend = q;
-            px = x;
-        }
-        if (q->passed && (q->login.ok || q->token || q->authz_granted)) {
+        if ((q = azs_req_peek(x)) && q->passed
+            && (q->login.ok || q->token || q->authz_granted)) {
             granted = 1;
         }
     }
-    status = last->status != HTTP_OK ? last->status : r->status;
-    if (!pend || status < 300) {
+    if (!d) {
+        /* Let through by this module: its login, or its Require. */
         if (granted) {
-            azs_count_once(r, HTTP_OK, AZS_REASON_GRANTED);
+            count(HTTP_OK, AZS_REASON_GRANTED);
         }
         return DECLINED;
     }
-    /* The decision's own status, whatever the response became: mod_auth_form
-     * turns a failed login into a redirect, an ErrorDocument into a page;
-     * AuthzStatusForbiddenOnFailure Off turns our 403 into httpd's 401. */
-    azs_log_denial(px, (pend->pending.status == HTTP_FORBIDDEN
-                        && status == HTTP_UNAUTHORIZED) ? HTTP_UNAUTHORIZED
-                                                        : pend->pending.status,
-                   pend->pending.reason, pend->pending.user,
-                   pend->pending.detail);
+    status = dx->status != HTTP_OK ? dx->status : last->status;
+    if (d->pending.status && status >= 300) {
+        /* The decision's own status, whatever the response became:
+         * mod_auth_form turns a failed login into a redirect, an
+         * ErrorDocument into a page; AuthzStatusForbiddenOnFailure Off
+         * turns our 403 into httpd's 401. */
+        int st = (d->pending.status == HTTP_FORBIDDEN
+                  && status == HTTP_UNAUTHORIZED) ? HTTP_UNAUTHORIZED
+                                                  : d->pending.status;
+
+        if (d->decided) {
+            count(d->decided, d->decided_reason);
+        }
+        else {
+            count(st, d->pending.reason);
+        }
+        azs_log_denial(dx, st, d->pending.reason, d->pending.user,
+                       d->pending.detail);
+        return DECLINED;
+    }
+    if (d->decided) {
+        count(d->decided, d->decided_reason);
+    }
+    else if (granted) {
+        count(HTTP_OK, AZS_REASON_GRANTED);
+    }
     return DECLINED;
 }

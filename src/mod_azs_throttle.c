@@ -35,11 +35,7 @@
 #define AZS_THROTTLE_MUTEX "authz-status-throttle"
 #define AZS_THROTTLE_NS    "azs-throttle"   /* socache namespace: <= 14 */
 #define AZS_BAN_SLOTS      16384
-/* The table's layout in the key: an upgraded module, loaded by a
- * restart, keeps the bans of a table of the same layout, and makes a new
- * one when AZS_BANS_LAYOUT changed. */
-#define AZS_BANS_KEY       "azs-throttle-bans-" AZS_STR(AZS_BANS_LAYOUT) \
-                           "-" AZS_STR(AZS_BAN_SLOTS)
+
 #define AZS_THROTTLE_LOG_SEC 10
 #define AZS_THROTTLE_SHMCB "authz_status_throttle(4194304)"
 #define AZS_THROTTLE_ID    16        /* bytes of a record's socache id */
@@ -169,15 +165,21 @@ static azs_bans_t *bans_for(server_rec *s)
 {
     apr_pool_t *pp = s->process->pool;
     azs_bans_t *b = NULL;
+    /* The table's layout in the key: an upgraded module, loaded by a
+     * restart, keeps the bans of a table of the same layout, and makes a
+     * new one of another. */
+    const char *key = apr_psprintf(s->process->pconf, "azs-throttle-bans-%"
+                                   APR_SIZE_T_FMT,
+                                   azs_bans_shape(AZS_BAN_SLOTS));
 
-    apr_pool_userdata_get((void **)&b, AZS_BANS_KEY, pp);
+    apr_pool_userdata_get((void **)&b, key, pp);
     if (!b) {
         if (azs_bans_create(&b, AZS_BAN_SLOTS, pp) != AZS_RC_OK) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "AZS0405: cannot "
                          "create the throttle's table of bans");
             return NULL;
         }
-        apr_pool_userdata_set(b, AZS_BANS_KEY, apr_pool_cleanup_null, pp);
+        apr_pool_userdata_set(b, key, apr_pool_cleanup_null, pp);
     }
     return b;
 }
@@ -380,7 +382,7 @@ static int answer_429(request_rec *r, const char *key, apr_int64_t until,
                        detail);
     }
     else {
-        azs_count_once(r, HTTP_TOO_MANY_REQUESTS, AZS_REASON_THROTTLED);
+        azs_note_decision(r, HTTP_TOO_MANY_REQUESTS, AZS_REASON_THROTTLED);
     }
     if (!first && detail) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AZS0402: 429 "

@@ -63,6 +63,20 @@ mkdir -p "$AZS_DOCROOT/rw"
     RewriteEngine On
     RewriteRule ^x\.html\$ /admin/index.html [PT]
 </Directory>
+# A refusal whose ErrorDocument is refused too: the first is the answer.
+<Location "/ed-admin">
+    AuthType Basic
+    AuthName "Administration"
+    AuthBasicProvider authz_status
+    Require role admin
+    ErrorDocument 403 /ed-staff/
+</Location>
+<Location "/ed-staff">
+    AuthType Basic
+    AuthName "Administration"
+    AuthBasicProvider authz_status
+    Require role staff
+</Location>
 <Location "/dologin.html">
     SetHandler form-login-handler
     AuthType form
@@ -289,11 +303,17 @@ expect_log 'AZS0301: 403 missing-role: user "bob" for "/admin/index.html"' \
 http_req --data-urlencode "httpd_username=alice" \
     --data-urlencode "httpd_password=$pw_a" /dologin.html
 expect_header Set-Cookie '^session=' "a form login -> a session"
+http_req -u "bob:$pw_b" /ed-admin/
+expect_status 403 "bob refused, and refused again by the ErrorDocument -> 403"
+expect_log 'AZS0301: 403 missing-role: user "bob" for "/ed-admin/" \(requires role admin\)' \
+    "the refusal the client got is logged"
+expect_no_log 'AZS0301: .*"/ed-staff/"' "the ErrorDocument's refusal is not"
 scrape
 expect_value "$(dec 403 ip-blocked)" 2 \
     "the ErrorDocument's second refusal is not counted again"
 expect_value "$(dec 200 granted)" 7 \
     "the redirected login and the form login are let through"
-expect_value "$(dec 403 missing-role)" 2 "the redirected refusal is counted"
+expect_value "$(dec 403 missing-role)" 3 \
+    "the redirected refusal is counted, the ErrorDocument's second one not"
 
 azs_done
