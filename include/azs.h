@@ -698,9 +698,14 @@ const char *azs_audit_quote(apr_pool_t *p, const char *word);
 /* text as one line of valid UTF-8 (\xHH for the rest), at most max bytes
  * of it ("..." after). */
 const char *azs_audit_text(apr_pool_t *p, const char *text, apr_size_t max);
-/* Who runs this process: SUDO_USER when set, else the login name of the
- * real uid, else "uid N". */
+/* Who runs this process: as root, SUDO_USER when set (who ran sudo);
+ * else the login name of the real uid (or "uid N"), followed by
+ * "(SUDO_USER name)" when that is set. */
 const char *azs_audit_user(apr_pool_t *p);
+/* Is the UTF-8 sequence of n bytes at s (azs_utf8_len) a control that
+ * moves or reorders a terminal's text: C0, DEL, C1, or a bidirectional
+ * formatting character? */
+int azs_utf8_control(const unsigned char *s, int n);
 /* Length of the valid UTF-8 sequence at s (1 for ASCII), 0 when there is
  * none (a stray byte, an overlong form, a surrogate, past U+10FFFF). */
 int azs_utf8_len(const unsigned char *s);

@@ -18,14 +18,33 @@
 
 #include "azs.h"
 
-#define AUDIT_ARGS_MAX    4096
+#define AUDIT_ARGS_MAX    65536
+#define AUDIT_WORD_MAX    512     /* one operand, so the facts after it
+                                   * (a token's id, an import's counts)
+                                   * always fit */
 #define AUDIT_OUTCOME_MAX 512
 #define AUDIT_USER_MAX    128
 
-/* A C1 control (U+0080..U+009F): moves a terminal like a C0 one. */
+int azs_utf8_control(const unsigned char *s, int n)
+{
+    if (n == 1) {
+        return s[0] < 0x20 || s[0] == 0x7f;
+    }
+    /* C1 (U+0080..U+009F): moves a terminal like a C0 one. */
+    if (n == 2) {
+        return s[0] == 0xc2 && s[1] < 0xa0;
+    }
+    /* Bidirectional formatting (U+200E, U+200F, U+202A..U+202E,
+     * U+2066..U+2069): reorders how the rest of a line reads. */
+    return n == 3 && s[0] == 0xe2
+           && ((s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f
+                                 || (s[2] >= 0xaa && s[2] <= 0xae)))
+               || (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9));
+}
+
 static int is_c1(const unsigned char *s, int n)
 {
-    return n == 2 && s[0] == 0xc2 && s[1] < 0xa0;
+    return n > 1 && azs_utf8_control(s, n);
 }
 
 int azs_utf8_len(const unsigned char *s)
@@ -118,16 +137,19 @@ const char *azs_audit_quote(apr_pool_t *p, const char *word)
     if (!*u) {
         return "\"\"";
     }
+    if (strlen(word) > AUDIT_WORD_MAX) {
+        return clean(p, word, 1, AUDIT_WORD_MAX);
+    }
     for (; *u; u++) {
         if (*u <= 0x20 || *u == 0x7f || *u == '"' || *u == '\\'
             || *u == '\'') {
-            return clean(p, word, 1, AUDIT_ARGS_MAX);
+            return clean(p, word, 1, AUDIT_WORD_MAX);
         }
         if (*u >= 0x80) {
             int n = azs_utf8_len(u);
 
             if (n == 0 || is_c1(u, n)) {
-                return clean(p, word, 1, AUDIT_ARGS_MAX);
+                return clean(p, word, 1, AUDIT_WORD_MAX);
             }
             u += n - 1;
         }
@@ -143,16 +165,22 @@ const char *azs_audit_text(apr_pool_t *p, const char *text, apr_size_t max)
 const char *azs_audit_user(apr_pool_t *p)
 {
     const char *sudo = getenv("SUDO_USER");
-    struct passwd *pw;
+    struct passwd *pw = getpwuid(getuid());
+    const char *me = pw && pw->pw_name && *pw->pw_name
+                     ? clean(p, pw->pw_name, 0, AUDIT_USER_MAX)
+                     : apr_psprintf(p, "uid %lu", (unsigned long)getuid());
 
-    if (sudo && *sudo) {
+    if (!sudo || !*sudo) {
+        return me;
+    }
+    /* sudo sets SUDO_USER for root: then it names who ran sudo.  Anyone
+     * else can set it to anything: it is shown beside the real name,
+     * never instead of it. */
+    if (getuid() == 0) {
         return clean(p, sudo, 0, AUDIT_USER_MAX);
     }
-    pw = getpwuid(getuid());
-    if (pw && pw->pw_name && *pw->pw_name) {
-        return clean(p, pw->pw_name, 0, AUDIT_USER_MAX);
-    }
-    return apr_psprintf(p, "uid %lu", (unsigned long)getuid());
+    return apr_pstrcat(p, me, " (SUDO_USER ",
+                       clean(p, sudo, 0, AUDIT_USER_MAX), ")", NULL);
 }
 
 #define AUDIT_INSERT \

@@ -2,6 +2,7 @@
  * test_admin.c - the writes of azs_admin.c against real SQLite files.
  */
 #include <pwd.h>
+#include <sys/wait.h>
 
 #include "unit.h"
 
@@ -634,6 +635,7 @@ static void test_audit_texts_made_safe(void **state)
     apr_array_header_t *rows;
     azs_audit_t a;
     char *big = unit_repeat(fx, 'x', 10000);
+    char *huge = unit_repeat(fx, 'y', 70000);
 
     a = audit_row(5, "user add", "a\nb\tc \xff\xc3\xa9 \xc2\x85",
                   "error: line one\nline two\x1b[2J");
@@ -641,14 +643,17 @@ static void test_audit_texts_made_safe(void **state)
     assert_int_equal(azs_audit_add(st, &a), AZS_RC_OK);
     a = audit_row(6, "role grant", big, big);
     assert_int_equal(azs_audit_add(st, &a), AZS_RC_OK);
+    a = audit_row(7, "role grant", huge, "ok");
+    assert_int_equal(azs_audit_add(st, &a), AZS_RC_OK);
     rows = audit_rows(fx, st, 0, 0);
     assert_string_equal(ROW(rows, 0)->args,
                         "a\\x0ab\\x09c \\xff\xc3\xa9 \\xc2\\x85");
     assert_string_equal(ROW(rows, 0)->outcome,
                         "error: line one\\x0aline two\\x1b[2J");
     assert_string_equal(ROW(rows, 0)->sys_user, "ev\\x1bil");
-    assert_int_equal(strlen(ROW(rows, 1)->args), 4096 + 3);
+    assert_int_equal(strlen(ROW(rows, 1)->args), 10000);
     assert_int_equal(strlen(ROW(rows, 1)->outcome), 512 + 3);
+    assert_int_equal(strlen(ROW(rows, 2)->args), 65536 + 3);
     azs_store_close(st);
 }
 
@@ -668,6 +673,14 @@ static void test_audit_quote(void **state)
     assert_string_equal(azs_audit_quote(p, "x\xffy"), "\"x\\xffy\"");
     assert_string_equal(azs_audit_quote(p, "a\nb"), "\"a\\x0ab\"");
     assert_string_equal(azs_audit_quote(p, "c1\xc2\x9b"), "\"c1\\xc2\\x9b\"");
+    /* Bidirectional controls reorder a line: escaped too. */
+    assert_string_equal(azs_audit_quote(p, "a\xe2\x80\xae" "b"),
+                        "\"a\\xe2\\x80\\xae" "b\"");
+    assert_string_equal(azs_audit_quote(p, "rtl\xe2\x81\xa6"),
+                        "\"rtl\\xe2\\x81\\xa6\"");
+    /* One operand is bounded, so what follows it (an id, counts) stays. */
+    assert_int_equal(strlen(azs_audit_quote(p, unit_repeat(fx, 'w', 600))),
+                     1 + 512 + 1 + 3);
     assert_string_equal(azs_audit_text(p, "ok \xe2\x82", 100),
                         "ok \\xe2\\x82");
 }
@@ -677,16 +690,57 @@ static void test_audit_user(void **state)
     unit_fx *fx = *state;
     const char *saved = getenv("SUDO_USER");
     struct passwd *pw = getpwuid(getuid());
+    const char *my_name = pw ? apr_pstrdup(fx->pool, pw->pw_name) : NULL;
 
-    setenv("SUDO_USER", "alice", 1);
-    assert_string_equal(azs_audit_user(fx->pool), "alice");
-    setenv("SUDO_USER", "a\nb", 1);
-    assert_string_equal(azs_audit_user(fx->pool), "a\\x0ab");
-    setenv("SUDO_USER", "", 1);
     assert_non_null(pw);
-    assert_string_equal(azs_audit_user(fx->pool), pw->pw_name);
+    setenv("SUDO_USER", "alice", 1);
+    if (getuid() == 0) {
+        int fd[2], status;
+        char buf[256] = "";
+        struct passwd *nobody = getpwuid(65534);
+        /* getpwuid's answer is overwritten by the next call. */
+        const char *nobody_name = nobody ? apr_pstrdup(fx->pool,
+                                                       nobody->pw_name)
+                                         : NULL;
+        pid_t pid;
+
+        /* Root: sudo's word for who ran it. */
+        assert_string_equal(azs_audit_user(fx->pool), "alice");
+        setenv("SUDO_USER", "a\nb", 1);
+        assert_string_equal(azs_audit_user(fx->pool), "a\\x0ab");
+        /* Anyone else may set it to anything: beside the real name. */
+        setenv("SUDO_USER", "root", 1);
+        assert_non_null(nobody_name);
+        assert_int_equal(pipe(fd), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            const char *u;
+
+            if (setgid(65534) != 0 || setuid(65534) != 0) {
+                _exit(1);
+            }
+            u = azs_audit_user(fx->pool);
+            _exit(write(fd[1], u, strlen(u)) < 0);
+        }
+        close(fd[1]);
+        assert_true(read(fd[0], buf, sizeof(buf) - 1) > 0);
+        close(fd[0]);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        if (strcmp(buf, apr_pstrcat(fx->pool, nobody_name,
+                                    " (SUDO_USER root)", NULL)) != 0) {
+            fail_msg("as uid 65534: \"%s\"", buf);
+        }
+    }
+    else {
+        assert_string_equal(azs_audit_user(fx->pool),
+                            apr_pstrcat(fx->pool, my_name,
+                                        " (SUDO_USER alice)", NULL));
+    }
+    setenv("SUDO_USER", "", 1);
+    assert_string_equal(azs_audit_user(fx->pool), my_name);
     unsetenv("SUDO_USER");
-    assert_string_equal(azs_audit_user(fx->pool), pw->pw_name);
+    assert_string_equal(azs_audit_user(fx->pool), my_name);
     if (saved) {
         setenv("SUDO_USER", saved, 1);
     }

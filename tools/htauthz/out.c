@@ -80,7 +80,7 @@ const char *show_n(apr_pool_t *p, const char *s, apr_size_t max)
         else if (n == 1 && u[i] >= 0x20 && u[i] != 0x7f) {
             *o++ = (char)u[i++];
         }
-        else if (n > 1 && !(n == 2 && u[i] == 0xc2 && u[i + 1] < 0xa0)) {
+        else if (n > 1 && !azs_utf8_control(u + i, n)) {
             memcpy(o, u + i, n);
             o += n;
             i += n;
@@ -113,8 +113,7 @@ const char *printable(apr_pool_t *p, const char *s)
     while (*u) {
         int n = azs_utf8_len(u);
 
-        if (n == 0 || (n == 1 && (*u < 0x20 || *u == 0x7f))
-            || (n == 2 && u[0] == 0xc2 && u[1] < 0xa0)) {
+        if (n == 0 || azs_utf8_control(u, n)) {
             return show_n(p, s, 0);
         }
         u += n;
@@ -182,6 +181,12 @@ void json_str(const char *s)
         else if (n == 0) {
             fputs("\\ufffd", stdout);
             u++;
+        }
+        else if (azs_utf8_control(u, n)) {
+            /* C1 and bidirectional controls, escaped as the C0 ones. */
+            printf("\\u%04x", n == 2 ? u[1]
+                               : 0x2000 | ((u[1] & 0x3f) << 6) | (u[2] & 0x3f));
+            u += n;
         }
         else {
             fwrite(u, 1, n, stdout);
