@@ -45,9 +45,9 @@ done
 # waits for them too.
 if [ -z "${AZS_DEB_LOCKED:-}" ]; then
     command -v flock >/dev/null 2>&1 || skip "flock is not installed"
-    lockdir=/run/lock
-    [ -d "$lockdir" ] || lockdir=/tmp
-    lock=(flock -x -w 900 -E 77 "$lockdir/azs-deb-test.lock")
+    # In root's own /run (not the world-writable /run/lock, where another
+    # user could plant a link for root to follow).
+    lock=(flock -x -w 900 -E 77 /run/azs-deb-test.lock)
     if [ -n "${AZS_TOP_BUILDDIR:-}" ]; then
         suite=$AZS_TOP_BUILDDIR/tests/integration/suite-logs
         mkdir -p "$suite" || exit 99
@@ -67,7 +67,7 @@ modules=${AP_LIBEXECDIR:-/usr/lib/apache2/modules}
 f2b_filter=/etc/fail2ban/filter.d/apache-authz-status.conf
 # Left while the package that this test installed is on the machine: a run
 # killed before its clean-up leaves it, and the next run purges.
-marker=/var/tmp/azs-deb-test.installed
+marker=/run/azs-deb-test.installed
 policy=/usr/sbin/policy-rc.d
 policy_mark='# azs: tests/package/deb.sh'
 export DEBIAN_FRONTEND=noninteractive
@@ -77,19 +77,33 @@ installed() {
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null \
         | grep -qE 'ok (installed|config-files|half|unpacked)'
 }
+# The marker is trusted only as root's own regular file.
+marked() {
+    [ -f "$marker" ] && [ ! -L "$marker" ] \
+        && [ "$(stat -c %u "$marker")" = 0 ]
+}
+# Purges the package this test installed; the marker goes only with it.
+purge_ours() {
+    apt-get purge "${apt_opts[@]}" "$pkg" >/dev/null 2>&1
+    installed || rm -f "$marker"
+}
 
 if installed; then
-    if [ -f "$marker" ]; then
+    if marked; then
         echo "# purging $pkg left by an earlier run of this test"
-        apt-get purge "${apt_opts[@]}" "$pkg" >/dev/null 2>&1
-        rm -f "$marker"
+        purge_ours
+        installed && skip "cannot purge $pkg left by an earlier run"
     else
         skip "$pkg is installed, not by this test: it is left alone"
     fi
 fi
 [ -e "$state" ] \
     && skip "$state exists without the package: the purge would delete it"
-for f in "$avail/authz_status.load" "$avail/authz_status.conf"; do
+# Whatever the package would own, made some other way (make install, a
+# copy of the fail2ban filter): the install would take it over and the
+# purge delete it.
+for f in "$avail/authz_status.load" "$avail/authz_status.conf" \
+         "$f2b_filter" /usr/bin/htauthz "$modules/mod_authz_status.so"; do
     [ -e "$f" ] && skip "$f exists without the package (make install?)"
 done
 
@@ -117,10 +131,7 @@ cleanup() {
             sleep 0.2
         done
     fi
-    if [ -f "$marker" ]; then
-        apt-get purge "${apt_opts[@]}" "$pkg" >/dev/null 2>&1
-        rm -f "$marker"
-    fi
+    marked && purge_ours
     for m in "${dismod_after[@]}"; do
         a2query -q -m "$m" 2>/dev/null && a2dismod -q -f "$m" >/dev/null 2>&1
     done
