@@ -307,6 +307,9 @@ int azs_step_unique(int rc);
 /* The first column of the first row of sql, an integer (a PRAGMA, a
  * count): SQLITE_OK with *value set, else SQLite's code. */
 int azs_sqlite_int(sqlite3 *db, const char *sql, int *value);
+/* Every connection: defensive mode, an untrusted schema (views and
+ * triggers call innocuous functions only), no extension loading. */
+void azs_sqlite_harden(sqlite3 *db);
 
 azs_rc azs_store_begin(azs_store_t *st);     /* BEGIN IMMEDIATE */
 /* A read transaction: the reads between begin and end see one snapshot

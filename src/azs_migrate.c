@@ -140,6 +140,7 @@ azs_rc azs_store_init_audit(const char *path, const azs_audit_t *a,
         sqlite3_close_v2(db);
         return AZS_RC_DBERR;
     }
+    azs_sqlite_harden(db);
     sqlite3_busy_timeout(db, 5000);
     rc = azs_sqlite_int(db, "PRAGMA user_version", &version);
     if (rc == SQLITE_OK && version == 0) {
@@ -188,7 +189,7 @@ int azs_store_version(const char *path)
     int version = -1;
 
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
-        && sqlite3_busy_timeout(db, 5000) == SQLITE_OK
+        && (azs_sqlite_harden(db), sqlite3_busy_timeout(db, 5000)) == SQLITE_OK
         && sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL)
            == SQLITE_OK
         && sqlite3_step(s) == SQLITE_ROW) {

@@ -361,6 +361,17 @@ static azs_rc pg_open(azs_store_t **out, azs_store_t *st, int readonly,
     return AZS_RC_OK;
 }
 
+void azs_sqlite_harden(sqlite3 *db)
+{
+    /* A database file is data, never code: no schema text that writes
+     * the schema itself, no function a view or trigger was not meant to
+     * call (the file may be writable by httpd's user, and htauthz may run
+     * as root). */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, (int *)0);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)0);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)0);
+}
+
 azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
                       int busy_timeout_ms, apr_pool_t *p, const char **err)
 {
@@ -410,6 +421,7 @@ azs_rc azs_store_open(azs_store_t **out, const char *path, int readonly,
         return AZS_RC_DBERR;
     }
     apr_pool_cleanup_register(p, st, store_cleanup, apr_pool_cleanup_null);
+    azs_sqlite_harden(st->db);
     sqlite3_busy_timeout(st->db, busy_timeout_ms);
     sqlite3_extended_result_codes(st->db, 1);
     rc = azs_sqlite_int(st->db, "PRAGMA user_version", &version);

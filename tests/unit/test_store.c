@@ -772,8 +772,44 @@ static void blocklist_lookup_at_scale(void **state)
     sqlite3_finalize(s);
 }
 
+/* A file is data: a view planted in it cannot make htauthz (maybe root)
+ * or httpd call an unsafe function, nor can the schema be rewritten. */
+static void a_planted_schema_is_not_trusted(void **state)
+{
+    unit_fx *fx = *state;
+    azs_store_t *st = unit_store(fx);
+    sqlite3 *raw = NULL;
+    char *msg = NULL;
+    int rc;
+
+    azs_store_close(st);
+    assert_int_equal(sqlite3_open(fx->db, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "CREATE VIEW planted AS SELECT "
+                                  "load_extension('/nonexistent')",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    st = unit_store(fx);
+    rc = sqlite3_exec(azs_store_db(st), "SELECT * FROM planted", NULL, NULL,
+                      &msg);
+    assert_int_not_equal(rc, SQLITE_OK);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "unsafe use of load_extension"));
+    sqlite3_free(msg);
+    msg = NULL;
+    /* Defensive: the schema cannot be written as a table. */
+    sqlite3_exec(azs_store_db(st), "PRAGMA writable_schema = ON", NULL,
+                 NULL, NULL);
+    rc = sqlite3_exec(azs_store_db(st), "UPDATE sqlite_master SET sql = "
+                      "'CREATE TABLE x (y)' WHERE name = 'planted'", NULL,
+                      NULL, &msg);
+    assert_int_not_equal(rc, SQLITE_OK);
+    sqlite3_free(msg);
+    azs_store_close(st);
+}
+
 static const struct CMUnitTest tests[] = {
     T(init_creates_current_schema),
+    T(a_planted_schema_is_not_trusted),
     T(readonly_handle_has_a_small_page_cache),
     T(readonly_open_never_creates),
     T(unknown_version_refused),
