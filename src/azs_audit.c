@@ -42,11 +42,6 @@ int azs_utf8_control(const unsigned char *s, int n)
                || (s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9));
 }
 
-static int is_c1(const unsigned char *s, int n)
-{
-    return n > 1 && azs_utf8_control(s, n);
-}
-
 int azs_utf8_len(const unsigned char *s)
 {
     int n, i;
@@ -110,7 +105,7 @@ static const char *clean(apr_pool_t *p, const char *s, int quote,
         else if (n == 1 && u[i] >= 0x20 && u[i] != 0x7f) {
             *o++ = (char)u[i++];
         }
-        else if (n > 1 && i + n <= len && !is_c1(u + i, n)) {
+        else if (n > 1 && i + n <= len && !azs_utf8_control(u + i, n)) {
             memcpy(o, u + i, n);
             o += n;
             i += n;
@@ -148,7 +143,7 @@ const char *azs_audit_quote(apr_pool_t *p, const char *word)
         if (*u >= 0x80) {
             int n = azs_utf8_len(u);
 
-            if (n == 0 || is_c1(u, n)) {
+            if (n == 0 || azs_utf8_control(u, n)) {
                 return clean(p, word, 1, AUDIT_WORD_MAX);
             }
             u += n - 1;

@@ -54,6 +54,18 @@ static int db_state(request_rec *r, const char *db, apr_int64_t *gen,
     return rc == AZS_RC_OK;
 }
 
+/* out and one gauge authz_status_NAME{database="LABEL"} VALUE, with its
+ * HELP and TYPE lines. */
+static const char *gauge(apr_pool_t *p, const char *out, const char *name,
+                         const char *help, const char *label,
+                         const char *value)
+{
+    return apr_psprintf(p, "%s# HELP authz_status_%s %s\n"
+                        "# TYPE authz_status_%s gauge\n"
+                        "authz_status_%s{database=\"%s\"} %s\n",
+                        out, name, help, name, name, label, value);
+}
+
 /* The gauges: the throttle's bans now, and the database of r's section
  * (its generation and change feed; for PostgreSQL, how long ago the node
  * heard from it). */
@@ -74,37 +86,25 @@ static const char *gauges(request_rec *r)
                            APR_SIZE_T_FMT "\n", banned);
     }
     up = db_state(r, db, &gen, &seq, &heard);
-    out = apr_pstrcat(r->pool, out,
-                      "# HELP authz_status_database_up Whether the "
-                      "database could be read (PostgreSQL: the node heard "
-                      "from it within AuthzStatusMaxStale).\n"
-                      "# TYPE authz_status_database_up gauge\n",
-                      apr_psprintf(r->pool, "authz_status_database_up"
-                                   "{database=\"%s\"} %d\n", label, up),
-                      NULL);
+    out = gauge(r->pool, out, "database_up", "Whether the database could "
+                "be read (PostgreSQL: the node heard from it within "
+                "AuthzStatusMaxStale).", label, apr_itoa(r->pool, up));
     if (up) {
-        out = apr_pstrcat(r->pool, out, apr_psprintf(r->pool,
-            /* Low 53 bits: a float holds them exactly. */
-            "# HELP authz_status_generation The database's generation: a "
-            "new random value at every change (its low 53 bits).\n"
-            "# TYPE authz_status_generation gauge\n"
-            "authz_status_generation{database=\"%s\"} %" APR_INT64_T_FMT
-            "\n"
-            "# HELP authz_status_change_sequence The newest row of the "
-            "database's change feed.\n"
-            "# TYPE authz_status_change_sequence gauge\n"
-            "authz_status_change_sequence{database=\"%s\"} %" APR_INT64_T_FMT
-            "\n", label, gen & ((APR_INT64_C(1) << 53) - 1), label, seq),
-            NULL);
+        /* Low 53 bits: a float holds them exactly. */
+        out = gauge(r->pool, out, "generation", "The database's "
+                    "generation: a new random value at every change (its "
+                    "low 53 bits).", label,
+                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                 gen & ((APR_INT64_C(1) << 53) - 1)));
+        out = gauge(r->pool, out, "change_sequence", "The newest row of "
+                    "the database's change feed.", label,
+                    apr_psprintf(r->pool, "%" APR_INT64_T_FMT, seq));
     }
     if (heard) {
-        out = apr_pstrcat(r->pool, out, apr_psprintf(r->pool,
-            "# HELP authz_status_fleet_heard_age_seconds How long ago "
-            "this node last heard from the database.\n"
-            "# TYPE authz_status_fleet_heard_age_seconds gauge\n"
-            "authz_status_fleet_heard_age_seconds{database=\"%s\"} "
-            "%.3f\n", label, (double)(azs_mono_ms() - heard) / 1000.0),
-            NULL);
+        out = gauge(r->pool, out, "fleet_heard_age_seconds", "How long ago "
+                    "this node last heard from the database.", label,
+                    apr_psprintf(r->pool, "%.3f",
+                                 (double)(azs_mono_ms() - heard) / 1000.0));
     }
     return out;
 }

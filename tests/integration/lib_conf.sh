@@ -69,6 +69,21 @@ azs_loc_api() {
     azs_loc_bearer "${1:-/api}" api
 }
 
+# azs_loc_form_login PATH REALM - mod_auth_form's login handler on PATH,
+# checking with this module, its session in a cookie "session".
+azs_loc_form_login() {
+    cat <<EOF
+<Location "$1">
+    SetHandler form-login-handler
+    AuthType form
+    AuthName "$2"
+    AuthFormProvider authz_status
+    Session On
+    SessionCookieName session path=/;httponly
+</Location>
+EOF
+}
+
 # azs_loc_file PATH REALM HTPASSWD [REQUIRE] - Basic authentication by
 # httpd's mod_authn_file from HTPASSWD on PATH, then "Require REQUIRE"
 # (default: valid-user): this module only authorizes, if at all.

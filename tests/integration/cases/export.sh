@@ -70,6 +70,7 @@ for _ in $(seq 1 100); do
 done
 
 AZS_EXTRA_MODULES="proxy proxy_http setenvif"
+azs_loc_form_login /dologin.html form | azs_conf
 azs_conf <<EOF
 <IfModule mpm_prefork_module>
     LoadModule cgi_module "$AP_LIBEXECDIR/mod_cgi.so"
@@ -127,14 +128,6 @@ ScriptAlias /cgi-refused/ "$AZS_ROOT/cgi-bin/"
     AuthUserFile "$AZS_ROOT/htpasswd"
     Require valid-user
     AuthzStatusExport On
-</Location>
-<Location "/dologin.html">
-    SetHandler form-login-handler
-    AuthType form
-    AuthName "form"
-    AuthFormProvider authz_status
-    Session On
-    SessionCookieName session path=/;httponly
 </Location>
 <Location "/cgi-form/">
     AuthType form

@@ -35,6 +35,7 @@ mkdir -p "$AZS_DOCROOT/rw"
 {
     azs_loc_admin
     azs_loc_api
+    azs_loc_form_login /dologin.html form
     azs_loc_basic /blocked Blocked
     azs_loc_basic /broken Broken
     cat <<EOF
@@ -76,14 +77,6 @@ mkdir -p "$AZS_DOCROOT/rw"
     AuthName "Administration"
     AuthBasicProvider authz_status
     Require role staff
-</Location>
-<Location "/dologin.html">
-    SetHandler form-login-handler
-    AuthType form
-    AuthName "form"
-    AuthFormProvider authz_status
-    Session On
-    SessionCookieName session path=/;httponly
 </Location>
 <Location "/metrics-broken">
     SetHandler authz-status-metrics
