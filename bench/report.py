@@ -93,8 +93,53 @@ def crowd_table(p, rows, warm, ceil_cpu):
       "one. 503: "
       "every hash place taken (AZS0110); non-200 counts them too. CPU us: "
       "httpd's CPU per answered request. wrk's Lua request and response "
-      "hooks cost the client a little; the ceiling runs are plain." % (
+      "hooks cost the client a little: the ceiling runs beside these send "
+      "the same rotation through the same hooks." % (
           "%.0f" % statistics.median(ceil_cpu) if ceil_cpu else "?"))
+
+
+def crowd_targets(p, rows, med, sizes):
+    """Issue 14's targets, from the crowd, churn and many-user runs of
+    this run, beside the floor (httpd's cheapest Basic login)."""
+    def find(k, rate, mode):
+        got = [r for x, r, c in rows if c["k"] == k and c["rate"] == rate
+               and c["mode"] == mode and c["backend"] == "sqlite"]
+        return got[0] if got else None
+
+    def no503(k, rate, mode):
+        return all(c["n503"] == 0 and c["bad"] == 0 for x, r, c in rows
+                   if c["k"] == k and c["rate"] == rate and c["mode"] == mode)
+
+    big = max(sizes) if sizes else None
+    crowd = max((c["k"] for x, r, c in rows), default=0)
+    p("")
+    p("Targets (issue 14), crowd of %s users, %s users in the database"
+      % (fmt_n(crowd), fmt_n(int(rows[0][0]["size"]))))
+    floor = med.get(("floor", big))
+    if floor:
+        p("  %-58s %s (httpd's cheapest Basic login, same run)"
+          % ("floor: mod_authn_file, 2-line htpasswd", fmt_ratio(floor[0])))
+    for num, what, k, rate, mode, goal in (
+            ("1", "crowd, no writes", crowd, 0, "mixed", 0.85),
+            ("2", "crowd, 1 unrelated write/s", crowd, 1, "mixed", 0.80),
+            ("2", "crowd, 10 unrelated writes/s", crowd, 10, "mixed", 0.70),
+            ("4", "crowd, 1 grant/s to a role all inherit", crowd, 1,
+             "grant", 0.70)):
+        r = find(k, rate, mode)
+        if r is None:
+            p("  %s. %-55s not measured" % (num, what))
+            continue
+        ok = r >= goal and no503(k, rate, mode)
+        p("  %s. %-55s %s  %s >= %.2f%s" % (
+            num, what, "PASS" if ok else "MISS", fmt_ratio(r), goal,
+            "" if no503(k, rate, mode) else " (503 or non-200 answers)"))
+    many = med.get(("azs-sha-nocache+many", big))
+    if many:
+        p("  5. %-55s %s  %s >= 0.85" % (
+            "no cache, {SHA}, many users in rotation",
+            "PASS" if many[0] >= 0.85 else "MISS", fmt_ratio(many[0])))
+    else:
+        p("  5. no cache, {SHA}, many users: not measured (--many)")
 
 
 def main():
@@ -177,12 +222,21 @@ def main():
     cells = {}
     flags = {}
     ceil = [x["rps"] for x in runs if x["cfg"] == "ceiling"]
+    ceil_lua = [x["rps"] for x in runs if x["cfg"] == "ceiling+lua"]
     crowd_rows = []
     for x in runs:
-        if x["cfg"] == "ceiling":
+        if x["cfg"] in ("ceiling", "ceiling+lua"):
             continue
-        near = [by_seq[s]["rps"] for s in (x["seq"] - 1, x["seq"] + 1)
-                if s in by_seq and by_seq[s]["cfg"] == "ceiling"]
+        # A rotation through many users (wrk's Lua hook) is compared with
+        # the ceiling runs beside it that sent the same rotation; files of
+        # earlier runs have plain ceilings only.
+        lua = x["seq"] in crowd or x["cfg"].endswith("+many")
+        near = []
+        for want in (("ceiling+lua", "ceiling") if lua else ("ceiling",)):
+            near = [by_seq[s]["rps"] for s in (x["seq"] - 1, x["seq"] + 1)
+                    if s in by_seq and by_seq[s]["cfg"] == want]
+            if near:
+                break
         ratio = x["rps"] / statistics.mean(near) if near else float("nan")
         if x["seq"] in crowd:
             crowd_rows.append((x, ratio, crowd[x["seq"]]))
@@ -203,7 +257,8 @@ def main():
     sizes = sorted({int(x["size"]) for x in runs
                     if x["size"] != "-" and x["seq"] not in crowd})
     cfgs = sorted({x["cfg"] for x in runs
-                   if x["cfg"] != "ceiling" and x["seq"] not in crowd},
+                   if x["cfg"] not in ("ceiling", "ceiling+lua")
+                   and x["seq"] not in crowd},
                   key=order)
     colw = 22
     head = "%-62s" % "Configuration" + "".join(
@@ -276,7 +331,10 @@ def main():
       "just before and after it), then the median req/s.")
     p("(8) counts 403 answers, (11) 429 answers; every other row counts 200 answers only.")
     p("[many users]: wrk cycles through many users' credentials with a Lua "
-      "request hook (which costs the client a little).")
+      "request hook (which costs the client a little); its ratio is to "
+      "ceiling runs sending the same rotation (ceiling+lua)%s." % (
+          ": %s-%s req/s" % (fmt_rps(min(ceil_lua)), fmt_rps(max(ceil_lua)))
+          if ceil_lua else ""))
     for key, msgs in sorted(flags.items()):
         for m in msgs:
             p("  ! %s, %s users: %s" % (label(key[0]), key[1], m))
@@ -298,7 +356,9 @@ def main():
                 "%s, %s users" % (label(cfg), fmt_n(n)), p50, p99, mx, count,
                 missed))
     if crowd_rows:
-        crowd_table(p, crowd_rows, warm, cpu.get(("ceiling", "-")))
+        crowd_table(p, crowd_rows, warm, cpu.get(("ceiling+lua", "-"))
+                    or cpu.get(("ceiling", "-")))
+        crowd_targets(p, crowd_rows, med, sizes)
 
     # ---- targets ---------------------------------------------------------
     if not sizes:
