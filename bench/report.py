@@ -50,6 +50,34 @@ def fmt_ratio(x):
     return "%.4f" % x
 
 
+def crowd_merge(rows):
+    """The runs of one scenario over the crowd rounds (--crowd-rounds):
+    median ratio, requests/s and CPU; answers, 503s, non-200s and writes
+    summed; the per-round ratios kept for their spread."""
+    groups = {}
+    for x, ratio, c in rows:
+        key = (c["backend"], c["k"], c["rate"], c["mode"])
+        groups.setdefault(key, []).append((x, ratio, c))
+    merged = []
+    for runs in groups.values():
+        xs = [x for x, _, _ in runs]
+        cs = [c for _, _, c in runs]
+        ratios = [r for _, r, _ in runs]
+        cpus = [x["cpu"] for x in xs if x["cpu"] >= 0]
+        x = dict(xs[0], rps=statistics.median(x["rps"] for x in xs),
+                 total=sum(x["total"] for x in xs),
+                 errors=sum(x["errors"] for x in xs),
+                 cpu=statistics.median(cpus) if cpus else -1.0)
+        c = dict(cs[0], n503=sum(c["n503"] for c in cs),
+                 bad=sum(c["bad"] for c in cs),
+                 writes=sum(c["writes"] for c in cs),
+                 wfail=sum(c["wfail"] for c in cs),
+                 wms=int(statistics.mean(c["wms"] for c in cs)),
+                 ratios=ratios)
+        merged.append((x, statistics.median(ratios), c))
+    return merged
+
+
 def crowd_table(p, rows, warm, ceil_cpu):
     """The crowd and churn runs: ratio to the ceiling runs next to each,
     503 and non-200 answers, the writes made during the run."""
@@ -62,9 +90,11 @@ def crowd_table(p, rows, warm, ceil_cpu):
           "%s answered 200, %s other" % (
               fmt_n(k), " (PostgreSQL)" if back == "postgresql" else "",
               secs, fmt_n(ok), fmt_n(other)))
-    head = "%-40s%16s%10s%10s%8s%20s%9s" % (
+    rounds = max(len(c["ratios"]) for _, _, c in rows)
+    head = "%-40s%16s%10s%10s%8s%20s%9s%s" % (
         "Scenario", "ratio (req/s)", "answers", "non-200", "503",
-        "writes (failed), ms", "CPU us")
+        "writes (failed), ms", "CPU us",
+        "  ratio min-max (%d rounds)" % rounds if rounds > 1 else "")
     p(head)
     p("-" * len(head))
     for x, ratio, c in rows:
@@ -77,12 +107,15 @@ def crowd_table(p, rows, warm, ceil_cpu):
                      ("grant" if c["mode"] == "grant" else "write")
                      + ("" if c["rate"] == 1 else "s"), c["secs"]))
         mark = "!" if c["bad"] or x["errors"] else " "
-        p("%-40s%16s%10s%10s%8s%20s%9s" % (
+        p("%-40s%16s%10s%10s%8s%20s%9s%s" % (
             what, "%s (%s)%s" % (fmt_ratio(ratio), fmt_rps(x["rps"]), mark),
             fmt_n(x["total"]), fmt_n(c["bad"]), fmt_n(c["n503"]),
             "-" if c["rate"] == 0 else "%d (%d), %d" % (
                 c["writes"], c["wfail"], c["wms"]),
-            "%.0f" % x["cpu"] if x["cpu"] >= 0 else "-"))
+            "%.0f" % x["cpu"] if x["cpu"] >= 0 else "-",
+            "  %s-%s" % (fmt_ratio(min(c["ratios"])),
+                         fmt_ratio(max(c["ratios"])))
+            if len(c["ratios"]) > 1 else ""))
     p("Ratio: the run's requests/s over the mean of the ceiling runs just "
       "before and after it (ceiling: %s us CPU/request). Writes: htauthz "
       "commands committed during the run, in turn user add, token issue "
@@ -356,6 +389,7 @@ def main():
                 "%s, %s users" % (label(cfg), fmt_n(n)), p50, p99, mx, count,
                 missed))
     if crowd_rows:
+        crowd_rows = crowd_merge(crowd_rows)
         crowd_table(p, crowd_rows, warm, cpu.get(("ceiling+lua", "-"))
                     or cpu.get(("ceiling", "-")))
         crowd_targets(p, crowd_rows, med, sizes)
