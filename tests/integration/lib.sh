@@ -274,9 +274,13 @@ DocumentRoot "$AZS_DOCROOT"
 # Threaded children have Debian's 25 threads: a child keeps one thread that
 # never waits for a password hash (README, "Password hashes under load"),
 # so children smaller than a case's client count would shed new logins.
+# ServerLimit leaves room beside the 4 children MaxRequestWorkers allows
+# for children retiring after a burst (idle threads above MaxSpareThreads)
+# while their last connections drain; without it httpd logs AH00288
+# ("scoreboard is full") when the next burst wants a child.
 <IfModule !mpm_prefork_module>
     StartServers 2
-    ServerLimit 4
+    ServerLimit 8
     ThreadsPerChild 25
     MinSpareThreads 25
     MaxSpareThreads 75
