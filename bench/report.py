@@ -135,13 +135,11 @@ def crowd_targets(p, rows, med, sizes):
     """Issue 14's targets, from the crowd, churn and many-user runs of
     this run, beside the floor (httpd's cheapest Basic login)."""
     def find(k, rate, mode):
-        got = [r for x, r, c in rows if c["k"] == k and c["rate"] == rate
-               and c["mode"] == mode and c["backend"] == "sqlite"]
+        """The merged row of one SQLite scenario, or None."""
+        got = [(r, c) for x, r, c in rows if c["k"] == k
+               and c["rate"] == rate and c["mode"] == mode
+               and c["backend"] == "sqlite"]
         return got[0] if got else None
-
-    def no503(k, rate, mode):
-        return all(c["n503"] == 0 and c["bad"] == 0 for x, r, c in rows
-                   if c["k"] == k and c["rate"] == rate and c["mode"] == mode)
 
     big = max(sizes) if sizes else None
     crowd = max((c["k"] for x, r, c in rows), default=0)
@@ -158,14 +156,15 @@ def crowd_targets(p, rows, med, sizes):
             ("2", "crowd, 10 unrelated writes/s", crowd, 10, "mixed", 0.70),
             ("4", "crowd, 1 grant/s to a role all inherit", crowd, 1,
              "grant", 0.70)):
-        r = find(k, rate, mode)
-        if r is None:
+        got = find(k, rate, mode)
+        if got is None:
             p("  %s. %-55s not measured" % (num, what))
             continue
-        ok = r >= goal and no503(k, rate, mode)
+        r, c = got
+        clean = c["n503"] == 0 and c["bad"] == 0
         p("  %s. %-55s %s  %s >= %.2f%s" % (
-            num, what, "PASS" if ok else "MISS", fmt_ratio(r), goal,
-            "" if no503(k, rate, mode) else " (503 or non-200 answers)"))
+            num, what, "PASS" if r >= goal and clean else "MISS",
+            fmt_ratio(r), goal, "" if clean else " (503 or non-200 answers)"))
     many = med.get(("azs-sha-nocache+many", big))
     if many:
         p("  5. %-55s %s  %s >= 0.85" % (

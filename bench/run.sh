@@ -441,15 +441,22 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
         done
     }
 
+    # crowd_script K: the wrk script cycling through the first K users
+    # (made once), its path on stdout.
+    crowd_script() {
+        local s=$cfx/crowd-$1.lua
+        [ -f "$s" ] || python3 "$bench/crowd.py" lua "$cfx/names" "$1" "$FX_PASSWORD" > "$s"
+        echo "$s"
+    }
     # crowd_run K RATE SECONDS [MODE]: one recorded run of the first K
     # users, with RATE writes a second (0: none) of churn_loop's MODE
     # (mixed; first: no writes, the first pass after the verification).
     crowd_run() {
-        local k=$1 rate=$2 secs=$3 mode=${4:-mixed} cfg=crowd-$1 s=$cfx/crowd-$1.lua o res t0 t1 cpu
+        local k=$1 rate=$2 secs=$3 mode=${4:-mixed} cfg=crowd-$1 s o res t0 t1 cpu
         local cpid="" clog=$cfx/churn-$(( SEQ + 1 )).log writes=0 wfail=0 wms=0
         [ "$rate" = 0 ] || cfg=churn-$k-$rate
         [ "$mode" = mixed ] || cfg=$mode-$k-$rate
-        [ -f "$s" ] || python3 "$bench/crowd.py" lua "$cfx/names" "$k" "$FX_PASSWORD" > "$s"
+        s=$(crowd_script "$k")
         t0=$(server_ticks "$CROOT")
         if [ "$rate" != 0 ]; then
             churn_loop "$rate" "$secs" "$clog" $(( SEQ + 1 )) "$mode" &
@@ -486,9 +493,7 @@ d.close()' "$(fixture_dir "$largest")/azs_bcrypt.db" "$cfx/azs_crowd.db"
     # The ceiling beside each crowd run sends the same rotation through
     # the same Lua hook (it ignores the header): both sides pay the
     # client's cost, which without --pin is CPU taken from httpd.
-    cs=$cfx/crowd-$crowd_max.lua
-    [ -f "$cs" ] || python3 "$bench/crowd.py" lua "$cfx/names" "$crowd_max" "$FX_PASSWORD" > "$cs"
-    CROWD_CEIL=(-s "$cs")
+    CROWD_CEIL=(-s "$(crowd_script "$crowd_max")")
     measure 1 - ceiling+lua ceil "${CROWD_CEIL[@]}"
     # The whole crowd once more, recorded as the first pass: the
     # verification met each user in one child, and each child remembers
