@@ -41,10 +41,10 @@ expect_status 200 "the valid client's login (verified once, then cached)"
 # The flood: 64 connections from 127.0.0.2, each sending the next wrong
 # password 50 ms after each answer (a client that far away).  Its first
 # two seconds meet the throttle.  Then the valid client measures one second
-# alone, and one second beside the flood again, five times over (the
-# median round's ratio counts: one round disturbed by the rest of the
-# machine does not decide):
-# interleaved, so what else the machine does weighs on both alike.
+# alone, and one second beside the flood again, ROUNDS times over (nine;
+# the median round's ratio counts: a few rounds disturbed by the rest of
+# the machine, or by the load generators' own CPU on these 2 cores, do not
+# decide), interleaved, so what else the machine does weighs on both alike.
 mark=$(log_mark)
 flood_run() {   # SECONDS -> the flood's counts, in $AZS_ROOT/flood.txt
     "$AZS_PYTHON" "$flood" flood "$AZS_PORT" 127.0.0.2 64 "$1" "$wrong" \
@@ -66,7 +66,8 @@ valid() {
     "$AZS_PYTHON" "$flood" flood "$AZS_PORT" 127.0.0.1 "${AZS_VALID_CONNS:-4}" 1 "$good" 0 | sed -n '1p;3p'
 }
 rps0=0 rps1=0 bad_valid= later429=0 later_other= ratios=
-for round in 1 2 3 4 5; do
+ROUNDS=${AZS_FLOOD_ROUNDS:-9}
+for round in $(seq 1 "$ROUNDS"); do
     alone=$(valid)
     flood_run 1.6 &
     fpid=$!
@@ -85,12 +86,12 @@ for round in 1 2 3 4 5; do
     ratios="$ratios $(awk -v a="$d" -v b="$a" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
 done
 hashed=$(log_since "$mark" | grep -c 'AZS0102: 401 bad-password')
-ratio=$(tr ' ' '\n' <<<"$ratios" | sed '/^$/d' | sort -n | sed -n 3p)
-printf '# flood, first 2 s: %s answers 429, %s answers 401, %s answers 503 (first 429 after %s answers); %s passwords checked; then %s answers 429 in 5 x 1.6 s\n' \
-    "$n429" "$n401" "$n503" "$first" "$hashed" "$later429"
-printf '# valid client: %s requests alone, %s beside the flood (5 x 1 s each); ratios per round:%s; median %s\n' "$rps0" "$rps1" "$ratios" "$ratio"
+ratio=$(tr ' ' '\n' <<<"$ratios" | sed '/^$/d' | sort -n | sed -n "$(((ROUNDS + 1) / 2))p")
+printf '# flood, first 2 s: %s answers 429, %s answers 401, %s answers 503 (first 429 after %s answers); %s passwords checked; then %s answers 429 in %s x 1.6 s\n' \
+    "$n429" "$n401" "$n503" "$first" "$hashed" "$later429" "$ROUNDS"
+printf '# valid client: %s requests alone, %s beside the flood (%s x 1 s each); ratios per round:%s; median %s\n' "$rps0" "$rps1" "$ROUNDS" "$ratios" "$ratio"
 expect_true "the flood got 429s (${n429:-0}, then $later429)" \
-    test "$n429" -ge 100 -a "$later429" -ge 300
+    test "$n429" -ge 100 -a "$later429" -ge $((ROUNDS * 60))
 expect_true "after the ban, the flood got nothing but 429 ($later_other)" \
     test -z "$later_other"
 expect_true "engaged within N=$N failures, and the one hash started before (${n401:-0} answered 401)" \
