@@ -120,7 +120,7 @@ _azs_setup_root() {
     # The children (www-data) must be able to walk into the ServerRoot; a
     # private TMPDIR would lock them out.
     [ -n "$AZS_RUN_USER" ] && base=${AZS_TMPDIR:-/tmp}
-    AZS_ROOT=$(mktemp -d "$base/azs-it.${AZS_CASE}.XXXXXX") \
+    AZS_ROOT=$(mktemp -d "$base/azs-it.${AZS_CASE}.${AZS_MPM}.${AZS_BACKEND:-sqlite}.XXXXXX") \
         || _azs_die "mktemp failed"
     chmod 755 "$AZS_ROOT"
     AZS_CONF_DIR=$AZS_ROOT/conf
@@ -568,8 +568,26 @@ command -v setsid >/dev/null 2>&1 || _azs_die "setsid (util-linux) is needed"
 [ -f "$AP_LIBEXECDIR/mod_mpm_$AZS_MPM.so" ] \
     || _azs_die "no MPM $AZS_MPM in $AP_LIBEXECDIR"
 
+# azs_on_exit CMD - CMD (a case's own server or mount) is undone when the
+# case exits, the last registered first, before the harness stops httpd and
+# PostgreSQL by pid and removes the ServerRoot (which holds their pid
+# files and data): nothing a case started outlives it.
+AZS_ON_EXIT=()
+azs_on_exit() {
+    AZS_ON_EXIT=("$1" "${AZS_ON_EXIT[@]}")
+}
+_azs_exit() {
+    local c
+    for c in "${AZS_ON_EXIT[@]}"; do
+        eval "$c"
+    done
+    azs_stop
+    ! declare -F pg_stop >/dev/null || pg_stop
+    _azs_cleanup
+}
+
 _azs_setup_root
-trap _azs_cleanup EXIT
+trap _azs_exit EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 # ---- the backend: SQLite (default) or PostgreSQL ------------------------------
@@ -584,7 +602,6 @@ if [ "$AZS_BACKEND" = postgresql ]; then
     pg_need || { printf '1..0 # SKIP PostgreSQL is not installed\n'; exit 77; }
     PG_NO_TRAP=1 pg_start "$AZS_ROOT/pg" >/dev/null \
         || _azs_die "PostgreSQL does not start"
-    trap '_azs_cleanup; pg_stop' EXIT
     pg_sql postgres "CREATE DATABASE authz" >/dev/null \
         || _azs_die "cannot create the PostgreSQL database"
     AZS_DB=$(pg_url authz)

@@ -47,7 +47,8 @@ fleet_start() {
             sleep 0.05
         done
     done
-    trap 'fleet_stop; _azs_cleanup; ! declare -F pg_stop >/dev/null || pg_stop' EXIT
+    [ -n "${FLEET_ON_EXIT:-}" ] || azs_on_exit fleet_stop
+    FLEET_ON_EXIT=1
 }
 
 fleet_stop() {

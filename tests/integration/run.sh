@@ -122,6 +122,20 @@ for mpm in $mpms; do
                 fail_line "${name}[$mpm]: exited with status $rc"
                 failed+=("${name}[$mpm]") ;;
         esac
+        # Every server a case starts (httpd, PostgreSQL, redis, a backend)
+        # lives under its ServerRoot and is stopped by pid before the case
+        # ends: anything still running from that root (2 s of grace for
+        # one being reaped) is a leak, and is stopped here.
+        leak="/azs-it\\.${name}\\.${mpm}\\.${AZS_BACKEND:-sqlite}\\."
+        for _ in $(seq 1 20); do
+            pgrep -f "$leak" >/dev/null || break
+            sleep 0.1
+        done
+        if left=$(pgrep -af "$leak"); then
+            fail_line "${name}[$mpm]: servers left running after the case: $(printf '%s' "$left" | tr '\n' ';' | cut -c1-300)"
+            failed+=("${name}[$mpm]")
+            pkill -KILL -f "$leak" 2>/dev/null || true
+        fi
     done
     echo "# MPM $mpm: $((SECONDS - t_mpm))s"
 done

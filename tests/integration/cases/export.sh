@@ -63,7 +63,7 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()
 EOF
 backend=$!
-trap 'kill "$backend" 2>/dev/null; _azs_cleanup' EXIT
+azs_on_exit "kill $backend 2>/dev/null"
 for _ in $(seq 1 100); do
     curl -s -o /dev/null "http://127.0.0.1:$bport/" && break
     sleep 0.05

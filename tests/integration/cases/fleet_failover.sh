@@ -37,7 +37,7 @@ standby_stop() {
     _pg_as "$PG_BIN/pg_ctl" -D "$S_DIR/data" -m immediate -w -t 10 stop \
         >/dev/null 2>&1
 }
-trap 'fleet_stop; _azs_cleanup; standby_stop; pg_stop' EXIT
+azs_on_exit standby_stop
 pg_sql postgres "ALTER SYSTEM SET synchronous_standby_names = '*'" >/dev/null
 pg_sql postgres "SELECT pg_reload_conf()" >/dev/null
 for _ in $(seq 1 100); do
@@ -64,7 +64,6 @@ azs_allow_log 'AZS0610: (cannot hear from|lost) '
 azs_allow_log 'AZS0611: hearing from '
 azs_start || azs_bail "httpd starts"
 fleet_start 2
-trap 'fleet_stop; _azs_cleanup; standby_stop; pg_stop' EXIT
 
 drv=$AZS_ROOT/drill.py
 cat > "$drv" <<'PY'

@@ -33,6 +33,7 @@ azs_user_add alice "$pw"
 mkdir -p "$AZS_DOCROOT/admin"
 echo admin > "$AZS_DOCROOT/admin/index.html"
 redis_start
+azs_on_exit redis_stop
 
 AZS_EXTRA_MODULES="socache_redis"
 azs_conf <<EOF2
@@ -50,7 +51,6 @@ azs_allow_log 'AH03[0-9]{3}:'   # mod_socache_redis: the server went away
 
 azs_start || azs_bail "node 0 starts"
 fleet_start 1
-trap 'fleet_stop; redis_stop; _azs_cleanup' EXIT
 N0=${FLEET_URLS[0]}
 N1=${FLEET_URLS[1]}
 

@@ -18,12 +18,8 @@ if ! mount -t tmpfs -o size=1M,mode=0755 tmpfs "$mnt" 2>/dev/null; then
     echo "# SKIP: rel_diskfull: cannot mount a tmpfs here (needs root and mount rights)"
     exit 77
 fi
-rel_cleanup() {
-    azs_stop
-    umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null
-    _azs_cleanup
-}
-trap rel_cleanup EXIT
+# httpd lets go of the database on the tmpfs before it is unmounted.
+azs_on_exit 'azs_stop; umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null'
 
 # The database, its -wal/-shm and DB.lock on the tmpfs.
 AZS_DB_DIR=$mnt

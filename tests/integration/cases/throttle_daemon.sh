@@ -43,7 +43,7 @@ stop_daemon() {
     done
     kill -KILL "$pid" 2>/dev/null
 }
-trap 'stop_daemon; _azs_cleanup' EXIT
+azs_on_exit stop_daemon
 "$APACHE2" -d "$AZS_ROOT" -f "$AZS_CONF_DIR/httpd.conf" -k start \
     || azs_bail "apache2 -k start"
 up=
