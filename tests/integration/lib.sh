@@ -578,6 +578,9 @@ azs_on_exit() {
 }
 _azs_exit() {
     local c
+    # Forgiving from here on: an unset variable in one step (a case that
+    # died before it set it) must not skip the steps after it.
+    set +u
     for c in "${AZS_ON_EXIT[@]}"; do
         eval "$c"
     done
