@@ -78,10 +78,22 @@ pg_start() {
 }
 
 pg_stop() {
+    [ -n "${PG_DIR:-}" ] || return 0
+    pg_dir_stop "$PG_DIR/data"
+}
+
+# pg_dir_stop DATADIR - stops the server of DATADIR, if one runs: the pid in
+# its postmaster.pid is signalled only while it is that server (a server
+# killed earlier leaves its pid file behind, and the pid may be another
+# process's by now).
+pg_dir_stop() {
     local pid
-    [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ] || return 0
-    pid=$(head -n 1 "$PG_DIR/data/postmaster.pid")
-    _pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate -w -t 10 stop \
+    [ -f "$1/postmaster.pid" ] || return 0
+    pid=$(head -n 1 "$1/postmaster.pid")
+    case $pid in ''|*[!0-9]*) return 0 ;; esac
+    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- " $1 " \
+        || return 0
+    _pg_as "$PG_BIN/pg_ctl" -D "$1" -m immediate -w -t 10 stop \
         >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null
 }
 

@@ -120,7 +120,7 @@ _azs_setup_root() {
     # The children (www-data) must be able to walk into the ServerRoot; a
     # private TMPDIR would lock them out.
     [ -n "$AZS_RUN_USER" ] && base=${AZS_TMPDIR:-/tmp}
-    AZS_ROOT=$(mktemp -d "$base/azs-it.${AZS_CASE}.${AZS_MPM}.${AZS_BACKEND:-sqlite}.XXXXXX") \
+    AZS_ROOT=$(mktemp -d "$base/azs-it.${AZS_CASE}.${AZS_MPM}.${AZS_RUN_TAG:-x}.XXXXXX") \
         || _azs_die "mktemp failed"
     chmod 755 "$AZS_ROOT"
     AZS_CONF_DIR=$AZS_ROOT/conf

@@ -23,6 +23,10 @@ fleet_start() {
     local n=$1 i port dir conf pid
     FLEET_URLS=("$AZS_URL")
     FLEET_LOGS=("$AZS_ERROR_LOG")
+    # Registered before the first node starts: a node that fails to start
+    # does not leave the ones before it running.
+    [ -n "${FLEET_ON_EXIT:-}" ] || azs_on_exit fleet_stop
+    FLEET_ON_EXIT=1
     for i in $(seq 1 "$n"); do
         port=$(azs_free_port) || _azs_die "no free port"
         dir=$AZS_ROOT/node$i
@@ -47,8 +51,6 @@ fleet_start() {
             sleep 0.05
         done
     done
-    [ -n "${FLEET_ON_EXIT:-}" ] || azs_on_exit fleet_stop
-    FLEET_ON_EXIT=1
 }
 
 fleet_stop() {

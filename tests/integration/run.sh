@@ -80,6 +80,35 @@ fail_line() {
     echo "not ok $(wc -l < "$results") - $1"
 }
 
+# This run's tag, in each case's ServerRoot (azs-it.CASE.MPM.TAG.*): the
+# same case run by another suite at the same time is not this run's.
+export AZS_RUN_TAG=r$$
+
+# run_procs [SIGNAL] - the processes of the current case ($name under
+# $mpm, this run) still running: "PID COMMAND" lines of every process whose
+# command line or working directory is in its ServerRoot (redis-server
+# rewrites its command line, but works in its --dir); with SIGNAL, they
+# get it.
+run_procs() {
+    local pat="/azs-it.${name}.${mpm}.${AZS_RUN_TAG}." pid cmd cwd
+    for pid in $({ grep -l -a -F -- "$pat" /proc/[0-9]*/cmdline
+                   find /proc/[0-9]*/cwd -maxdepth 0 -lname "*$pat*"
+                 } 2>/dev/null | cut -d/ -f3 | sort -u); do
+        # Checked again: the grep itself matched its own command line.
+        cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || continue
+        cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null)
+        case "$cwd $cmd" in
+            *"$pat"*) ;;
+            *) continue ;;
+        esac
+        if [ -n "${1:-}" ]; then
+            kill -s "$1" "$pid" 2>/dev/null
+        else
+            printf '%s %s\n' "$pid" "$cmd"
+        fi
+    done
+}
+
 failed=()
 nrun=0 nskip=0
 t_all=$SECONDS
@@ -110,8 +139,8 @@ for mpm in $mpms; do
                 failed+=("${name}[$mpm]")
                 # A case killed in the middle cannot stop its httpd: stop
                 # it here (TERM: its parent removes its semaphore).
-                pkill -TERM -f "/azs-it\.${name}\." 2>/dev/null && sleep 2
-                pkill -KILL -f "/azs-it\.${name}\." 2>/dev/null || true ;;
+                run_procs TERM && sleep 2
+                run_procs KILL || true ;;
             1)
                 # A case that died before recording its failure (set -u,
                 # a helper's exit) still counts as one.
@@ -124,17 +153,16 @@ for mpm in $mpms; do
         esac
         # Every server a case starts (httpd, PostgreSQL, redis, a backend)
         # lives under its ServerRoot and is stopped by pid before the case
-        # ends: anything still running from that root (2 s of grace for
-        # one being reaped) is a leak, and is stopped here.
-        leak="/azs-it\\.${name}\\.${mpm}\\.${AZS_BACKEND:-sqlite}\\."
+        # ends: anything still running there (2 s of grace for one being
+        # reaped) is a leak, and is stopped here.
         for _ in $(seq 1 20); do
-            pgrep -f "$leak" >/dev/null || break
+            [ -n "$(run_procs)" ] || break
             sleep 0.1
         done
-        if left=$(pgrep -af "$leak"); then
+        if left=$(run_procs) && [ -n "$left" ]; then
             fail_line "${name}[$mpm]: servers left running after the case: $(printf '%s' "$left" | tr '\n' ';' | cut -c1-300)"
             failed+=("${name}[$mpm]")
-            pkill -KILL -f "$leak" 2>/dev/null || true
+            run_procs KILL
         fi
     done
     echo "# MPM $mpm: $((SECONDS - t_mpm))s"

@@ -46,7 +46,9 @@ chmod 755 "$AZS_ROOT/cgi-bin" "$AZS_ROOT/cgi-bin/env.cgi"
 
 # The backend: a second local server that answers with the headers it got.
 bport=$(azs_free_port) || azs_bail "no free port"
-"$AZS_PYTHON" - "$bport" > "$AZS_ROOT/backend.log" 2>&1 <<'EOF' &
+# (The ServerRoot is its last argument, unused: the harness's check for
+# servers left running finds it by it.)
+"$AZS_PYTHON" - "$bport" "$AZS_ROOT" > "$AZS_ROOT/backend.log" 2>&1 <<'EOF' &
 import http.server, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):

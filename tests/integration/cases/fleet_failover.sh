@@ -21,6 +21,8 @@ t_case=$SECONDS
 S_DIR=$AZS_ROOT/pg2
 S_SOCK=$S_DIR/sock
 S_PORT=5433
+# Registered before it starts: a start that fails half-way is undone too.
+azs_on_exit 'pg_dir_stop "$S_DIR/data"'
 mkdir -p "$S_SOCK"
 [ "$(id -u)" != 0 ] || chown -R "$PG_USER" "$S_DIR"
 chmod 711 "$S_DIR"
@@ -32,12 +34,6 @@ _pg_as "$PG_BIN/pg_ctl" -D "$S_DIR/data" -l "$S_DIR/server.log" -w -t 30 \
     -o "-c listen_addresses='' -k $S_SOCK -p $S_PORT -c fsync=off \
     -c max_connections=200" start >/dev/null \
     || _azs_die "the standby does not start: $(tail -n 5 "$S_DIR/server.log")"
-standby_stop() {
-    [ -f "$S_DIR/data/postmaster.pid" ] || return 0
-    _pg_as "$PG_BIN/pg_ctl" -D "$S_DIR/data" -m immediate -w -t 10 stop \
-        >/dev/null 2>&1
-}
-azs_on_exit standby_stop
 pg_sql postgres "ALTER SYSTEM SET synchronous_standby_names = '*'" >/dev/null
 pg_sql postgres "SELECT pg_reload_conf()" >/dev/null
 for _ in $(seq 1 100); do

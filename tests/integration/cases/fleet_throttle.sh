@@ -32,8 +32,8 @@ azs_db_init
 azs_user_add alice "$pw"
 mkdir -p "$AZS_DOCROOT/admin"
 echo admin > "$AZS_DOCROOT/admin/index.html"
-redis_start
 azs_on_exit redis_stop
+redis_start
 
 AZS_EXTRA_MODULES="socache_redis"
 azs_conf <<EOF2
