@@ -105,7 +105,25 @@ done
 azs_start || azs_bail "httpd starts with the module"
 
 # scrape - the metrics page into $page; checks the answer's format
+# A decision is counted when its request is logged, which httpd does after
+# the answer was sent: a client can see its answer before that.  So a
+# scrape first waits (at most 3 s) until mod_status's scoreboard shows no
+# request being served or logged but its own (W): every other slot is
+# waiting (_), open (.), keeping a connection alive (K), cleaning up (I) or
+# an old generation's finishing after a graceful restart (G).
+settle() {
+    local sb
+    for _ in $(seq 1 60); do
+        http_req '/server-status?auto'
+        sb=$(sed -n 's/^Scoreboard: //p' "$HTTP_BODY")
+        [ -n "$sb" ] && [ "$(printf '%s' "$sb" | tr -d '_.KIG' | wc -c)" -le 1 ] \
+            && return 0
+        sleep 0.05
+    done
+    printf '# settle: the scoreboard stayed busy: %s\n' "$sb"
+}
 scrape() {
+    settle
     http_req /metrics
     page=$HTTP_BODY
 }
